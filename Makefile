@@ -1,0 +1,51 @@
+# interpol-mesh: `make help` lists the targets. Everything installs into ./.venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test lint fmt types imports gen check-gen check browser clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"' || { echo "interpol-mesh needs Python >= 3.11 (set PYTHON=python3.11)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its dev tools
+
+run: $(STAMP) ## start the default mesh (embedded NATS, SQLite under ./var); Ctrl-C stops it
+	$(BIN)/interpol-mesh up $(ARGS)
+
+test: $(STAMP) ## run the whole test suite on real NATS, SQLite and PostgreSQL
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP) ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+types: $(STAMP) ## mypy on the shared library
+	$(BIN)/mypy
+
+imports: $(STAMP) ## layering contracts (import-linter)
+	$(BIN)/lint-imports
+
+gen: $(STAMP) ## regenerate proto-schemas/ and deploy/ from the code
+	$(BIN)/python -m interpol_offices.cli.generate
+
+check-gen: $(STAMP) ## fail if generated files differ from the code
+	$(BIN)/python -m interpol_offices.cli.generate --check
+
+check: lint imports check-gen test ## everything CI runs
+
+clean: ## remove ./var (mesh data) and caches
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache

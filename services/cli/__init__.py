@@ -1,0 +1,1 @@
+"""The `interpol-mesh` command: run the mesh, run offices, manage keys."""

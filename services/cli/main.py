@@ -1,0 +1,95 @@
+"""Entry point of `interpol-mesh`: the only place that reads the environment."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from interpol_mesh.directory import load_directory
+from interpol_mesh.errors import MeshError
+from interpol_mesh.settings import OfficeSettings
+
+HELP = """\
+interpol-mesh: signed police-cooperation messaging between INTERPOL offices over NATS JetStream.
+
+Every office (196 NCBs, 7 regional bureaus, 4 liaison offices, the General Secretariat, the CCC)
+is its own FastAPI service with its own keys and database. Typical use:
+
+  interpol-mesh up                      start the default mesh (embedded NATS, SQLite under ./var)
+  interpol-mesh up --ncbs all           all 196 member countries
+  interpol-mesh serve ncb.fr=8101       run one office (NATS_URL, DATABASE_URL from the environment)
+  interpol-mesh keys init               create the development keys of every office
+  interpol-mesh directory validate      check the member directory files
+
+Settings come from the environment (see README.md): NATS_URL, DATABASE_URL, DATA_DIR, HOST, PORT, LOG_LEVEL.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="interpol-mesh", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="start the whole mesh on this machine", description="Start the embedded nats-server (unless NATS_URL is set), then every office as its own process; Ctrl-C stops all.")
+    up.add_argument("--ncbs", default="sample", help="'sample' (20 NCBs covering every region and language), 'all' (196), or ISO codes like fr,de,ar")
+    up.add_argument("--base-port", type=int, default=8100, help="first HTTP port; offices take consecutive ports (default 8100)")
+    up.add_argument("--offices-per-process", type=int, default=1, help="serve N offices per process (each still its own app, port, keys, bus connection and database)")
+
+    serve = sub.add_parser("serve", help="run offices in this process", description="Run one or more offices in this process, e.g. `serve ncb.fr=8101 ncb.de=8102`; a bare id uses PORT.")
+    serve.add_argument("offices", nargs="+", metavar="OFFICE[=PORT]")
+
+    keys = sub.add_parser("keys", help="signing keys", description="Manage Ed25519 signing keys.")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    keys_sub.add_parser("init", help="create missing keys for every office and the GS root; write the bootstrap key directory")
+
+    directory = sub.add_parser("directory", help="member directory", description="Inspect the member directory.")
+    dir_sub = directory.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
+    dir_sub.add_parser("validate", help="load and validate the directory files; print counts")
+    return parser
+
+
+def _settings() -> OfficeSettings:
+    try:
+        return OfficeSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise MeshError(f"setting {str(first['loc'][0]).upper()}: {first['msg']}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings()
+        if args.command == "up":
+            from interpol_offices.cli.up import up
+
+            directory = load_directory(settings.directory_dir)
+            return up(
+                settings, directory, ncbs=args.ncbs, base_port=args.base_port,
+                per_process=max(1, args.offices_per_process), nats_url_given="NATS_URL" in os.environ,
+            )  # fmt: skip
+        if args.command == "serve":
+            from interpol_offices.cli.serve import parse_assignments, serve
+
+            asyncio.run(serve(parse_assignments(args.offices, settings.port), settings))
+            return 0
+        if args.command == "keys":
+            from interpol_offices.cli.keys import keys_init
+
+            print(keys_init(Path(settings.data_dir), settings.directory_dir))
+            return 0
+        if args.command == "directory":
+            d = load_directory(settings.directory_dir)
+            kinds = {k: len(d.of_kind(k)) for k in ("ncb", "rb", "lo", "gs", "ccc")}
+            print("directory valid: " + ", ".join(f"{v} {k}" for k, v in kinds.items()) + f", {len(d.desks)} CCC desks")
+            return 0
+    except MeshError as exc:
+        print(f"interpol-mesh: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 1

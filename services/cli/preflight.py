@@ -1,0 +1,36 @@
+"""Check NATS and the database once, before starting offices, so a bad URL is one clear line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+
+from interpol_mesh.bus import BusStatus, connect, ensure_streams
+from interpol_mesh.errors import DependencyUnavailable
+from interpol_mesh.settings import OfficeSettings
+from interpol_mesh.storage import database_url_for, make_engine, redacted
+
+
+async def _check(settings: OfficeSettings) -> None:
+    nc = await connect(settings.nats_url, "interpol-mesh preflight", BusStatus())
+    try:
+        await ensure_streams(nc.jetstream(), settings.stream_replicas)
+    except Exception as exc:
+        raise DependencyUnavailable(f"NATS at {settings.nats_url} has no usable JetStream: {exc}") from None
+    finally:
+        await nc.close()
+    engine = make_engine(settings.model_copy(update={"office_id": "gs"}))
+    try:
+        async with asyncio.timeout(10):
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DependencyUnavailable(f"cannot use database {redacted(database_url_for(settings))}: {reason}") from None
+    finally:
+        await engine.dispose()
+
+
+def preflight(settings: OfficeSettings) -> None:
+    asyncio.run(_check(settings))

@@ -1,0 +1,208 @@
+"""`interpol-mesh up`: the whole mesh on one machine, every office its own process and port.
+
+The supervisor starts the embedded nats-server (unless NATS_URL is given), provisions keys,
+starts the offices, waits until each answers /readyz, prints the table, then restarts any
+office that dies. Ctrl-C (or SIGTERM) stops everything; children also die with the parent
+(PR_SET_PDEATHSIG), so no process is left behind even if the supervisor is killed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from interpol_mesh.directory import Directory, Office
+from interpol_mesh.errors import ConfigError, DependencyUnavailable
+from interpol_mesh.natsd import NatsServer
+from interpol_mesh.settings import OfficeSettings
+from interpol_offices.cli.keys import keys_init
+from interpol_offices.cli.preflight import preflight
+
+# Covers all five regions and the four working languages (see tests/test_cli_up.py).
+SAMPLE_NCBS = ("fr", "de", "es", "it", "gb", "ar", "br", "us", "mx", "cm", "ci", "ng", "ke", "za", "eg", "ma", "sa", "jp", "th", "au")
+
+
+def select_offices(directory: Directory, ncbs: str) -> list[Office]:
+    """gs, ccc, the bureaus and liaison offices, plus the chosen NCBs (`sample`, `all` or codes)."""
+    fixed = [directory.get("gs"), directory.get("ccc"), *sorted(directory.of_kind("rb", "lo"), key=lambda o: o.id)]
+    if ncbs == "all":
+        chosen = sorted(directory.ncbs(), key=lambda o: o.id)
+    else:
+        codes = SAMPLE_NCBS if ncbs == "sample" else tuple(c.strip().lower() for c in ncbs.split(",") if c.strip())
+        chosen = [directory.get(f"ncb.{c}") for c in codes]
+    return fixed + chosen
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Group:
+    """Offices served by one process."""
+
+    offices: list[tuple[Office, int]]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    log_path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        first = self.offices[0][0].id
+        return first if len(self.offices) == 1 else f"{first}+{len(self.offices) - 1}"
+
+
+@dataclass
+class Mesh:
+    settings: OfficeSettings
+    groups: list[Group]
+    env: dict[str, str]
+    nats: NatsServer | None = None
+    stopping: bool = field(default=False)
+
+    def spawn(self, group: Group) -> None:
+        args = [sys.executable, "-m", "interpol_offices.cli", "serve", *(f"{o.id}={p}" for o, p in group.offices)]
+        log_dir = self.settings.data_dir / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        group.log_path = log_dir / f"{group.name}.log"
+        out = open(group.log_path, "ab")  # noqa: SIM115 - owned by the child
+        group.process = subprocess.Popen(args, env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        out.close()
+
+    def stop(self) -> None:
+        self.stopping = True
+        procs = [g.process for g in self.groups if g.process and g.process.poll() is None]
+        for proc in procs:
+            proc.terminate()
+        deadline = time.monotonic() + 15
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self.nats is not None:
+            self.nats.stop()
+
+
+def wait_ready(mesh: Mesh, deadline_s: float) -> list[str]:
+    """Poll /readyz of every office; return those not ready by the deadline."""
+    pending = {o.id: f"http://{mesh.settings.host}:{p}/readyz" for g in mesh.groups for o, p in g.offices}
+    end = time.monotonic() + deadline_s
+    with httpx.Client(timeout=2.0) as client:
+        while pending and time.monotonic() < end:
+            for office_id, url in list(pending.items()):
+                try:
+                    if client.get(url).status_code == 200:
+                        del pending[office_id]
+                except httpx.HTTPError:
+                    pass
+            for g in mesh.groups:
+                if g.process and g.process.poll() is not None:
+                    raise DependencyUnavailable(
+                        f"office {g.name} exited with code {g.process.returncode} during start-up; see {g.log_path}"
+                    )
+            if pending:
+                time.sleep(0.25)
+    return sorted(pending)
+
+
+def print_table(mesh: Mesh) -> None:
+    rows = [(o.id, o.kind, f"http://{mesh.settings.host}:{p}") for g in mesh.groups for o, p in g.offices]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'office':<{width}}  kind  {'url':<26}  console")
+    for office_id, kind, url in rows:
+        print(f"{office_id:<{width}}  {kind:<4}  {url:<26}  {url}/docs")
+
+
+def up(settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int, nats_url_given: bool) -> int:
+    started = time.monotonic()
+    offices = select_offices(directory, ncbs)
+    ports = list(range(base_port, base_port + len(offices)))
+    preflight_ports(settings.host, ports)
+    env = dict(os.environ)
+    mesh = Mesh(settings=settings, groups=[], env=env)
+    if not nats_url_given:
+        mesh.nats = NatsServer(store_dir=(settings.data_dir / "nats").resolve(), log_path=(settings.data_dir / "nats.log").resolve())
+        mesh.nats.start()
+        settings = settings.model_copy(update={"nats_url": mesh.nats.url})
+        mesh.settings = settings
+        print(f"embedded nats-server (JetStream) at {mesh.nats.url}, store {settings.data_dir / 'nats'}", flush=True)
+    try:
+        if not (settings.key_dir / "trust-anchor.pub").exists():
+            print(keys_init(settings.data_dir, settings.directory_dir), flush=True)
+        preflight(settings)
+        gs_port = ports[0]
+        env.update(
+            NATS_URL=settings.nats_url, DATA_DIR=str(settings.data_dir.resolve()), GS_URL=f"http://{settings.host}:{gs_port}",
+            HOST=settings.host,
+        )  # fmt: skip
+        if settings.database_url:
+            env["DATABASE_URL"] = settings.database_url
+        assigned = list(zip(offices, ports, strict=True))
+        mesh.groups = [Group(assigned[i : i + per_process]) for i in range(0, len(assigned), per_process)]
+        print(f"starting {len(offices)} offices in {len(mesh.groups)} processes ...", flush=True)
+        for group in mesh.groups:
+            mesh.spawn(group)
+        late = wait_ready(mesh, deadline_s=120 + 2 * len(offices))
+        if late:
+            raise DependencyUnavailable(f"not ready after the start-up deadline: {', '.join(late[:10])}")
+        print_table(mesh)
+        print(f"mesh ready: {len(offices)} offices in {time.monotonic() - started:.1f}s; Ctrl-C stops everything", flush=True)
+        supervise(mesh)
+    finally:
+        mesh.stop()
+    print("mesh stopped", flush=True)
+    return 0
+
+
+class _Stop(Exception):
+    pass
+
+
+def supervise(mesh: Mesh) -> None:
+    def on_signal(signum: int, _frame: object) -> None:
+        raise _Stop
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        while True:
+            now = time.monotonic()
+            for group in mesh.groups:
+                proc = group.process
+                if proc is not None and proc.poll() is not None and group.next_start == 0.0:
+                    group.restarts += 1
+                    delay = min(30.0, 2.0 ** min(group.restarts, 5))
+                    print(f"office {group.name} died (exit code {proc.returncode}); restarting in {delay:.0f}s", flush=True)
+                    group.next_start = now + delay
+                elif group.next_start and now >= group.next_start:
+                    group.next_start = 0.0
+                    mesh.spawn(group)
+                    print(f"office {group.name} restarted (restart #{group.restarts})", flush=True)
+            time.sleep(0.5)
+    except (KeyboardInterrupt, _Stop):
+        print("\nstopping the mesh ...", flush=True)
+
+
+def preflight_ports(host: str, ports: list[int]) -> None:
+    import socket
+
+    for port in ports:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                raise ConfigError(
+                    f"port {port} on {host} is in use; choose another range with --base-port (needs {len(ports)} ports)"
+                ) from None

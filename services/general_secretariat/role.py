@@ -1,0 +1,14 @@
+"""The GS role: key directory authority and notice review; exchange like every office."""
+
+from __future__ import annotations
+
+from interpol_mesh.app.exchange_routes import router as exchange_router
+from interpol_mesh.messaging import OfficeRole
+
+
+def build_role() -> OfficeRole:
+    return OfficeRole(
+        name="general_secretariat",
+        description="General Secretariat: keeps and signs the key directory, reviews notice requests and publishes notices.",
+        routers=[exchange_router],
+    )

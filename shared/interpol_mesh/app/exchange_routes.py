@@ -1,0 +1,172 @@
+"""Service-to-service exchange API that every office has: send, inbox, acknowledge, status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.directory import UnknownOffice
+from interpol_mesh.messages import Diffusion, FreeTextMessage, Priority
+from interpol_mesh.messaging import send
+from interpol_mesh.messaging.inbox import (
+    InboxMessage,
+    InboxPage,
+    QuarantineItem,
+    SentStatus,
+    acknowledge,
+    list_inbox,
+    list_quarantine,
+    read_message,
+    sent_status,
+)
+
+router = APIRouter(prefix="/v1", tags=["exchange"])
+
+LANG = Field(None, description="BCP 47 tag; default: this office's working language", examples=["es-AR"])
+
+
+class Accepted(BaseModel):
+    message_id: str = Field(..., description="Time-ordered id of the signed envelope")
+    recipients: list[str]
+    digest_sha256: str
+
+
+class DiffusionSend(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "recipients": ["ncb.br", "ncb.es"],
+                    "language": "es-AR",
+                    "priority": "urgent",
+                    "body": {
+                        "diffusion_type": "wanted-person",
+                        "title": "Búsqueda: sospechoso de fraude transnacional",
+                        "text": "Se solicita localizar a la persona indicada; orden de detención vigente.",
+                        "person": {"family_name": "PEREZ", "given_names": "Juan", "sex": "male", "nationalities": ["AR"]},
+                        "requested_action": "Localizar e informar; no detener sin orden.",
+                    },
+                }
+            ]
+        }
+    )
+
+    recipients: list[str] = Field(..., min_length=1, description="Office ids, `region:<name>` or `all-ncbs`")
+    language: str | None = LANG
+    priority: Priority = "routine"
+    body: Diffusion
+
+
+class MessageSend(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "recipients": ["ncb.de"],
+                    "language": "en",
+                    "priority": "routine",
+                    "body": {"title": "Request for assistance", "text": "Please confirm the registration of vehicle WDB123.", "request_for_assistance": True},
+                }
+            ]
+        }
+    )
+
+    recipients: list[str] = Field(..., min_length=1, description="Office ids, `region:<name>` or `all-ncbs`")
+    language: str | None = LANG
+    priority: Priority = "routine"
+    correlation_id: str | None = Field(None, max_length=64)
+    body: FreeTextMessage
+
+
+def resolve_recipients(ctx: CtxDep, targets: list[str]) -> list[str]:
+    try:
+        recipients = [r for r in ctx.directory.expand(targets) if r != ctx.office.id]
+    except UnknownOffice as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    if not recipients:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "no recipient besides this office")
+    return recipients
+
+
+@router.post("/diffusions", status_code=202, response_model=Accepted, summary="Send a diffusion to chosen offices")
+async def send_diffusion(req: DiffusionSend, ctx: CtxDep) -> Accepted:
+    """Signed, stored and queued in one transaction; 202 means it will reach the bus even if this office crashes now."""
+    recipients = resolve_recipients(ctx, req.recipients)
+    async with ctx.transaction() as conn:
+        out = await send(conn, ctx, kind="diffusion", recipients=recipients, body=req.body, language=req.language, priority=req.priority)
+    return Accepted(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)
+
+
+@router.post("/messages", status_code=202, response_model=Accepted, summary="Send a message or request for assistance")
+async def send_message(req: MessageSend, ctx: CtxDep) -> Accepted:
+    recipients = resolve_recipients(ctx, req.recipients)
+    async with ctx.transaction() as conn:
+        out = await send(
+            conn, ctx, kind="message", recipients=recipients, body=req.body, language=req.language,
+            priority=req.priority, correlation_id=req.correlation_id,
+        )  # fmt: skip
+    return Accepted(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)
+
+
+@router.get("/inbox", response_model=InboxPage, summary="List received messages (newest first, paged)")
+async def get_inbox(
+    ctx: CtxDep,
+    kind: Annotated[str | None, Query(examples=["diffusion"])] = None,
+    notice_type: Annotated[str | None, Query(examples=["red"])] = None,
+    language: Annotated[str | None, Query(description="en, ar, es, fr or a full tag", examples=["fr"])] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_receipts: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> InboxPage:
+    async with ctx.engine.connect() as conn:
+        return await list_inbox(
+            conn, kind=kind, notice_type=notice_type, language=language, since=since, until=until,
+            include_receipts=include_receipts, limit=limit, cursor=cursor,
+        )  # fmt: skip
+
+
+@router.get("/inbox/{message_id}", response_model=InboxMessage, summary="Read one message with its verification record")
+async def get_message(message_id: str, ctx: CtxDep) -> InboxMessage:
+    async with ctx.engine.connect() as conn:
+        message = await read_message(conn, ctx, message_id)
+    if message is None:
+        raise HTTPException(404, f"no message {message_id} in this inbox")
+    return message
+
+
+class Acknowledged(BaseModel):
+    message_id: str
+    acknowledged_at: datetime
+
+
+@router.post("/inbox/{message_id}/acknowledge", response_model=Acknowledged, summary="Acknowledge a message")
+async def post_acknowledge(message_id: str, ctx: CtxDep) -> Acknowledged:
+    """Sends a signed `acknowledged` receipt to the sender; repeating it is harmless."""
+    async with ctx.transaction() as conn:
+        when = await acknowledge(conn, ctx, message_id)
+    if when is None:
+        raise HTTPException(404, f"no message {message_id} in this inbox")
+    return Acknowledged(message_id=message_id, acknowledged_at=when)
+
+
+@router.get("/sent/{message_id}", response_model=SentStatus, summary="Per-recipient delivery of a sent message")
+async def get_sent(message_id: str, ctx: CtxDep) -> SentStatus:
+    async with ctx.engine.connect() as conn:
+        result = await sent_status(conn, message_id)
+    if result is None:
+        raise HTTPException(404, f"no sent message {message_id}")
+    return result
+
+
+@router.get("/quarantine", response_model=list[QuarantineItem], summary="Rejected messages with their reasons")
+async def get_quarantine(
+    ctx: CtxDep, reason: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[QuarantineItem]:
+    async with ctx.engine.connect() as conn:
+        return await list_quarantine(conn, reason, limit)

@@ -1,0 +1,51 @@
+"""The one app factory: settings and a role in, a FastAPI app out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from interpol_mesh import __version__
+from interpol_mesh.app import directory_routes, health
+from interpol_mesh.app.console import mount_console
+from interpol_mesh.clock import Clock
+from interpol_mesh.directory import Directory
+from interpol_mesh.messaging import OfficeContext, OfficeRole, start_office, stop_office
+from interpol_mesh.settings import OfficeSettings
+
+
+def create_app(
+    settings: OfficeSettings,
+    role: OfficeRole,
+    *,
+    clock: Clock | None = None,
+    directory: Directory | None = None,
+    ctx: OfficeContext | None = None,
+) -> FastAPI:
+    """Build one office's app; pass `ctx` when the caller already started the office."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running = ctx or await start_office(settings, role, clock=clock, directory=directory)
+        app.state.ctx = running
+        try:
+            yield
+        finally:
+            await stop_office(running)
+
+    app = FastAPI(
+        title=f"interpol-mesh {settings.office_id}",
+        version=__version__,
+        description=f"{role.description}\n\nOffice `{settings.office_id}` of the interpol-mesh network.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    mount_console(app)
+    app.include_router(health.router)
+    app.include_router(directory_routes.router)
+    for router in role.routers:
+        app.include_router(router)
+    return app

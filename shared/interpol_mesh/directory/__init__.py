@@ -1,0 +1,18 @@
+"""Member directory: who is in the mesh, where, and in which working language."""
+
+from interpol_mesh.directory.directory import Directory, UnknownOffice
+from interpol_mesh.directory.loader import default_data_dir, load_directory
+from interpol_mesh.directory.models import OFFICIAL_LANGUAGES, Desk, Language, Office, OfficeKind, office_token
+
+__all__ = [
+    "OFFICIAL_LANGUAGES",
+    "Desk",
+    "Directory",
+    "Language",
+    "Office",
+    "OfficeKind",
+    "UnknownOffice",
+    "default_data_dir",
+    "load_directory",
+    "office_token",
+]

@@ -1,0 +1,39 @@
+"""Wire models of every message kind (schema major version 1), exported to proto-schemas/."""
+
+from interpol_mesh.messages.common import (
+    NOTICE_TYPES,
+    ArrestWarrant,
+    Distribution,
+    NoticeType,
+    ObjectSubject,
+    Offence,
+    Person,
+    PersonStatus,
+    Priority,
+)
+from interpol_mesh.messages.exchange import Diffusion, FreeTextMessage, HitReport, Receipt
+from interpol_mesh.messages.notices import NoticeEvent, NoticeRequest
+from interpol_mesh.messages.registry import BODY_MODELS, SCHEMA_MAJOR, Kind, kind_of, payload_type
+
+__all__ = [
+    "BODY_MODELS",
+    "NOTICE_TYPES",
+    "SCHEMA_MAJOR",
+    "ArrestWarrant",
+    "Diffusion",
+    "Distribution",
+    "FreeTextMessage",
+    "HitReport",
+    "Kind",
+    "NoticeEvent",
+    "NoticeRequest",
+    "NoticeType",
+    "ObjectSubject",
+    "Offence",
+    "Person",
+    "PersonStatus",
+    "Priority",
+    "Receipt",
+    "kind_of",
+    "payload_type",
+]

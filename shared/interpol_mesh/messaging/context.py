@@ -1,0 +1,52 @@
+"""The running office: everything a route, handler or background task needs, built by the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from interpol_mesh.bus import BusStatus
+from interpol_mesh.clock import Clock
+from interpol_mesh.crypto import Signer
+from interpol_mesh.directory import Directory, Office
+from interpol_mesh.messaging.keyring import KeyRing
+from interpol_mesh.settings import OfficeSettings
+
+if TYPE_CHECKING:
+    from interpol_mesh.messaging.inbound import InboxConsumer
+    from interpol_mesh.messaging.relay import OutboxRelay
+    from interpol_mesh.messaging.role import OfficeRole
+
+
+@dataclass
+class OfficeContext:
+    settings: OfficeSettings
+    office: Office
+    directory: Directory
+    clock: Clock
+    engine: AsyncEngine
+    signer: Signer
+    keyring: KeyRing
+    nc: Client
+    js: JetStreamContext
+    bus_status: BusStatus
+    role: OfficeRole
+    relay: OutboxRelay | None = None
+    consumer: InboxConsumer | None = None
+    database_error: str | None = field(default=None)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One database transaction; the outbox relay is woken once it has committed."""
+        async with self.engine.begin() as conn:
+            yield conn
+        if self.relay is not None:
+            self.relay.wake()

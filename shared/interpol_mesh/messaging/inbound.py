@@ -1,0 +1,260 @@
+"""The office's inbox consumer: verify, commit a whole batch in one transaction, then ack.
+
+Order of work for each fetched batch:
+1. verify every envelope (CPU only, no database);
+2. one transaction: store accepted messages and run the role's handlers, quarantine rejected
+   ones with their reason, enqueue `delivered` receipts in the outbox;
+3. only after the commit, ack each message.
+
+A database outage holds the batch (acks are delayed with in-progress signals) until the
+commit succeeds, so nothing is lost; a handler failure falls back to one transaction per
+message and, after MAX_ATTEMPTS deliveries, quarantines that message alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from nats.aio.msg import Msg
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from interpol_mesh.bus import BatchPuller, subjects
+from interpol_mesh.envelope import Rejected, Verified, open_envelope
+from interpol_mesh.messages import Receipt
+from interpol_mesh.messaging.context import OfficeContext
+from interpol_mesh.messaging.outbound import send
+from interpol_mesh.storage import tables
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+NAK_BACKOFF_S = (1.0, 5.0, 15.0, 30.0, 60.0)
+DB_RETRY_S = 1.0
+
+
+@dataclass
+class Decision:
+    msg: Msg
+    verified: Verified | None
+    rejected: Rejected | None
+    sender_token: str | None
+    stream_seq: int | None
+
+
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """Errors that mean 'the database is away', not 'this message is bad'."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError, ConnectionError))
+
+
+class InboxConsumer:
+    def __init__(self, ctx: OfficeContext) -> None:
+        self.ctx = ctx
+        self.running = False
+        self.stopping = False
+        self.last_error: str | None = None
+        self.counts: Counter[str] = Counter()
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    async def run(self) -> None:
+        ctx = self.ctx
+        puller = BatchPuller(ctx.nc, subjects.DIRECT_STREAM, subjects.consumer_name(ctx.office.id))
+        await puller.start()
+        self.running = True
+        try:
+            while not self.stopping:
+                try:
+                    batch = await puller.next_batch(idle_wait=2.0)
+                except Exception as exc:  # bus away or server restarting: keep trying
+                    self.last_error = f"fetch: {type(exc).__name__}: {exc}"
+                    await asyncio.sleep(0.5)
+                    continue
+                if batch:
+                    await self.handle(batch)
+        finally:
+            self.running = False
+            await puller.stop()
+
+    # -- classification ------------------------------------------------------------------
+
+    def _decide(self, msg: Msg, now: datetime) -> Decision:
+        token = subjects.sender_token_of(msg.subject)
+        try:
+            seq: int | None = msg.metadata.sequence.stream
+        except Exception:
+            seq = None
+        sender = self._sender_id(token)
+        try:
+            if sender is None:
+                raise Rejected("header-mismatch", f"subject {msg.subject[:120]} names no known sender")
+            verified = open_envelope(
+                msg.data, subject_sender=sender, recipient=self.ctx.office.id, keys=self.ctx.keyring.current, now=now
+            )
+            return Decision(msg, verified, None, token, seq)
+        except Rejected as rejected:
+            return Decision(msg, None, rejected, token, seq)
+
+    def _sender_id(self, token: str | None) -> str | None:
+        if token is None:
+            return None
+        for office_id in (token, token.replace("_", ".", 1)):
+            if office_id in self.ctx.directory.offices:
+                return office_id
+        return None
+
+    # -- the batch -----------------------------------------------------------------------
+
+    async def handle(self, msgs: list[Msg]) -> None:
+        now = self.ctx.clock.now()
+        decisions = [self._decide(m, now) for m in msgs]
+        while True:
+            try:
+                async with self.ctx.transaction() as conn:
+                    await self._commit(conn, decisions)
+                self.ctx.database_error = None
+                break
+            except Exception as exc:
+                if is_infrastructure_error(exc):
+                    self.ctx.database_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    log.warning("database unavailable; holding batch", extra={"size": len(msgs)})
+                    await asyncio.gather(*(d.msg.in_progress() for d in decisions), return_exceptions=True)
+                    await asyncio.sleep(DB_RETRY_S)
+                    continue
+                log.exception("batch failed; retrying message by message")
+                await self._one_by_one(decisions)
+                return
+        await asyncio.gather(*(d.msg.ack() for d in decisions), return_exceptions=True)
+
+    async def _one_by_one(self, decisions: list[Decision]) -> None:
+        for decision in decisions:
+            try:
+                async with self.ctx.transaction() as conn:
+                    await self._commit(conn, [decision])
+            except Exception as exc:
+                if is_infrastructure_error(exc):
+                    # Leave it unacked: it is redelivered after ack_wait, when the DB may be back.
+                    self.ctx.database_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    continue
+                await self._failed(decision, exc)
+                continue
+            await decision.msg.ack()
+
+    async def _failed(self, decision: Decision, exc: Exception) -> None:
+        attempts = decision.msg.metadata.num_delivered if decision.msg.reply else MAX_ATTEMPTS
+        self.last_error = f"processing: {type(exc).__name__}: {exc}"
+        if attempts >= MAX_ATTEMPTS:
+            rejected = Rejected("processing-failed", f"{type(exc).__name__}: {str(exc)[:500]} after {attempts} attempts")
+            failed = Decision(decision.msg, None, rejected, decision.sender_token, decision.stream_seq)
+            if decision.verified is not None:
+                rejected.message_id = decision.verified.header.message_id
+            async with self.ctx.transaction() as conn:
+                await self._commit(conn, [failed])
+            await decision.msg.ack()
+        else:
+            await decision.msg.nak(delay=NAK_BACKOFF_S[min(attempts, len(NAK_BACKOFF_S)) - 1])
+
+    async def _commit(self, conn: AsyncConnection, decisions: list[Decision]) -> None:
+        ids = [d.verified.header.message_id for d in decisions if d.verified is not None]
+        known: dict[str, int | None] = {}
+        if ids:
+            rows = await conn.execute(
+                sa.select(tables.inbox.c.message_id, tables.inbox.c.stream_seq).where(tables.inbox.c.message_id.in_(ids))
+            )
+            known = {r.message_id: r.stream_seq for r in rows}
+        now = self.ctx.clock.now()
+        for d in decisions:
+            v = d.verified
+            if v is not None:
+                mid = v.header.message_id
+                if mid in known:
+                    if known[mid] == d.stream_seq and d.stream_seq is not None:
+                        self.counts["redelivered"] += 1  # our own earlier commit: ack, nothing else
+                        continue
+                    d = Decision(d.msg, None, Rejected("replay", f"message {mid} already delivered", message_id=mid), d.sender_token, d.stream_seq)
+                else:
+                    known[mid] = d.stream_seq
+                    await self._accept(conn, v, d.stream_seq, now)
+                    self.counts["accepted"] += 1
+                    continue
+            assert d.rejected is not None
+            await self._quarantine(conn, d, now)
+
+    async def _accept(self, conn: AsyncConnection, v: Verified, stream_seq: int | None, now: datetime) -> None:
+        h = v.header
+        body = v.body.model_dump(mode="json")
+        await conn.execute(
+            tables.inbox.insert().values(
+                message_id=h.message_id,
+                sender=h.sender,
+                kind=h.kind,
+                payload_type=f"application/vnd.interpol-mesh.{h.kind}.v1+json",
+                notice_type=body.get("notice_type"),
+                language=h.language,
+                priority=h.priority,
+                correlation_id=h.correlation_id,
+                created_at=h.created_at,
+                expires_at=h.expires_at,
+                received_at=now,
+                key_id=v.key_id,
+                digest=v.digest,
+                stream_seq=stream_seq,
+                envelope=v.raw,
+                body=body,
+            )
+        )
+        if h.kind == "receipt":
+            await apply_receipt(conn, v)
+        else:
+            receipt = Receipt(receipt_type="delivered", for_message_id=h.message_id, digest=v.digest, at=now)
+            await send(
+                conn, self.ctx, kind="receipt", recipients=[h.sender], body=receipt,
+                correlation_id=h.message_id, track_delivery=False,
+            )  # fmt: skip
+        handler = self.ctx.role.handlers.get(h.kind)
+        if handler is not None:
+            await handler(conn, self.ctx, v)
+
+    async def _quarantine(self, conn: AsyncConnection, d: Decision, now: datetime) -> None:
+        r = d.rejected
+        assert r is not None
+        self.counts[f"rejected:{r.reason}"] += 1
+        log.warning("message rejected", extra={"reason": r.reason, "detail": r.detail, "subject": d.msg.subject})
+        await conn.execute(
+            tables.quarantine.insert().values(
+                received_at=now,
+                subject=d.msg.subject[:200],
+                reason=r.reason,
+                detail=r.detail[:2000],
+                claimed_sender=(d.sender_token or "")[:40] or None,
+                message_id=r.message_id,
+                stream_seq=d.stream_seq,
+                deliveries=d.msg.metadata.num_delivered if d.msg.reply else 1,
+                raw=d.msg.data,
+            )
+        )
+
+
+async def apply_receipt(conn: AsyncConnection, v: Verified) -> None:
+    """Record delivered/acknowledged for the receipt's sender on the message it names."""
+    assert isinstance(v.body, Receipt)
+    receipt = v.body
+    column = "delivered_at" if receipt.receipt_type == "delivered" else "acknowledged_at"
+    d = tables.delivery
+    values: dict[str, datetime] = {column: receipt.at}
+    if receipt.receipt_type == "acknowledged":
+        values["delivered_at"] = sa.func.coalesce(d.c.delivered_at, receipt.at)  # type: ignore[dict-item]
+    await conn.execute(
+        d.update()
+        .where(d.c.message_id == receipt.for_message_id, d.c.recipient == v.header.sender)
+        .where(getattr(d.c, column).is_(None))
+        .values(**values)
+    )

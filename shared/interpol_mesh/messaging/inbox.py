@@ -1,0 +1,212 @@
+"""Reading the inbox and sent messages, and acknowledging: the queries behind the exchange API."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from interpol_mesh.clock import utc
+from interpol_mesh.messages import Receipt
+from interpol_mesh.messaging.context import OfficeContext
+from interpol_mesh.messaging.outbound import send
+from interpol_mesh.storage import tables
+
+
+class InboxItem(BaseModel):
+    message_id: str
+    sender: str
+    kind: str
+    notice_type: str | None
+    language: str
+    priority: str
+    correlation_id: str | None
+    created_at: datetime
+    received_at: datetime
+    acknowledged_at: datetime | None
+    title: str | None
+
+
+class Verification(BaseModel):
+    """How the message was checked on arrival; every accepted message passed all of these."""
+
+    key_id: str
+    digest_sha256: str
+    checks: list[str]
+    key_directory_version: int
+
+
+class InboxMessage(InboxItem):
+    body: dict[str, Any]
+    verification: Verification
+    envelope_b64: str
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItem]
+    next_cursor: str | None
+
+
+CHECKS = [
+    "size within limit",
+    "signature verified (Ed25519 over DSSE PAE of payload type and exact bytes)",
+    "key listed in the GS-signed key directory",
+    "key belongs to the sender office",
+    "key valid and not revoked at signing time",
+    "not expired",
+    "addressed to this office",
+    "not seen before",
+    "payload valid against its schema",
+]
+
+
+def _item(row: Any) -> dict[str, Any]:
+    body = row.body or {}
+    return {
+        "message_id": row.message_id,
+        "sender": row.sender,
+        "kind": row.kind,
+        "notice_type": row.notice_type,
+        "language": row.language,
+        "priority": row.priority,
+        "correlation_id": row.correlation_id,
+        "created_at": utc(row.created_at),
+        "received_at": utc(row.received_at),
+        "acknowledged_at": utc(row.acknowledged_at) if row.acknowledged_at else None,
+        "title": body.get("title") or (body.get("notice") or {}).get("title"),
+    }
+
+
+async def list_inbox(
+    conn: AsyncConnection,
+    *,
+    kind: str | None = None,
+    notice_type: str | None = None,
+    language: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_receipts: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> InboxPage:
+    """Newest first, keyset-paged by message id (time-ordered UUIDv7)."""
+    i = tables.inbox
+    query = sa.select(i).order_by(i.c.message_id.desc()).limit(limit + 1)
+    if kind:
+        query = query.where(i.c.kind == kind)
+    elif not include_receipts:
+        query = query.where(i.c.kind != "receipt")
+    if notice_type:
+        query = query.where(i.c.notice_type == notice_type)
+    if language:
+        query = query.where(sa.or_(i.c.language == language, i.c.language.like(f"{language}-%")))
+    if since:
+        query = query.where(i.c.received_at >= since)
+    if until:
+        query = query.where(i.c.received_at < until)
+    if cursor:
+        query = query.where(i.c.message_id < cursor)
+    rows = (await conn.execute(query)).all()
+    items = [InboxItem(**_item(r)) for r in rows[:limit]]
+    return InboxPage(items=items, next_cursor=items[-1].message_id if len(rows) > limit else None)
+
+
+async def read_message(conn: AsyncConnection, ctx: OfficeContext, message_id: str) -> InboxMessage | None:
+    row = (await conn.execute(sa.select(tables.inbox).where(tables.inbox.c.message_id == message_id))).first()
+    if row is None:
+        return None
+    return InboxMessage(
+        **_item(row),
+        body=row.body,
+        verification=Verification(
+            key_id=row.key_id, digest_sha256=row.digest, checks=CHECKS, key_directory_version=ctx.keyring.current.version
+        ),
+        envelope_b64=base64.b64encode(row.envelope).decode(),
+    )
+
+
+async def acknowledge(conn: AsyncConnection, ctx: OfficeContext, message_id: str) -> datetime | None:
+    """Mark read-and-actioned and send an `acknowledged` receipt to the sender (once)."""
+    i = tables.inbox
+    row = (await conn.execute(sa.select(i.c.sender, i.c.digest, i.c.acknowledged_at).where(i.c.message_id == message_id))).first()
+    if row is None:
+        return None
+    if row.acknowledged_at is not None:
+        return utc(row.acknowledged_at)
+    now = ctx.clock.now()
+    await conn.execute(i.update().where(i.c.message_id == message_id).values(acknowledged_at=now))
+    receipt = Receipt(receipt_type="acknowledged", for_message_id=message_id, digest=row.digest, at=now)
+    await send(conn, ctx, kind="receipt", recipients=[row.sender], body=receipt, correlation_id=message_id, track_delivery=False)
+    return now
+
+
+class RecipientStatus(BaseModel):
+    recipient: str
+    delivered_at: datetime | None
+    acknowledged_at: datetime | None
+
+
+class SentStatus(BaseModel):
+    message_id: str
+    kind: str
+    created_at: datetime
+    published: bool
+    recipients: list[RecipientStatus]
+
+
+async def sent_status(conn: AsyncConnection, message_id: str) -> SentStatus | None:
+    s, d, o = tables.sent, tables.delivery, tables.outbox
+    row = (await conn.execute(sa.select(s).where(s.c.message_id == message_id))).first()
+    if row is None:
+        return None
+    deliveries = (await conn.execute(sa.select(d).where(d.c.message_id == message_id).order_by(d.c.recipient))).all()
+    pending = (
+        await conn.execute(
+            sa.select(sa.func.count()).select_from(o).where(o.c.message_id == message_id, o.c.published_at.is_(None))
+        )
+    ).scalar_one()
+    return SentStatus(
+        message_id=message_id,
+        kind=row.kind,
+        created_at=utc(row.created_at),
+        published=pending == 0,
+        recipients=[
+            RecipientStatus(
+                recipient=r.recipient,
+                delivered_at=utc(r.delivered_at) if r.delivered_at else None,
+                acknowledged_at=utc(r.acknowledged_at) if r.acknowledged_at else None,
+            )
+            for r in deliveries
+        ],
+    )
+
+
+class QuarantineItem(BaseModel):
+    id: int
+    received_at: datetime
+    subject: str
+    reason: str
+    detail: str
+    claimed_sender: str | None
+    message_id: str | None
+    size_bytes: int
+
+
+async def list_quarantine(conn: AsyncConnection, reason: str | None, limit: int) -> list[QuarantineItem]:
+    q = tables.quarantine
+    query = sa.select(q.c.id, q.c.received_at, q.c.subject, q.c.reason, q.c.detail, q.c.claimed_sender,
+                      q.c.message_id, sa.func.length(q.c.raw).label("size")).order_by(q.c.id.desc()).limit(limit)  # fmt: skip
+    if reason:
+        query = query.where(q.c.reason == reason)
+    rows = (await conn.execute(query)).all()
+    return [
+        QuarantineItem(
+            id=r.id, received_at=utc(r.received_at), subject=r.subject, reason=r.reason, detail=r.detail,
+            claimed_sender=r.claimed_sender, message_id=r.message_id, size_bytes=r.size,
+        )  # fmt: skip
+        for r in rows
+    ]

@@ -1,0 +1,108 @@
+"""Holds the newest verified key directory and follows GS updates over the bus."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from nacl.signing import VerifyKey
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from interpol_mesh.bus import subjects
+from interpol_mesh.crypto import KeyDirectory, KeyDirectoryRejected, open_directory
+from interpol_mesh.errors import ConfigError
+from interpol_mesh.storage import insert_ignoring_duplicates, tables
+
+log = logging.getLogger(__name__)
+
+TRUST_ANCHOR_FILE = "trust-anchor.pub"
+BOOTSTRAP_DIRECTORY_FILE = "directory.signed.json"
+
+
+def load_trust_anchor(key_dir: Path) -> VerifyKey:
+    path = key_dir / TRUST_ANCHOR_FILE
+    try:
+        return VerifyKey(base64.b64decode(path.read_text().strip()))
+    except FileNotFoundError:
+        raise ConfigError(f"trust anchor missing: {path} (create the mesh keys with `interpol-mesh keys init`)") from None
+    except ValueError:
+        raise ConfigError(f"trust anchor {path} is not a base64 Ed25519 public key") from None
+
+
+class KeyRing:
+    """The verifier's view of who owns which key; only a newer, root-signed directory replaces it."""
+
+    def __init__(self, trust_anchor: VerifyKey, engine: AsyncEngine) -> None:
+        self._anchor = trust_anchor
+        self._engine = engine
+        self._current: KeyDirectory | None = None
+        self._sub: Subscription | None = None
+
+    @property
+    def current(self) -> KeyDirectory:
+        if self._current is None:
+            raise RuntimeError("key directory not loaded")
+        return self._current
+
+    @property
+    def loaded(self) -> bool:
+        return self._current is not None
+
+    async def offer(self, signed: bytes, *, persist: bool = True) -> bool:
+        """Adopt `signed` if it verifies and is newer; returns whether it was adopted."""
+        try:
+            document = open_directory(signed, self._anchor)
+        except KeyDirectoryRejected as exc:
+            log.warning("key directory refused", extra={"reason": str(exc)})
+            return False
+        if self._current is not None and document.version <= self._current.version:
+            return False
+        self._current = KeyDirectory(document)
+        log.info("key directory adopted", extra={"version": document.version, "keys": len(document.keys)})
+        if persist:
+            async with self._engine.begin() as conn:
+                stmt = insert_ignoring_duplicates(tables.key_directory, conn.dialect.name)
+                await conn.execute(stmt.values(version=document.version, issued_at=document.issued_at, signed=signed))
+        return True
+
+    async def load_initial(self, js: JetStreamContext, key_dir: Path) -> None:
+        """Newest of: the bus's last value, our own stored copy, the bootstrap file from `keys init`."""
+        try:
+            last = await js.get_last_msg(subjects.KEYS_STREAM, subjects.KEY_DIRECTORY_SUBJECT)
+            if last.data:
+                await self.offer(last.data)
+        except NotFoundError:
+            pass
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(tables.key_directory.c.signed).order_by(tables.key_directory.c.version.desc()).limit(1)
+                )
+            ).first()
+        if row is not None:
+            await self.offer(row.signed, persist=False)
+        bootstrap = key_dir / BOOTSTRAP_DIRECTORY_FILE
+        if bootstrap.exists():
+            await self.offer(bootstrap.read_bytes())
+        if self._current is None:
+            raise ConfigError(f"no key directory: none on the bus, none stored, and {bootstrap} is missing")
+
+    async def follow(self, nc: Client) -> None:
+        async def on_update(msg: Msg) -> None:
+            await self.offer(msg.data)
+
+        self._sub = await nc.subscribe(subjects.KEY_DIRECTORY_SUBJECT, cb=on_update)
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            try:
+                await self._sub.unsubscribe()
+            except Exception:  # connection gone already
+                pass

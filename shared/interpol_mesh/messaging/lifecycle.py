@@ -1,0 +1,131 @@
+"""Start and stop one office: database, keys, bus, key directory, relay and consumer, in order.
+
+Start-up problems raise MeshError subclasses whose message is one line for the operator;
+stopping drains the bus before the database closes, so no acked message is left uncommitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from nats.js.errors import BadRequestError
+from sqlalchemy import exc as sa_exc
+
+from interpol_mesh.bus import BusStatus, connect, ensure_streams, inbox_consumer, subjects
+from interpol_mesh.clock import Clock, SystemClock
+from interpol_mesh.crypto import read_private_key
+from interpol_mesh.directory import Directory, load_directory
+from interpol_mesh.errors import DependencyUnavailable
+from interpol_mesh.messaging.context import OfficeContext
+from interpol_mesh.messaging.inbound import InboxConsumer
+from interpol_mesh.messaging.keyring import KeyRing, load_trust_anchor
+from interpol_mesh.messaging.relay import OutboxRelay
+from interpol_mesh.messaging.role import OfficeRole
+from interpol_mesh.settings import OfficeSettings
+from interpol_mesh.storage import database_url_for, make_engine, migrate, redacted
+
+log = logging.getLogger(__name__)
+
+
+def _supervised(name: str, ctx: OfficeContext, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+    """Run a background loop forever; a crash is logged and the loop restarted, never silent."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await run()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task crashed; restarting", extra={"task": name})
+                await asyncio.sleep(1.0)
+
+    return asyncio.create_task(loop(), name=f"{ctx.office.id}:{name}")
+
+
+async def start_office(
+    settings: OfficeSettings,
+    role: OfficeRole,
+    *,
+    clock: Clock | None = None,
+    directory: Directory | None = None,
+) -> OfficeContext:
+    directory = directory or load_directory(settings.directory_dir)
+    office = directory.get(settings.office_id)
+    signer = read_private_key(settings.key_dir / f"{office.id}.key", expected_office=office.id)
+    anchor = load_trust_anchor(settings.key_dir)
+    engine = make_engine(settings)
+    try:
+        await migrate(engine, office.id, settings.db_schema_prefix)
+    except (sa_exc.DBAPIError, OSError, TimeoutError) as exc:
+        await engine.dispose()
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
+        url = redacted(database_url_for(settings))
+        raise DependencyUnavailable(f"cannot use database {url}: {reason}") from None
+    status = BusStatus()
+    try:
+        nc = await connect(settings.nats_url, f"interpol-mesh {office.id}", status)
+    except DependencyUnavailable:
+        await engine.dispose()
+        raise
+    js = nc.jetstream()
+    try:
+        await ensure_streams(js, settings.stream_replicas)
+        try:
+            await js.add_consumer(subjects.DIRECT_STREAM, inbox_consumer(office.id))
+        except BadRequestError:
+            pass  # exists with a compatible config
+        keyring = KeyRing(anchor, engine)
+        await keyring.load_initial(js, settings.key_dir)
+        await keyring.follow(nc)
+    except Exception:
+        await nc.close()
+        await engine.dispose()
+        raise
+    ctx = OfficeContext(
+        settings=settings,
+        office=office,
+        directory=directory,
+        clock=clock or SystemClock(),
+        engine=engine,
+        signer=signer,
+        keyring=keyring,
+        nc=nc,
+        js=js,
+        bus_status=status,
+        role=role,
+    )
+    for task in role.startup:
+        await task(ctx)
+    ctx.relay = OutboxRelay(engine, js, ctx.clock)
+    ctx.consumer = InboxConsumer(ctx)
+    ctx.tasks = [
+        _supervised("relay", ctx, ctx.relay.run),
+        _supervised("consumer", ctx, ctx.consumer.run),
+        *(_supervised(t.__name__, ctx, lambda t=t: t(ctx)) for t in role.background),
+    ]
+    log.info("office started", extra={"role": role.name, "db": redacted(database_url_for(settings))})
+    return ctx
+
+
+async def stop_office(ctx: OfficeContext) -> None:
+    if ctx.consumer is not None:
+        ctx.consumer.stop()
+    if ctx.relay is not None:
+        ctx.relay.stop()
+    for task in ctx.tasks:
+        task.cancel()
+    for task in ctx.tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, timeout=5)
+    await ctx.keyring.stop()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(ctx.nc.drain(), timeout=5)
+    with contextlib.suppress(Exception):
+        await ctx.nc.close()
+    await ctx.engine.dispose()
+    log.info("office stopped")

@@ -1,0 +1,31 @@
+"""What makes an office an NCB, a bureau, the GS or the CCC: routes and message handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from interpol_mesh.envelope import Verified
+from interpol_mesh.messaging.context import OfficeContext
+
+Handler = Callable[[AsyncConnection, OfficeContext, Verified], Awaitable[None]]
+Task = Callable[[OfficeContext], Awaitable[None]]
+
+
+@dataclass
+class OfficeRole:
+    """A role plugs routers and handlers into the one app factory.
+
+    Handlers run inside the consumer's transaction, after the envelope is verified and stored,
+    so whatever they write commits (or not) together with the message.
+    """
+
+    name: str
+    routers: list[APIRouter] = field(default_factory=list)
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    startup: list[Task] = field(default_factory=list)
+    background: list[Task] = field(default_factory=list)
+    description: str = ""

@@ -1,0 +1,35 @@
+"""Office settings: read from the environment by the entry point only, then passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OfficeSettings(BaseSettings):
+    """Everything one office process needs to start; every field has an environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    office_id: str = Field("gs", description="Which office this process is, e.g. ncb.fr, rb.nairobi, gs, ccc.")
+    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server URL(s), comma-separated.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy async URL. Unset: an SQLite file under DATA_DIR/db/. "
+        "postgresql+asyncpg://... : this office's own schema in that database.",
+    )
+    database_pool_size: int = Field(3, ge=1, le=50, description="Connections per office (PostgreSQL).")
+    db_schema_prefix: str = Field("office_", description="PostgreSQL schema of an office: prefix + office id.")
+    host: str = Field("127.0.0.1", description="Interface the HTTP API listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="HTTP port of this office.")
+    data_dir: Path = Field(Path("var"), description="Where SQLite files, keys and the embedded NATS store live.")
+    directory_dir: Path | None = Field(None, description="Folder with the member directory CSV files (default: packaged).")
+    log_level: str = Field("INFO", description="Python log level.")
+    gs_url: str | None = Field(None, description="HTTP base URL of the General Secretariat (key rotation).")
+    stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production).")
+
+    @property
+    def key_dir(self) -> Path:
+        return self.data_dir / "keys"

@@ -1,0 +1,8 @@
+"""Storage: per-office engine, tables and migrations; the same code on SQLite and PostgreSQL."""
+
+from interpol_mesh.storage import tables
+from interpol_mesh.storage.dialect import insert_ignoring_duplicates
+from interpol_mesh.storage.engine import database_url_for, make_engine, redacted, schema_for
+from interpol_mesh.storage.migrate import migrate
+
+__all__ = ["database_url_for", "insert_ignoring_duplicates", "make_engine", "migrate", "redacted", "schema_for", "tables"]

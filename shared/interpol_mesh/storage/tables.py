@@ -1,0 +1,127 @@
+"""Tables every office owns in its own database (SQLite file or PostgreSQL schema).
+
+SQLAlchemy Core, not the ORM: the consumer commits thousands of rows a second and the ORM costs
+about 3x per row (see DESIGN.md). The Alembic migrations are the source of the real schema;
+these definitions must match them (tests/test_migrations.py checks).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+TS = sa.DateTime(timezone=True)
+
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    sa.Column("message_id", sa.String(36), primary_key=True),
+    sa.Column("sender", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("payload_type", sa.String(120), nullable=False),
+    sa.Column("notice_type", sa.String(20)),
+    sa.Column("language", sa.String(35), nullable=False),
+    sa.Column("priority", sa.String(10), nullable=False),
+    sa.Column("correlation_id", sa.String(64)),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("expires_at", TS),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("key_id", sa.String(80), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("stream_seq", sa.BigInteger),
+    sa.Column("envelope", sa.LargeBinary, nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("acknowledged_at", TS),
+    sa.Index("ix_inbox_kind_received", "kind", "received_at"),
+)
+
+sent = sa.Table(
+    "sent",
+    metadata,
+    sa.Column("message_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("payload_type", sa.String(120), nullable=False),
+    sa.Column("recipients", sa.JSON, nullable=False),
+    sa.Column("correlation_id", sa.String(64)),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("envelope", sa.LargeBinary, nullable=False),
+)
+
+delivery = sa.Table(
+    "delivery",
+    metadata,
+    sa.Column("message_id", sa.String(36), primary_key=True),
+    sa.Column("recipient", sa.String(40), primary_key=True),
+    sa.Column("delivered_at", TS),
+    sa.Column("acknowledged_at", TS),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String(36), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("dedupe_id", sa.String(120), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("published_at", TS),
+    sa.Index("ix_outbox_pending", "published_at", "seq"),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("claimed_sender", sa.String(40)),
+    sa.Column("message_id", sa.String(36)),
+    sa.Column("stream_seq", sa.BigInteger),
+    sa.Column("deliveries", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("raw", sa.LargeBinary, nullable=False),
+    sa.Index("ix_quarantine_reason", "reason"),
+)
+
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("notice_id", sa.String(36), primary_key=True),
+    sa.Column("notice_type", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("requesting_office", sa.String(40), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("request", sa.JSON, nullable=False),
+    sa.Column("screening", sa.JSON, nullable=False),
+    sa.Column("distribution", sa.JSON, nullable=False),
+    sa.Column("reviewer", sa.String(80)),
+    sa.Column("decision_reason", sa.Text),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("published_at", TS),
+    sa.Column("expires_at", TS),
+    sa.Index("ix_notices_status", "status"),
+)
+
+office_keys = sa.Table(
+    "office_keys",
+    metadata,
+    sa.Column("key_id", sa.String(80), primary_key=True),
+    sa.Column("office_id", sa.String(40), nullable=False),
+    sa.Column("public_key", sa.String(64), nullable=False),
+    sa.Column("valid_from", TS, nullable=False),
+    sa.Column("valid_until", TS),
+    sa.Column("revoked_from", TS),
+    sa.Column("revocation_reason", sa.Text),
+)
+
+key_directory = sa.Table(
+    "key_directory",
+    metadata,
+    sa.Column("version", sa.BigInteger, primary_key=True),
+    sa.Column("issued_at", TS, nullable=False),
+    sa.Column("signed", sa.LargeBinary, nullable=False),
+)

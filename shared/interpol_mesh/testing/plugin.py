@@ -1,0 +1,76 @@
+"""Pytest plugin: real nats-server and database backends. In CI a missing service is a failure.
+
+Outside CI, PostgreSQL tests that cannot run are reported in a loud banner at the end of the
+session, never skipped quietly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from interpol_mesh.natsd import NatsServer
+from interpol_mesh.testing.harness import Backend
+from interpol_mesh.testing.postgres import PostgresSource, find_postgres
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_not_run: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def postgres_source() -> Iterator[PostgresSource]:
+    source = find_postgres()
+    yield source
+    source.stop()
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A fresh nats-server with JetStream for each test: tests may stop, restart or kill it."""
+    server = NatsServer(store_dir=tmp_path / "nats", log_path=tmp_path / "nats.log")
+    server.start()
+    yield server
+    server.stop(kill=True)
+
+
+def require_postgres(source: PostgresSource) -> str:
+    if source.url is not None:
+        return source.url
+    message = f"PostgreSQL tests did not run: {source.why_missing}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: a missing service is a failure)")
+    _not_run.append(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def backend(request: pytest.FixtureRequest, postgres_source: PostgresSource) -> AsyncIterator[Backend]:
+    """Every storage-crossing test runs on both SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", None)
+        return
+    url = require_postgres(postgres_source)
+    backend = Backend("postgresql", url, schema_prefix=f"t{uuid.uuid4().hex[:10]}_")
+    yield backend
+    await backend.drop_schemas()
+
+
+@pytest.fixture
+async def postgres_backend(postgres_source: PostgresSource) -> AsyncIterator[Backend]:
+    url = require_postgres(postgres_source)
+    backend = Backend("postgresql", url, schema_prefix=f"t{uuid.uuid4().hex[:10]}_")
+    yield backend
+    await backend.drop_schemas()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _not_run:
+        reasons = sorted(set(_not_run))
+        terminalreporter.write_sep("!", "NOT RUN", red=True, bold=True)
+        for reason in reasons:
+            terminalreporter.write_line(f"{reason} ({_not_run.count(reason)} tests)", red=True, bold=True)
+        terminalreporter.write_line("Set TEST_DATABASE_URL=postgresql+asyncpg://user@host:port/db to run them.", red=True)

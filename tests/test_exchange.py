@@ -1,0 +1,54 @@
+"""Signed diffusions end to end: delivered only to the chosen recipients, receipts flow back."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from conftest import MeshFactory
+from interpol_mesh.storage import tables
+from interpol_mesh.testing.harness import wait_until
+
+DIFFUSION = {
+    "recipients": ["ncb.br", "ncb.es"],
+    "language": "es-AR",
+    "priority": "urgent",
+    "body": {
+        "diffusion_type": "wanted-person",
+        "title": "Búsqueda internacional",
+        "text": "Se solicita localizar a la persona; orden de detención vigente.",
+        "person": {"family_name": "PEREZ", "given_names": "Juan", "sex": "male", "nationalities": ["AR"]},
+    },
+}
+
+
+async def test_diffusion_reaches_only_its_recipients_and_reports_delivery_then_acknowledgement(make_mesh: MeshFactory) -> None:
+    mesh = make_mesh()
+    await mesh.start("ncb.ar", "ncb.br", "ncb.es", "ncb.de")
+    accepted = await mesh.client("ncb.ar").post("/v1/diffusions", json=DIFFUSION)
+    assert accepted.status_code == 202, accepted.text
+    mid = accepted.json()["message_id"]
+
+    async def delivered_to_both() -> bool:
+        status = (await mesh.client("ncb.ar").get(f"/v1/sent/{mid}")).json()
+        return all(r["delivered_at"] for r in status["recipients"])
+
+    await wait_until(delivered_to_both, what="delivered receipts from ncb.br and ncb.es")
+    for office in ("ncb.br", "ncb.es"):
+        inbox = (await mesh.client(office).get("/v1/inbox", params={"kind": "diffusion"})).json()
+        assert [i["message_id"] for i in inbox["items"]] == [mid]
+        one = (await mesh.client(office).get(f"/v1/inbox/{mid}")).json()
+        assert one["sender"] == "ncb.ar" and one["language"] == "es-AR"
+        assert one["verification"]["key_id"].startswith("ncb.ar/")
+    assert await mesh.scalar("ncb.de", sa.select(sa.func.count()).select_from(tables.inbox)) == 0
+
+    status = (await mesh.client("ncb.ar").get(f"/v1/sent/{mid}")).json()
+    assert all(r["acknowledged_at"] is None for r in status["recipients"])
+    ack = await mesh.client("ncb.br").post(f"/v1/inbox/{mid}/acknowledge")
+    assert ack.status_code == 200
+
+    async def acknowledged_by_brazil() -> bool:
+        status = (await mesh.client("ncb.ar").get(f"/v1/sent/{mid}")).json()
+        by = {r["recipient"]: r for r in status["recipients"]}
+        return by["ncb.br"]["acknowledged_at"] is not None and by["ncb.es"]["acknowledged_at"] is None
+
+    await wait_until(acknowledged_by_brazil, what="acknowledged receipt from ncb.br only")
