@@ -22,7 +22,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+    command.upgrade(alembic_config(connection), "heads")
 
 
 async def migrate(engine: AsyncEngine, office_id: str, schema_prefix: str = "office_") -> None:
