@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from interpol_mesh import __version__
-from interpol_mesh.app import directory_routes, health
+from interpol_mesh.app import directory_routes, health, keys_routes
 from interpol_mesh.app.console import mount_console
 from interpol_mesh.clock import Clock
 from interpol_mesh.directory import Directory
@@ -46,6 +46,7 @@ def create_app(
     mount_console(app)
     app.include_router(health.router)
     app.include_router(directory_routes.router)
+    app.include_router(keys_routes.router)
     for router in role.routers:
         app.include_router(router)
     return app

@@ -12,6 +12,7 @@ from interpol_mesh.messages.common import (
     Priority,
 )
 from interpol_mesh.messages.exchange import Diffusion, FreeTextMessage, HitReport, Receipt
+from interpol_mesh.messages.keys import KeyRotation
 from interpol_mesh.messages.notices import NoticeEvent, NoticeRequest
 from interpol_mesh.messages.registry import BODY_MODELS, SCHEMA_MAJOR, Kind, kind_of, payload_type
 
@@ -24,6 +25,7 @@ __all__ = [
     "Distribution",
     "FreeTextMessage",
     "HitReport",
+    "KeyRotation",
     "Kind",
     "NoticeEvent",
     "NoticeRequest",

@@ -7,9 +7,10 @@ from typing import Literal
 from pydantic import BaseModel
 
 from interpol_mesh.messages.exchange import Diffusion, FreeTextMessage, HitReport, Receipt
+from interpol_mesh.messages.keys import KeyRotation
 from interpol_mesh.messages.notices import NoticeEvent, NoticeRequest
 
-Kind = Literal["notice-request", "notice-event", "diffusion", "message", "hit-report", "receipt"]
+Kind = Literal["notice-request", "notice-event", "diffusion", "message", "hit-report", "receipt", "key-rotation"]
 SCHEMA_MAJOR = 1
 
 BODY_MODELS: dict[str, type[BaseModel]] = {
@@ -19,6 +20,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "message": FreeTextMessage,
     "hit-report": HitReport,
     "receipt": Receipt,
+    "key-rotation": KeyRotation,
 }
 _PREFIX = "application/vnd.interpol-mesh."
 _SUFFIX = f".v{SCHEMA_MAJOR}+json"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -42,11 +42,13 @@ class OfficeContext:
     consumer: InboxConsumer | None = None
     database_error: str | None = field(default=None)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    on_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One database transaction; the outbox relay is woken once it has committed."""
+        """One database transaction; after it commits, wake whoever publishes what it wrote
+        (the outbox relay, the GS key-directory publisher)."""
         async with self.engine.begin() as conn:
             yield conn
-        if self.relay is not None:
-            self.relay.wake()
+        for wake in self.on_commit:
+            wake()

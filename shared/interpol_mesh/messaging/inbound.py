@@ -116,6 +116,14 @@ class InboxConsumer:
     async def handle(self, msgs: list[Msg]) -> None:
         now = self.ctx.clock.now()
         decisions = [self._decide(m, now) for m in msgs]
+        if any(d.rejected is not None and d.rejected.reason == "unknown-key" for d in decisions):
+            # A key rotated a moment ago may be in a directory we have not received yet:
+            # read the latest from the bus once before calling the key unknown.
+            if await self.ctx.keyring.refresh(self.ctx.js):
+                decisions = [
+                    self._decide(d.msg, now) if d.rejected is not None and d.rejected.reason == "unknown-key" else d
+                    for d in decisions
+                ]
         while True:
             try:
                 async with self.ctx.transaction() as conn:

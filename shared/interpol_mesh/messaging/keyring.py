@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,6 +45,7 @@ class KeyRing:
         self._engine = engine
         self._current: KeyDirectory | None = None
         self._sub: Subscription | None = None
+        self.listeners: list[Callable[[KeyDirectory], Awaitable[None]]] = []
 
     @property
     def current(self) -> KeyDirectory:
@@ -65,12 +67,26 @@ class KeyRing:
         if self._current is not None and document.version <= self._current.version:
             return False
         self._current = KeyDirectory(document)
+        for listener in self.listeners:
+            await listener(self._current)
         log.info("key directory adopted", extra={"version": document.version, "keys": len(document.keys)})
         if persist:
             async with self._engine.begin() as conn:
                 stmt = insert_ignoring_duplicates(tables.key_directory, conn.dialect.name)
                 await conn.execute(stmt.values(version=document.version, issued_at=document.issued_at, signed=signed))
         return True
+
+    async def notify_listeners(self) -> None:
+        for listener in self.listeners:
+            await listener(self.current)
+
+    async def refresh(self, js: JetStreamContext) -> bool:
+        """Read the bus's last key directory now (a key we do not know may be brand new)."""
+        try:
+            last = await js.get_last_msg(subjects.KEYS_STREAM, subjects.KEY_DIRECTORY_SUBJECT)
+        except Exception:  # bus away or nothing published: keep what we have
+            return False
+        return bool(last.data) and await self.offer(last.data)
 
     async def load_initial(self, js: JetStreamContext, key_dir: Path) -> None:
         """Newest of: the bus's last value, our own stored copy, the bootstrap file from `keys init`."""

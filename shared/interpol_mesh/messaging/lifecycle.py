@@ -24,6 +24,7 @@ from interpol_mesh.messaging.inbound import InboxConsumer
 from interpol_mesh.messaging.keyring import KeyRing, load_trust_anchor
 from interpol_mesh.messaging.relay import OutboxRelay
 from interpol_mesh.messaging.role import OfficeRole
+from interpol_mesh.messaging.rotation import install_rotation_listener
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import database_url_for, make_engine, migrate, redacted
 
@@ -99,9 +100,12 @@ async def start_office(
         bus_status=status,
         role=role,
     )
+    install_rotation_listener(ctx)
+    await ctx.keyring.notify_listeners()  # a rotation that completed while we were down
     for task in role.startup:
         await task(ctx)
     ctx.relay = OutboxRelay(engine, js, ctx.clock)
+    ctx.on_commit.append(ctx.relay.wake)
     ctx.consumer = InboxConsumer(ctx)
     ctx.tasks = [
         _supervised("relay", ctx, ctx.relay.run),

@@ -1,0 +1,66 @@
+"""Key directory as this office sees it, and the office's own key rotation."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.crypto import KeyRecord
+from interpol_mesh.messaging.rotation import begin_rotation
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"])
+
+
+class KeyDirectoryView(BaseModel):
+    version: int
+    issued_at: datetime
+    keys: list[KeyRecord]
+    signing_key_id: str = Field(..., description="The key this office signs with now")
+
+
+@router.get("", response_model=KeyDirectoryView, summary="The GS-signed key directory in force here")
+async def get_keys(ctx: CtxDep, office_id: str | None = None) -> KeyDirectoryView:
+    """Public keys with validity and revocations; the GS root signature was verified before use."""
+    doc = ctx.keyring.current.document
+    keys = [k for k in doc.keys if office_id is None or k.office_id == office_id]
+    return KeyDirectoryView(version=doc.version, issued_at=doc.issued_at, keys=keys, signing_key_id=ctx.signer.key_id)
+
+
+class SignedDirectory(BaseModel):
+    version: int
+    signed_b64: str = Field(..., description="The DSSE envelope signed by the GS root key, base64")
+
+
+@router.get("/signed", response_model=SignedDirectory, summary="The exact signed key directory document")
+async def get_signed(ctx: CtxDep) -> SignedDirectory:
+    import sqlalchemy as sa
+
+    from interpol_mesh.storage import tables
+
+    kd = tables.key_directory
+    async with ctx.engine.connect() as conn:
+        row = (await conn.execute(sa.select(kd.c.version, kd.c.signed).order_by(kd.c.version.desc()).limit(1))).first()
+    if row is None:  # only the bootstrap file was used so far
+        path = ctx.settings.key_dir / "directory.signed.json"
+        return SignedDirectory(version=ctx.keyring.current.version, signed_b64=base64.b64encode(path.read_bytes()).decode())
+    return SignedDirectory(version=row.version, signed_b64=base64.b64encode(row.signed).decode())
+
+
+class RotationRequest(BaseModel):
+    overlap_hours: float = Field(24, ge=0, le=720, description="How long the current key stays valid after the switch")
+
+
+class RotationStarted(BaseModel):
+    new_key_id: str
+    note: str
+
+
+@router.post("/rotate", response_model=RotationStarted, status_code=202, summary="Rotate this office's signing key")
+async def rotate(req: RotationRequest, ctx: CtxDep) -> RotationStarted:
+    """Generates the next key, announces it to the GS signed with the current key, and switches once listed."""
+    new_key_id = await begin_rotation(ctx, timedelta(hours=req.overlap_hours))
+    return RotationStarted(new_key_id=new_key_id, note="switches when the GS-signed key directory lists the new key")

@@ -1,0 +1,55 @@
+"""Craft envelopes the way an attacker or a broken peer would, to test every rejection path."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from interpol_mesh.crypto import FileSigner, read_private_key
+from interpol_mesh.envelope import Header, seal
+from interpol_mesh.ids import new_message_id
+from interpol_mesh.clock import SystemClock
+
+
+class LooseBody(BaseModel):
+    """Any body at all, to produce schema-invalid payloads that are still properly signed."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def signer_of(key_dir: Path, office_id: str) -> FileSigner:
+    return read_private_key(key_dir / f"{office_id}.key")
+
+
+def header(sender: str, recipients: list[str], *, kind: str = "message", created_at: datetime | None = None,
+           expires_in: timedelta = timedelta(days=1)) -> Header:  # fmt: skip
+    now = created_at or SystemClock().now()
+    return Header(
+        message_id=new_message_id(SystemClock()),
+        kind=kind,  # type: ignore[arg-type]
+        sender=sender,
+        recipients=tuple(recipients),
+        created_at=now,
+        expires_at=now + expires_in,
+        language="en",
+    )
+
+
+def message_body(text: str = "Please confirm the registration of vehicle WDB123.") -> LooseBody:
+    return LooseBody(title="Request", text=text)
+
+
+def sealed(h: Header, body: BaseModel, signer: FileSigner) -> bytes:
+    return seal(h, body, signer).data
+
+
+def tamper(data: bytes) -> bytes:
+    outer: dict[str, Any] = json.loads(data)
+    payload = base64.b64decode(outer["payload"]).replace(b"WDB123", b"WDB999")
+    outer["payload"] = base64.b64encode(payload).decode()
+    return json.dumps(outer).encode()

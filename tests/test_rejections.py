@@ -1,0 +1,79 @@
+"""Every bad envelope is refused with its own reason, quarantined with its bytes, and the consumer goes on."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import nats
+import sqlalchemy as sa
+from nacl.signing import SigningKey
+
+from conftest import MeshFactory
+from envelopes import LooseBody, header, message_body, sealed, signer_of, tamper
+from interpol_mesh.bus import subjects
+from interpol_mesh.clock import SystemClock
+from interpol_mesh.crypto import FileSigner
+from interpol_mesh.storage import tables
+from interpol_mesh.testing.harness import wait_until
+
+
+async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer_carries_on(make_mesh: MeshFactory) -> None:
+    mesh = make_mesh()
+    await mesh.start("gs", "ncb.es")
+    keys = mesh.root / "keys"
+    fr, de, it = signer_of(keys, "ncb.fr"), signer_of(keys, "ncb.de"), signer_of(keys, "ncb.it")
+
+    # Revoke Italy's key from now on, through the GS, and wait until Spain has the new directory.
+    start_version = mesh.ctx("ncb.es").keyring.current.version
+    revoked = await mesh.client("gs").post(f"/v1/keys/{it.key_id}/revoke", json={"reason": "test: key exposed"})
+    assert revoked.status_code == 200, revoked.text
+
+    async def spain_has_revocation() -> bool:
+        return mesh.ctx("ncb.es").keyring.current.version > start_version
+
+    await wait_until(spain_has_revocation, what="revocation to reach ncb.es")
+
+    to_es = ["ncb.es"]
+    first_valid = sealed(header("ncb.fr", to_es), message_body(), fr)
+    stranger = FileSigner("ncb.fr/unlisted", "ncb.fr", SigningKey.generate())
+    wrong_owner = FileSigner(de.key_id, "ncb.fr", de._key)  # envelope says ncb.fr, signed with ncb.de's key
+    cases: list[tuple[str, str, bytes]] = [
+        ("ncb.fr", "bad-signature", tamper(sealed(header("ncb.fr", to_es), message_body(), fr))),
+        ("ncb.fr", "unknown-key", sealed(header("ncb.fr", to_es), message_body(), stranger)),
+        ("ncb.it", "revoked-key", sealed(header("ncb.it", to_es), message_body(), it)),
+        ("ncb.fr", "wrong-office-key", sealed(header("ncb.fr", to_es), message_body(), wrong_owner)),
+        ("ncb.fr", "replay", first_valid),
+        ("ncb.fr", "expired", sealed(header("ncb.fr", to_es, created_at=SystemClock().now() - timedelta(days=2)), message_body(), fr)),
+        ("ncb.fr", "schema-invalid", sealed(header("ncb.fr", to_es), LooseBody(title="no text field"), fr)),
+        ("ncb.fr", "oversized", sealed(header("ncb.fr", to_es), message_body("x" * 300_000), fr)),
+        ("ncb.fr", "malformed", os.urandom(512)),
+        ("ncb.fr", "not-a-recipient", sealed(header("ncb.fr", ["ncb.pt"]), message_body(), fr)),
+    ]
+    last_valid = sealed(header("ncb.fr", to_es), message_body("still working"), fr)
+
+    nc = await nats.connect(mesh.nats_url)
+    js = nc.jetstream()
+    try:
+        subject = subjects.direct("ncb.fr", "ncb.es")
+        await js.publish(subject, first_valid, headers={"Nats-Msg-Id": "first"})
+        for i, (sender, _reason, data) in enumerate(cases):
+            await js.publish(subjects.direct(sender, "ncb.es"), data, headers={"Nats-Msg-Id": f"case-{i}"})
+        await js.publish(subject, last_valid, headers={"Nats-Msg-Id": "last"})
+    finally:
+        await nc.close()
+
+    inbox = tables.inbox
+
+    async def last_accepted() -> bool:
+        count = await mesh.scalar("ncb.es", sa.select(sa.func.count()).select_from(inbox).where(inbox.c.kind == "message"))
+        return count == 2
+
+    await wait_until(last_accepted, what="the valid message after the bad ones")
+    rows = await mesh.rows("ncb.es", sa.select(tables.quarantine.c.reason, tables.quarantine.c.raw).order_by(tables.quarantine.c.id))
+    assert [r.reason for r in rows] == [reason for _, reason, _ in cases]
+    assert [r.raw for r in rows] == [data for _, _, data in cases]
+    quarantine = (await mesh.client("ncb.es").get("/v1/quarantine", params={"reason": "revoked-key"})).json()
+    assert len(quarantine) == 1 and "ncb.it" in quarantine[0]["detail"]
+    counts = mesh.ctx("ncb.es").consumer.counts  # type: ignore[union-attr]
+    assert counts["rejected:bad-signature"] == 1 and counts["accepted"] >= 2
