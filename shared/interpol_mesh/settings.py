@@ -28,6 +28,7 @@ class OfficeSettings(BaseSettings):
     directory_dir: Path | None = Field(None, description="Folder with the member directory CSV files (default: packaged).")
     log_level: str = Field("INFO", description="Python log level.")
     gs_url: str | None = Field(None, description="HTTP base URL of the General Secretariat (key rotation).")
+    relay_enabled: bool = Field(True, description="Publish the outbox; false holds outgoing messages (maintenance).")
     stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production).")
 
     @property

@@ -41,7 +41,8 @@ async def connect(url: str, name: str, status: BusStatus, *, connect_timeout: fl
             servers=servers,
             name=name,
             connect_timeout=connect_timeout,
-            max_reconnect_attempts=-1,
+            # Bounded for the first connect (nats-py would loop forever on -1); unbounded below.
+            max_reconnect_attempts=2,
             reconnect_time_wait=0.5,
             allow_reconnect=True,
             disconnected_cb=disconnected,
@@ -50,5 +51,6 @@ async def connect(url: str, name: str, status: BusStatus, *, connect_timeout: fl
         )
     except Exception as exc:
         raise DependencyUnavailable(f"cannot reach NATS at {url}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+    nc.options["max_reconnect_attempts"] = -1  # read live by nats-py on every reconnect
     status.connected = True
     return nc

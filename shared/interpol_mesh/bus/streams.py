@@ -10,7 +10,7 @@ from interpol_mesh.bus import subjects
 
 DIRECT_MAX_AGE_S = 7 * 24 * 3600
 DEDUPE_WINDOW_S = 5 * 60
-ACK_WAIT_S = 30.0
+ACK_WAIT_S = 10.0
 
 
 def direct_stream(replicas: int = 1) -> StreamConfig:

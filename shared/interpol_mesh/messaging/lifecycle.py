@@ -108,7 +108,7 @@ async def start_office(
     ctx.on_commit.append(ctx.relay.wake)
     ctx.consumer = InboxConsumer(ctx)
     ctx.tasks = [
-        _supervised("relay", ctx, ctx.relay.run),
+        *([_supervised("relay", ctx, ctx.relay.run)] if settings.relay_enabled else []),
         _supervised("consumer", ctx, ctx.consumer.run),
         *(_supervised(t.__name__, ctx, lambda t=t: t(ctx)) for t in role.background),
     ]

@@ -68,6 +68,7 @@ async def wait_until(predicate: Callable[[], Awaitable[Any]], *, timeout: float 
 
 @dataclass
 class TestMesh:
+    __test__ = False  # not a test class, despite the name
     root: Path
     nats_url: str
     backend: Backend

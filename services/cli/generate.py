@@ -1,0 +1,600 @@
+"""Generate the wire contract (proto-schemas/v1) and deploy/ from the code; `--check` reports drift.
+
+Run `python -m interpol_offices.cli.generate` (`make gen`) to write the files and
+`python -m interpol_offices.cli.generate --check` (`make check-gen`, run in CI) to fail when the
+committed files differ from what the code would generate. Output is byte-for-byte deterministic:
+sorted JSON keys, fixed example keys, ids and times, and no timestamps of generation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+
+from interpol_mesh.bus import streams, subjects
+from interpol_mesh.crypto import KEY_DIRECTORY_TYPE, FileSigner, KeyDirectoryDocument, KeyRecord, sign_directory
+from interpol_mesh.envelope import MAX_ENVELOPE_BYTES, Header, Sealed, seal
+from interpol_mesh.messages import BODY_MODELS, SCHEMA_MAJOR, payload_type
+from interpol_mesh.natsd import render_config
+
+ROOT = Path(__file__).resolve().parents[2]
+V1 = f"proto-schemas/v{SCHEMA_MAJOR}"
+EXAMPLES = f"{V1}/examples"
+NATS_CONF = "deploy/nats/nats-server.conf"
+BASE_URI = f"https://interpol-mesh.example/{V1}/"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+GENERATED = "Generated from the code by `make gen` (services/cli/generate.py); do not edit by hand."
+
+EXAMPLE_SEED = b"interpol-mesh example key "
+EXAMPLE_KEYS_FROM = datetime(2026, 1, 1, tzinfo=UTC)
+EXAMPLE_T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+EXAMPLE_VERIFY_AT = EXAMPLE_T0 + timedelta(hours=2)  # a `now` at which every example verifies
+EXAMPLE_OFFICES = ("gs", "ncb.de", "ncb.es", "ncb.fr")
+
+Files = dict[str, bytes]
+Json = dict[str, Any]
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+# -- JSON Schemas --------------------------------------------------------------------------------
+
+
+def _schema(name: str, title: str, description: str, schema: Json) -> bytes:
+    doc = {**schema, "$schema": DIALECT, "$id": f"{BASE_URI}{name}.schema.json", "$comment": GENERATED}
+    return _json({**doc, "title": title, "description": description})
+
+
+def _b64(chars: str) -> Json:
+    return {"type": "string", "contentEncoding": "base64", "pattern": chars}
+
+
+def envelope_schema() -> Json:
+    sig = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["keyid", "sig"],
+        "properties": {
+            "keyid": {
+                "type": "string",
+                "description": "A hint to find the key in the key directory; never trusted by itself.",
+            },
+            "sig": {
+                **_b64("^[A-Za-z0-9+/]{86}==$"),
+                "description": "Ed25519 signature over PAE(payloadType, payload bytes).",
+            },
+        },
+    }
+    payload = _b64("^[A-Za-z0-9+/]*={0,2}$") | {
+        "contentMediaType": "application/json",
+        "description": "Standard base64 (RFC 4648, padded) of the exact signed bytes. Verify before parsing.",
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["payloadType", "payload", "signatures"],
+        "properties": {
+            "payloadType": {
+                "type": "string",
+                "enum": [*map(payload_type, BODY_MODELS), KEY_DIRECTORY_TYPE],
+                "description": "application/vnd.interpol-mesh.<kind>.v<major>+json; bound into the signature by PAE.",
+            },
+            "payload": payload,
+            "signatures": {
+                "type": "array",
+                "minItems": 1,
+                "items": sig,
+                "description": "v1 senders send exactly one; message receivers verify the first only.",
+            },
+        },
+        "if": {"properties": {"payloadType": {"const": KEY_DIRECTORY_TYPE}}},
+        "then": {"properties": {"payload": {"contentSchema": {"$ref": "key-directory.schema.json"}}}},
+        "else": {"properties": {"payload": {"contentSchema": {"$ref": "signed-content.schema.json"}}}},
+        "x-max-bytes": MAX_ENVELOPE_BYTES,
+    }
+
+
+def signed_content_schema() -> Json:
+    by_kind = [
+        {
+            "if": {"required": ["header"], "properties": {"header": {"properties": {"kind": {"const": kind}}}}},
+            "then": {"properties": {"body": {"$ref": f"{kind}.schema.json"}}},
+        }
+        for kind in BODY_MODELS
+    ]
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["header", "body"],
+        "properties": {"header": {"$ref": "header.schema.json"}, "body": {"type": "object"}},
+        "allOf": by_kind,
+    }
+
+
+def schema_files() -> Files:
+    files = {
+        f"{V1}/envelope.schema.json": _schema(
+            "envelope",
+            "interpol-mesh signed envelope (DSSE JSON), v1",
+            f"What travels on NATS: at most {MAX_ENVELOPE_BYTES} bytes. The signature is Ed25519 over "
+            "PAE(payloadType, payload bytes) as in DSSE; the payload decodes to signed-content.schema.json "
+            "(message kinds) or key-directory.schema.json (the GS-signed key directory).",
+            envelope_schema(),
+        ),
+        f"{V1}/signed-content.schema.json": _schema(
+            "signed-content",
+            "interpol-mesh signed content, v1",
+            'The decoded payload of a message envelope: {"header":…,"body":…}; the body follows the schema '
+            "of the kind named by header.kind and the payload type.",
+            signed_content_schema(),
+        ),
+        f"{V1}/header.schema.json": _schema(
+            "header",
+            "interpol-mesh signed header, v1",
+            "Signed together with the body: nothing outside the signature is trusted by a receiver.",
+            Header.model_json_schema(),
+        ),
+        f"{V1}/key-directory.schema.json": _schema(
+            "key-directory",
+            "interpol-mesh key directory, v1",
+            f"Payload of {KEY_DIRECTORY_TYPE} envelopes, signed by the General Secretariat root key (the trust "
+            "anchor): which office owns which Ed25519 public key, valid when, revoked from when.",
+            KeyDirectoryDocument.model_json_schema(),
+        ),
+    }
+    for kind, model in BODY_MODELS.items():
+        schema = model.model_json_schema()
+        about = schema.pop("description", "")
+        files[f"{V1}/{kind}.schema.json"] = _schema(
+            kind,
+            f"interpol-mesh {kind} body, v1",
+            f"Body of {payload_type(kind)} envelopes. {about}".strip(),
+            schema | {"x-payload-type": payload_type(kind)},
+        )
+    return files
+
+
+# -- Signed examples -----------------------------------------------------------------------------
+
+
+def example_signer(name: str, office_id: str, key_id: str | None = None) -> FileSigner:
+    """A public test key: the seed is sha256("interpol-mesh example key <name>"), so anyone can rebuild it."""
+    seed = hashlib.sha256(EXAMPLE_SEED + name.encode()).digest()
+    return FileSigner(key_id or f"{name}/20260101T000000-example", office_id, SigningKey(seed))
+
+
+def example_root() -> FileSigner:
+    return example_signer("gs-root", "gs")
+
+
+def example_directory() -> KeyDirectoryDocument:
+    signers = [example_signer(office, office) for office in EXAMPLE_OFFICES]
+    records = tuple(
+        KeyRecord(key_id=s.key_id, office_id=s.office_id, public_key=s.public_key_b64(), valid_from=EXAMPLE_KEYS_FROM)
+        for s in signers
+    )
+    return KeyDirectoryDocument(version=1, issued_at=EXAMPLE_KEYS_FROM, keys=records)
+
+
+def _message_id(n: int) -> str:
+    """A UUIDv7 at EXAMPLE_T0 with counter n and no randomness, so the examples never change."""
+    ms = int(EXAMPLE_T0.timestamp() * 1000)
+    return str(uuid.UUID(int=ms << 80 | 0x7 << 76 | 0b10 << 62 | n))
+
+
+def _at(minutes: int) -> str:
+    return (EXAMPLE_T0 + timedelta(minutes=minutes)).isoformat()
+
+
+NOTICE: Json = {
+    "notice_type": "red",
+    "title": "EXEMPLE — recherché pour escroquerie en bande organisée",
+    "person": {"family_name": "EXEMPLE", "given_names": "Jean Fictif", "date_of_birth": "1980-02-29", "sex": "male",
+               "nationalities": ["FR"]},
+    "person_status": "charged",
+    "offence": {"description": "Escroquerie en bande organisée (affaire fictive)", "category": "fraud",
+                "law_reference": "Code pénal, art. 313-2", "max_penalty_years": 10},
+    "purpose": "Localisation et arrestation provisoire en vue d'extradition vers la France",
+    "legal_basis": "Mandat d'arrêt national; infraction de droit commun (article 3 du Statut respecté)",
+    "arrest_warrant": {"reference": "EX-2025-000123", "issued_on": "2025-12-01",
+                       "issuing_authority": "Juge d'instruction, Tribunal judiciaire de Lyon (exemple)"},
+    "requesting_office": "ncb.fr",
+}  # fmt: skip
+NOTICE_ID = "A-0001/1-2026"
+NEXT_KEY = example_signer("ncb.de next", "ncb.de", "ncb.de/20260105T120000-example")
+# kind, sender, recipients, language, extra header fields, body (a function of the earlier examples' digests)
+EXAMPLES_TABLE: list[tuple[str, str, tuple[str, ...], str, Json, Callable[[dict[str, str]], Json]]] = [
+    ("notice-request", "ncb.fr", ("gs",), "fr-FR", {"priority": "urgent"}, lambda _: NOTICE),
+    ("notice-event", "gs", ("ncb.de", "ncb.es"), "en", {"correlation_id": _message_id(1)}, lambda _: {
+        "event": "published", "notice_id": NOTICE_ID, "notice_type": "red", "requesting_office": "ncb.fr",
+        "notice": NOTICE, "published_at": _at(10), "expires_at": "2031-01-05T00:00:00+00:00"}),
+    ("diffusion", "ncb.de", ("ncb.fr", "ncb.es"), "de-DE", {"expires_at": _at(30 * 24 * 60)}, lambda _: {
+        "diffusion_type": "wanted-person", "title": "BEISPIEL – Festnahmeersuchen wegen schweren Raubes",
+        "text": "Fiktiver Fall: Bitte um Aufenthaltsermittlung und Festnahme.",
+        "person": {"family_name": "BEISPIEL", "given_names": "Max", "sex": "male", "nationalities": ["DE"]},
+        "offence": {"description": "Schwerer Raub (fiktiver Fall)", "category": "robbery", "law_reference": "StGB § 250"},
+        "requested_action": "Festnahme; NCB Wiesbaden informieren"}),
+    ("message", "ncb.es", ("ncb.fr",), "es-ES", {}, lambda _: {
+        "title": "EJEMPLO – solicitud de asistencia", "text": "Caso ficticio: ¿pueden confirmar la identidad?",
+        "request_for_assistance": True, "references": [_message_id(3)]}),
+    ("hit-report", "ncb.es", ("ncb.fr", "gs"), "es-ES", {"priority": "critical", "correlation_id": _message_id(2)},
+     lambda _: {
+        "notice_id": NOTICE_ID, "notice_type": "red", "requesting_office": "ncb.fr", "hit_at": _at(20),
+        "country": "ES", "place": "Aeropuerto Adolfo Suárez Madrid-Barajas, T4", "subject_detained": True,
+        "description": "Control fronterizo: coincidencia con la notificación roja (ejemplo ficticio)."}),
+    ("receipt", "ncb.fr", ("ncb.es",), "fr-FR", {"correlation_id": _message_id(5)}, lambda digests: {
+        "receipt_type": "acknowledged", "for_message_id": _message_id(5), "digest": digests["hit-report"],
+        "at": _at(50)}),
+    ("key-rotation", "ncb.de", ("gs",), "en", {"priority": "urgent"}, lambda _: {
+        "new_key_id": NEXT_KEY.key_id, "new_public_key": NEXT_KEY.public_key_b64(), "overlap_seconds": 86_400}),
+]  # fmt: skip
+
+
+def example_envelopes() -> dict[str, tuple[Header, Sealed]]:
+    """One signed envelope per kind, in kind order; each is exactly the bytes published on NATS."""
+    table = [row for row in EXAMPLES_TABLE if row[0] in BODY_MODELS]
+    missing = sorted(set(BODY_MODELS) - {row[0] for row in table})
+    if missing:
+        raise SystemExit(f"no example for kind(s) {', '.join(missing)}: add one to EXAMPLES_TABLE in {__file__}")
+    out: dict[str, tuple[Header, Sealed]] = {}
+    digests: dict[str, str] = {}
+    for n, (kind, sender, recipients, language, extra, body) in enumerate(table, start=1):
+        fields = {"message_id": _message_id(n), "kind": kind, "sender": sender, "recipients": recipients}
+        header = Header.model_validate(fields | {"created_at": _at(10 * (n - 1)), "language": language, **extra})
+        sealed = seal(header, BODY_MODELS[kind].model_validate(body(digests)), example_signer(sender, sender))
+        digests[kind] = sealed.digest
+        out[kind] = (header, sealed)
+    return {kind: out[kind] for kind in BODY_MODELS}
+
+
+EXAMPLES_README = """\
+# Signed example envelopes (v1)
+
+{generated}
+
+**The example keys are public test keys: never list them in a real key directory.** Each seed is
+`sha256("interpol-mesh example key <name>")`, so anyone can rebuild them; Ed25519 signatures are
+deterministic (RFC 8032), which is why regenerating these files is byte-identical.
+
+Each `<kind>.json` is exactly the bytes published on NATS followed by one newline that is *not* part
+of the message: the SHA-256 digest a receipt carries is over the bytes without it
+(`receipt.json` acknowledges `hit-report.json` and carries its digest).
+
+## Trust anchor and key directory
+
+`trust-anchor.pub` holds the public key of the example GS root `{root_id}` (`{root_key}`).
+It verifies `key-directory.json` (payload type `{directory_type}`), version {version},
+which lists these office keys, valid from {valid_from}:
+
+| key id | office | public key (base64 Ed25519) |
+|---|---|---|
+{keys}
+
+## Examples and the key that verifies each
+
+Subject and `Nats-Msg-Id` are shown for the first recipient; the sender publishes the same bytes once per
+recipient. Verify at `now = {verify_at}` (the expiry and clock-skew checks depend on it).
+
+| file | sender | recipients | subject | Nats-Msg-Id | verified with key |
+|---|---|---|---|---|---|
+{rows}
+
+`key-rotation.json` announces the next key of ncb.de, signed with its current key; the GS would list the
+new key in a later key directory.
+
+## By hand
+
+1. Verify `key-directory.json` with `trust-anchor.pub`: base64-decode `payload`, build
+   `PAE = "DSSEv1 " + len(payloadType) + " " + payloadType + " " + len(payload) + " " + payload`
+   (lengths in bytes, ASCII decimal) and check the Ed25519 signature over it. Only then parse the payload.
+2. For an example: look up `signatures[0].keyid` in that directory, check that the key belongs to the
+   sender named by the subject, verify the signature over the PAE the same way, then parse
+   `{{"header":…,"body":…}}` and apply the remaining checks in order (`proto-schemas/README.md`).
+"""
+
+
+def _examples_readme(envelopes: dict[str, tuple[Header, Sealed]], directory: KeyDirectoryDocument) -> str:
+    root = example_root()
+    rows = [
+        f"| `{kind}.json` | {h.sender} | {', '.join(h.recipients)} | `{subjects.direct(h.sender, h.recipients[0])}` "
+        f"| `{h.message_id}:{h.recipients[0]}` | `{example_signer(h.sender, h.sender).key_id}` |"
+        for kind, (h, _) in envelopes.items()
+    ]
+    return EXAMPLES_README.format(
+        generated=GENERATED,
+        root_id=root.key_id,
+        root_key=root.public_key_b64(),
+        directory_type=KEY_DIRECTORY_TYPE,
+        version=directory.version,
+        valid_from=directory.issued_at.isoformat(),
+        keys="\n".join(f"| `{k.key_id}` | {k.office_id} | `{k.public_key}` |" for k in directory.keys),
+        verify_at=EXAMPLE_VERIFY_AT.isoformat(),
+        rows="\n".join(rows),
+    )
+
+
+def example_files(envelopes: dict[str, tuple[Header, Sealed]]) -> Files:
+    directory = example_directory()
+    files = {f"{EXAMPLES}/{kind}.json": sealed.data + b"\n" for kind, (_, sealed) in envelopes.items()}
+    files[f"{EXAMPLES}/key-directory.json"] = sign_directory(directory, example_root()) + b"\n"
+    files[f"{EXAMPLES}/trust-anchor.pub"] = (example_root().public_key_b64() + "\n").encode()
+    files[f"{EXAMPLES}/README.md"] = _examples_readme(envelopes, directory).encode()
+    return files
+
+
+# -- AsyncAPI ------------------------------------------------------------------------------------
+
+SECURITY_NOTES = """\
+Every message is a DSSE envelope (envelope.schema.json) carrying one Ed25519 signature.
+
+Security rules for every receiver:
+- The signature covers PAE(payloadType, payload): "DSSEv1 <len type> <type> <len payload> <payload>",
+  lengths in ASCII decimal bytes. The payload type, and so the kind, is bound into what is signed.
+- Verify before parse: base64-decode the payload, verify the signature over those exact bytes, and only
+  then parse them as JSON. Never re-serialise a payload to verify it.
+- The keyid is only a hint. The key must be listed in the current GS-signed key directory, belong to the
+  office named by the subject's sender token, and be valid and not revoked at header.created_at. A
+  receiver that does not know a key id re-reads the last key directory once before refusing it.
+- The signed header must agree with the subject (sender) and the payload type (kind), and name the
+  receiver among its recipients. In production NATS publish permissions also bind each office to its
+  own sender token.
+- v1 receivers refuse unknown fields. The full order of checks and the reject reason codes are in
+  proto-schemas/README.md."""
+
+
+def _stream(config: StreamConfig) -> Json:
+    out: Json = {
+        "name": config.name,
+        "subjects": list(config.subjects or []),
+        "storage": (config.storage or StorageType.FILE).value,
+    }
+    out["retention"] = (config.retention or RetentionPolicy.LIMITS).value
+    if config.max_age:
+        out["max_age_seconds"] = int(config.max_age)
+    if config.duplicate_window:
+        out["duplicate_window_seconds"] = int(config.duplicate_window)
+    if config.max_msgs_per_subject and config.max_msgs_per_subject > 0:
+        out["max_msgs_per_subject"] = config.max_msgs_per_subject
+    out["replicas"] = "STREAM_REPLICAS setting: 1 by default, 3 in production"
+    return out
+
+
+def _consumer() -> Json:
+    config = streams.inbox_consumer("{recipient}")
+    return {
+        "durable_name": config.durable_name,
+        "filter_subject": config.filter_subject,
+        "ack_policy": config.ack_policy.value if config.ack_policy else None,
+        "deliver_policy": config.deliver_policy.value if config.deliver_policy else None,
+        "ack_wait_seconds": config.ack_wait,
+        "max_ack_pending": config.max_ack_pending,
+    }
+
+
+def _operation(action: str, channel: str, refs: list[Json], summary: str) -> Json:
+    return {"action": action, "channel": {"$ref": f"#/channels/{channel}"}, "messages": refs, "summary": summary}
+
+
+def _payload(ptype: str) -> Json:
+    return {"allOf": [{"$ref": "envelope.schema.json"}, {"properties": {"payloadType": {"const": ptype}}}]}
+
+
+def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) -> Json:
+    messages: Json = {}
+    for kind, (header, sealed) in envelopes.items():
+        doc = (BODY_MODELS[kind].__doc__ or f"A {kind} body.").strip()
+        messages[kind] = {
+            "name": kind,
+            "title": f"{kind} envelope",
+            "summary": doc,
+            "description": f"Payload type {payload_type(kind)}; the signed body follows {kind}.schema.json.",
+            "contentType": "application/json",
+            "headers": {"$ref": "#/components/schemas/directHeaders"},
+            "payload": _payload(payload_type(kind)),
+            "x-body-schema": {"$ref": f"{kind}.schema.json"},
+            "examples": [
+                {
+                    "name": f"examples/{kind}.json",
+                    "headers": {"Nats-Msg-Id": f"{header.message_id}:{header.recipients[0]}"},
+                    "payload": json.loads(sealed.data),
+                }
+            ],
+        }
+    messages["key-directory"] = {
+        "name": "key-directory",
+        "title": "Signed key directory",
+        "summary": "Which office owns which public key; signed by the GS root key, the trust anchor.",
+        "description": "Verify against the trust anchor before parsing; adopt only a higher version.",
+        "contentType": "application/json",
+        "payload": _payload(KEY_DIRECTORY_TYPE),
+        "x-body-schema": {"$ref": "key-directory.schema.json"},
+        "examples": [{"name": "examples/key-directory.json", "payload": json.loads(key_directory)}],
+    }
+    direct_refs = [{"$ref": f"#/channels/direct/messages/{kind}"} for kind in envelopes]
+    keys_ref = [{"$ref": "#/channels/keyDirectory/messages/key-directory"}]
+    token = "An office id as one token: dots become underscores (ncb.fr -> ncb_fr, rb.buenos-aires -> rb_buenos-aires)."
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "interpol-mesh bus contract", "version": f"{SCHEMA_MAJOR}", "description": SECURITY_NOTES},
+        "defaultContentType": "application/json",
+        "servers": {
+            "local": {"host": "127.0.0.1:4222", "protocol": "nats", "description": "interpol-mesh up (single node)"}
+        },
+        "channels": {
+            "direct": {
+                "address": subjects.direct("{sender}", "{recipient}"),
+                "title": "One envelope for one recipient office",
+                "description": "Broadcasts are fanned out by the sender: the same bytes once per permitted recipient.",
+                "parameters": {
+                    "sender": {"description": f"Sender. {token}"},
+                    "recipient": {"description": f"Recipient. {token}"},
+                },
+                "messages": {kind: {"$ref": f"#/components/messages/{kind}"} for kind in envelopes},
+                "x-jetstream-stream": subjects.DIRECT_STREAM,
+            },
+            "keyDirectory": {
+                "address": subjects.KEY_DIRECTORY_SUBJECT,
+                "title": "The GS-signed key directory, last value kept",
+                "messages": {"key-directory": {"$ref": "#/components/messages/key-directory"}},
+                "x-jetstream-stream": subjects.KEYS_STREAM,
+            },
+        },
+        "operations": {
+            "sendDirect": _operation("send", "direct", direct_refs, "Publish once per recipient, with Nats-Msg-Id."),
+            "receiveInbox": _operation(
+                "receive", "direct", direct_refs, "Pull the inbox through its durable consumer; ack after commit."
+            )
+            | {"x-jetstream-consumer": _consumer()},
+            "publishKeyDirectory": _operation("send", "keyDirectory", keys_ref, "The GS publishes each new version."),
+            "followKeyDirectory": _operation(
+                "receive", "keyDirectory", keys_ref, "Read the last value at start, then follow; adopt only newer."
+            ),
+        },
+        "components": {
+            "schemas": {
+                "directHeaders": {
+                    "type": "object",
+                    "required": ["Nats-Msg-Id"],
+                    "properties": {
+                        "Nats-Msg-Id": {
+                            "type": "string",
+                            "description": "<message_id>:<recipient office id>. JetStream drops a repeat within the "
+                            "stream's duplicate window; receivers also refuse a message id they already accepted.",
+                        }
+                    },
+                }
+            },
+            "messages": messages,
+        },
+        "x-jetstream": {"streams": [_stream(streams.direct_stream()), _stream(streams.keys_stream())]},
+    }
+
+
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ._/+-]*[A-Za-z0-9._/+-]|[A-Za-z]")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def _scalar(value: Any) -> str:
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    if isinstance(value, dict | list):
+        return "{}" if isinstance(value, dict) else "[]"  # only ever empty here
+    text = str(value)
+    plain = _PLAIN.fullmatch(text) and text.lower() not in _RESERVED
+    return text if plain else json.dumps(text)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def _yaml(value: Any, indent: int = 0) -> list[str]:
+    """A small deterministic YAML emitter: block mappings and sequences, literal blocks for multi-line text."""
+    pad = "  " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, dict | list) and item:
+                lines += [f"{pad}{_scalar(key)}:", *_yaml(item, indent + 1)]
+            elif isinstance(item, str) and "\n" in item:
+                assert not item.endswith("\n") and not item.startswith(" ")
+                lines += [f"{pad}{_scalar(key)}: |-", *(f"{pad}  {line}" if line else "" for line in item.split("\n"))]
+            else:
+                lines.append(f"{pad}{_scalar(key)}: {_scalar(item)}")
+        return lines
+    for item in value:
+        if isinstance(item, dict | list) and item:
+            nested = _yaml(item, indent + 1)
+            lines += [f"{pad}- {nested[0].lstrip()}", *nested[1:]]
+        else:
+            lines.append(f"{pad}- {_scalar(item)}")
+    return lines
+
+
+def to_yaml(document: Json) -> str:
+    return "\n".join([f"# {GENERATED}", *_yaml(document)]) + "\n"
+
+
+# -- Driver --------------------------------------------------------------------------------------
+
+
+def render() -> Files:
+    """Every generated file, path relative to the repository root -> exact bytes."""
+    envelopes = example_envelopes()
+    files = schema_files() | example_files(envelopes)
+    key_directory = files[f"{EXAMPLES}/key-directory.json"].rstrip(b"\n")
+    files[f"{V1}/asyncapi.yaml"] = to_yaml(asyncapi(envelopes, key_directory)).encode()
+    files[NATS_CONF] = render_config().encode()
+    return dict(sorted(files.items()))
+
+
+def drift(root: Path, files: Files) -> list[tuple[str, str]]:
+    """(status, path) for each file that is missing, stale, or under proto-schemas/v1 but no longer generated."""
+    found = []
+    for rel, data in files.items():
+        path = root / rel
+        if not path.is_file():
+            found.append(("missing", rel))
+        elif path.read_bytes() != data:
+            found.append(("stale", rel))
+    for path in sorted((root / V1).rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and rel not in files:
+            found.append(("extra", rel))
+    return found
+
+
+def problems(root: Path, files: Files) -> list[str]:
+    """One clear line per file that `make gen` would write or remove."""
+    notes = {"missing": "", "stale": "", "extra": " (no longer generated; `make gen` removes it)"}
+    return [f"{status + ':':<8} {rel}{notes[status]}" for status, rel in drift(root, files)]
+
+
+def write(root: Path, files: Files) -> list[str]:
+    """Write what changed and remove files under proto-schemas/v1 that are no longer generated."""
+    changed = []
+    for status, rel in drift(root, files):
+        path = root / rel
+        if status == "extra":
+            path.unlink()
+            changed.append(f"removed: {rel}")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(files[rel])
+            changed.append(f"wrote:   {rel}")
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m interpol_offices.cli.generate", description="Generate or check proto-schemas/ and deploy/."
+    )
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if any file would change")
+    parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
+    args = parser.parse_args(argv)
+    files = render()
+    if args.check:
+        found = problems(args.root, files)
+        for line in found:
+            print(line)
+        if found:
+            print(f"{len(found)} generated file(s) out of date: run `make gen` and commit the result", file=sys.stderr)
+            return 1
+        print(f"{len(files)} generated files up to date")
+        return 0
+    changed = write(args.root, files)
+    print("\n".join(changed) if changed else "nothing to do", f"({len(files)} generated files)", sep="\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
