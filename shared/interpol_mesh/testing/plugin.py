@@ -74,3 +74,35 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for reason in reasons:
             terminalreporter.write_line(f"{reason} ({_not_run.count(reason)} tests)", red=True, bold=True)
         terminalreporter.write_line("Set TEST_DATABASE_URL=postgresql+asyncpg://user@host:port/db to run them.", red=True)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def require_chromium() -> str:
+    """Debian's chromium, driven by Playwright; never `playwright install` (nothing can be downloaded)."""
+    if os.path.exists(CHROMIUM):
+        return CHROMIUM
+    message = f"browser tests did not run: {CHROMIUM} is missing (apt-get install chromium)"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: a missing service is a failure)")
+    _not_run.append(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    """A headless Chromium (playwright Browser) that may reach only this machine."""
+    executable = require_chromium()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()

@@ -1,0 +1,116 @@
+"""`interpol-mesh up` as a user runs it: embedded NATS, offices ready, restart on death, Ctrl-C leaves nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from interpol_mesh.directory import load_directory
+from interpol_mesh.natsd import free_port
+from interpol_offices.cli.up import SAMPLE_NCBS, select_offices
+
+pytestmark = pytest.mark.slow
+
+
+def test_default_sample_covers_every_region_and_language() -> None:
+    directory = load_directory()
+    ncbs = [o for o in select_offices(directory, "sample") if o.kind == "ncb"]
+    assert len(ncbs) == len(SAMPLE_NCBS)
+    assert {o.region for o in ncbs} == {"africa", "americas", "asia-south-pacific", "europe", "middle-east-north-africa"}
+    assert {o.language for o in ncbs} == {"en", "ar", "es", "fr"}
+    assert len(select_offices(directory, "all")) == 196 + 13
+
+
+def _descendants(pid: int) -> set[int]:
+    out = subprocess.run(["ps", "-eo", "pid,ppid"], capture_output=True, text=True, check=True).stdout.split("\n")[1:]
+    children: dict[int, list[int]] = {}
+    for line in out:
+        if line.strip():
+            p, pp = (int(x) for x in line.split())
+            children.setdefault(pp, []).append(p)
+    found, stack = set(), [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            with open(f"/proc/{pid}/stat") as stat:  # zombies are gone for good, only not yet reaped
+                if stat.read().split()[2] != "Z":
+                    alive.add(pid)
+        except (ProcessLookupError, FileNotFoundError):
+            pass
+    return alive
+
+
+def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: Path) -> None:
+    base = free_port() // 10 * 10 if free_port() < 60000 else 20000
+    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
+    env["DATA_DIR"] = str(tmp_path / "var")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interpol_offices.cli", "up", "--ncbs", "fr,ar", "--base-port", str(base)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("mesh ready"):
+                break
+        assert any(line.startswith("mesh ready: 15 offices") for line in lines), "".join(lines)
+        assert any("ncb.ar" in line and "/docs" in line for line in lines)
+        with httpx.Client(timeout=5) as client:
+            for port in range(base, base + 15):
+                assert client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+            counts = client.get(f"http://127.0.0.1:{base}/v1/directory").json()["counts"]
+            assert counts == {"ccc": 1, "gs": 1, "lo": 4, "ncb": 196, "rb": 7}
+
+            # An office that dies is reported and restarted.
+            victim = next(p for p in _descendants(proc.pid) if "ncb.fr=" in Path(f"/proc/{p}/cmdline").read_text())
+            os.kill(victim, signal.SIGKILL)
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                line = proc.stdout.readline()
+                lines.append(line)
+                if "office ncb.fr restarted" in line:
+                    break
+            assert any("office ncb.fr died" in line for line in lines), "".join(lines)
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                try:
+                    if client.get(f"http://127.0.0.1:{base + 13}/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            assert client.get(f"http://127.0.0.1:{base + 13}/readyz").status_code == 200
+
+        everything = _descendants(proc.pid)
+        assert len(everything) >= 16  # 15 offices + nats-server
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: SIGINT to the whole foreground group
+        assert proc.wait(timeout=60) == 0
+        end = time.monotonic() + 10
+        while _alive(everything) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert _alive(everything) == set(), "processes left behind"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
