@@ -125,7 +125,22 @@ def print_table(mesh: Mesh) -> None:
         print(f"{office_id:<{width}}  {kind:<4}  {url:<26}  {url}/docs")
 
 
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    raise _Stop
+
+
 def up(settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int, nats_url_given: bool) -> int:
+    # Explicit handlers: a shell that starts us in the background sets SIGINT to "ignore".
+    signal.signal(signal.SIGINT, _stop_on_signal)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    try:
+        return _up(settings, directory, ncbs=ncbs, base_port=base_port, per_process=per_process, nats_url_given=nats_url_given)
+    except _Stop:
+        print("mesh stopped", flush=True)
+        return 0
+
+
+def _up(settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int, nats_url_given: bool) -> int:
     started = time.monotonic()
     offices = select_offices(directory, ncbs)
     ports = list(range(base_port, base_port + len(offices)))
@@ -171,10 +186,6 @@ class _Stop(Exception):
 
 
 def supervise(mesh: Mesh) -> None:
-    def on_signal(signum: int, _frame: object) -> None:
-        raise _Stop
-
-    signal.signal(signal.SIGTERM, on_signal)
     try:
         while True:
             now = time.monotonic()
@@ -190,7 +201,7 @@ def supervise(mesh: Mesh) -> None:
                     mesh.spawn(group)
                     print(f"office {group.name} restarted (restart #{group.restarts})", flush=True)
             time.sleep(0.5)
-    except (KeyboardInterrupt, _Stop):
+    except _Stop:
         print("\nstopping the mesh ...", flush=True)
 
 
