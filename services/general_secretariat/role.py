@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from interpol_mesh.app.exchange_routes import router as exchange_router
 from interpol_mesh.messaging import OfficeRole
+from interpol_mesh.notices.expiry import expire_notices
+from interpol_mesh.notices.routes import router as notices_router
+from interpol_offices.general_secretariat.intake import on_notice_request
 from interpol_offices.general_secretariat.keys import build_key_router, key_authority
+from interpol_offices.general_secretariat.review_routes import router as review_router
 
 
 def build_role() -> OfficeRole:
@@ -12,8 +16,8 @@ def build_role() -> OfficeRole:
     return OfficeRole(
         name="general_secretariat",
         description="General Secretariat: keeps and signs the key directory, reviews notice requests and publishes notices.",
-        routers=[exchange_router, build_key_router(keys)],
-        handlers={"key-rotation": keys.on_rotation},
+        routers=[exchange_router, build_key_router(keys), notices_router, review_router],
+        handlers={"key-rotation": keys.on_rotation, "notice-request": on_notice_request},
         startup=[keys.seed],
-        background=[keys.publisher],
+        background=[keys.publisher, expire_notices],
     )

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from interpol_mesh.app.exchange_routes import router as exchange_router
 from interpol_mesh.messaging import OfficeRole
+from interpol_mesh.notices.expiry import expire_notices
+from interpol_mesh.notices.routes import router as notices_router
+from interpol_offices.ncb.handlers import on_hit_report, on_message, on_notice_event
+from interpol_offices.ncb.hit_routes import router as hit_router
+from interpol_offices.ncb.request_routes import router as request_router
 
 
 def build_role() -> OfficeRole:
     return OfficeRole(
         name="ncb",
         description="National Central Bureau: sends and receives signed diffusions, messages, notice requests and hit reports.",
-        routers=[exchange_router],
+        routers=[exchange_router, request_router, notices_router, hit_router],
+        handlers={"notice-event": on_notice_event, "message": on_message, "hit-report": on_hit_report},
+        background=[expire_notices],
     )

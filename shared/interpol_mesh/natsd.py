@@ -33,7 +33,21 @@ def render_config(*, max_payload_kib: int = 1024) -> str:
         + "  max_memory_store: 268435456\n"
         + "  max_file_store: 10737418240\n"
         + "}\n"
+        + "# Per-deployment parts, rendered by `interpol-mesh` next to this file:\n"
+        + "# tls.conf (server certificate) and auth.conf (one NKey user per office, with permissions).\n"
+        + "include ./tls.conf\n"
+        + "include ./auth.conf\n"
     )
+
+
+def write_server_config(conf_dir: Path, *, auth: str = "", tls: str = "") -> Path:
+    """Write the base config with its per-deployment includes; returns the config path."""
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    (conf_dir / "auth.conf").write_text(auth)
+    (conf_dir / "tls.conf").write_text(tls)
+    path = conf_dir / "nats-server.conf"
+    path.write_text(render_config())
+    return path
 
 
 def nats_server_binary() -> str:
@@ -77,15 +91,16 @@ class NatsServer:
     extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
 
+    tls: bool = False
+
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"{'tls' if self.tls else 'nats'}://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         if self.config_path is None:
-            self.config_path = self.store_dir / "nats-server.conf"
-            self.config_path.write_text(render_config())
+            self.config_path = write_server_config(self.store_dir / "conf")
         args = [nats_server_binary(), "-c", str(self.config_path), "-a", "127.0.0.1", "-p", str(self.port),
                 "-js", "-sd", str(self.store_dir), *self.extra_args]  # fmt: skip
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115

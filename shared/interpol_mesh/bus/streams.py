@@ -16,7 +16,7 @@ ACK_WAIT_S = 10.0
 def direct_stream(replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=subjects.DIRECT_STREAM,
-        subjects=[f"{subjects.PREFIX}.direct.>"],
+        subjects=[f"{subjects.PREFIX}.direct.>", f"{subjects.PREFIX}.notice.>"],
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         max_age=DIRECT_MAX_AGE_S,
@@ -43,7 +43,7 @@ def inbox_consumer(office_id: str) -> ConsumerConfig:
     """
     return ConsumerConfig(
         durable_name=subjects.consumer_name(office_id),
-        filter_subject=subjects.inbox_filter(office_id),
+        filter_subjects=subjects.inbox_filters(office_id),
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=ACK_WAIT_S,

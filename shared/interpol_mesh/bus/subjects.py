@@ -1,11 +1,13 @@
 """Subject names. Every subject names its sender, so the server can enforce who publishes what.
 
-    mesh.v1.direct.<from>.<to>    one envelope for one recipient office (stream MESH_DIRECT)
+    mesh.v1.direct.<from>.<to>    an envelope from office <from> to office <to>
+    mesh.v1.notice.<to>           a notice event (published/updated/cancelled) from the GS to <to>
     mesh.v1.keys.directory        the GS-signed key directory, last value kept (stream MESH_KEYS)
 
 Office ids become one token each (`ncb.fr` -> `ncb_fr`). Broadcasts (published notices) are
-fanned out by the sender to each permitted recipient's subject: an excluded office never
-receives the bytes, and one mechanism carries every kind.
+fanned out by the GS to each permitted recipient's subject: an excluded office never receives
+the bytes. Notices have their own subject family so that the server itself, not only the
+receiver, refuses a notice published by anyone but the GS.
 """
 
 from __future__ import annotations
@@ -16,14 +18,28 @@ PREFIX = "mesh.v1"
 DIRECT_STREAM = "MESH_DIRECT"
 KEYS_STREAM = "MESH_KEYS"
 KEY_DIRECTORY_SUBJECT = f"{PREFIX}.keys.directory"
+NOTICE_SENDER = "gs"
+NOTICE_KIND = "notice-event"
 
 
 def direct(sender: str, recipient: str) -> str:
     return f"{PREFIX}.direct.{office_token(sender)}.{office_token(recipient)}"
 
 
-def inbox_filter(office_id: str) -> str:
-    return f"{PREFIX}.direct.*.{office_token(office_id)}"
+def notice(recipient: str) -> str:
+    return f"{PREFIX}.notice.{office_token(recipient)}"
+
+
+def for_envelope(kind: str, sender: str, recipient: str) -> str:
+    """The one rule that picks a subject: notice events from the GS, everything else direct."""
+    if kind == NOTICE_KIND and sender == NOTICE_SENDER:
+        return notice(recipient)
+    return direct(sender, recipient)
+
+
+def inbox_filters(office_id: str) -> list[str]:
+    token = office_token(office_id)
+    return [f"{PREFIX}.direct.*.{token}", f"{PREFIX}.notice.{token}"]
 
 
 def consumer_name(office_id: str) -> str:
@@ -31,7 +47,15 @@ def consumer_name(office_id: str) -> str:
 
 
 def sender_token_of(subject: str) -> str | None:
+    """The sender named by a subject: `<from>` of a direct subject, the GS for a notice subject."""
     parts = subject.split(".")
-    if len(parts) == 5 and parts[0] == "mesh" and parts[1] == "v1" and parts[2] == "direct":
-        return parts[3]
+    if len(parts) >= 4 and parts[0] == "mesh" and parts[1] == "v1":
+        if parts[2] == "direct" and len(parts) == 5:
+            return parts[3]
+        if parts[2] == "notice" and len(parts) == 4:
+            return office_token(NOTICE_SENDER)
     return None
+
+
+def is_notice_subject(subject: str) -> bool:
+    return subject.startswith(f"{PREFIX}.notice.")

@@ -53,9 +53,20 @@ def generate_signer(office_id: str, when: datetime) -> FileSigner:
     return FileSigner(new_key_id(office_id, when), office_id, SigningKey.generate())
 
 
+def write_secret(path: Path, data: bytes) -> None:
+    """Write a secret readable by its owner only (created 0600, never widened), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
 def write_private_key(signer: FileSigner, path: Path) -> None:
     """Write the key file readable by its owner only (created 0600, never widened)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     data = json.dumps(
         {
             "office_id": signer.office_id,
@@ -63,13 +74,7 @@ def write_private_key(signer: FileSigner, path: Path) -> None:
             "seed": base64.b64encode(bytes(signer._key)).decode(),
         }
     ).encode()
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_secret(path, data)
 
 
 def read_private_key(path: Path, expected_office: str | None = None) -> FileSigner:

@@ -99,6 +99,12 @@ class InboxConsumer:
             verified = open_envelope(
                 msg.data, subject_sender=sender, recipient=self.ctx.office.id, keys=self.ctx.keyring.current, now=now
             )
+            if (verified.header.kind == subjects.NOTICE_KIND) != subjects.is_notice_subject(msg.subject):
+                raise Rejected(
+                    "header-mismatch",
+                    f"{verified.header.kind} may not travel on {msg.subject[:120]}",
+                    message_id=verified.header.message_id,
+                )
             return Decision(msg, verified, None, token, seq)
         except Rejected as rejected:
             return Decision(msg, None, rejected, token, seq)

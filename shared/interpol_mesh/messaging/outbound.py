@@ -74,7 +74,7 @@ async def send(
         [
             {
                 "message_id": mid,
-                "subject": subjects.direct(ctx.office.id, r),
+                "subject": subjects.for_envelope(kind, ctx.office.id, r),
                 "dedupe_id": f"{mid}:{r}",
                 "data": sealed.data,
                 "created_at": now,

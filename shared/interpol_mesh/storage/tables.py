@@ -106,6 +106,20 @@ notices = sa.Table(
     sa.Index("ix_notices_status", "status"),
 )
 
+notice_history = sa.Table(
+    "notice_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("notice_id", sa.String(36), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(80)),
+    sa.Column("reason", sa.Text),
+    sa.Column("message_id", sa.String(36)),
+    sa.Index("ix_notice_history_notice", "notice_id", "id"),
+)
+
 office_keys = sa.Table(
     "office_keys",
     metadata,

@@ -1,0 +1,187 @@
+"""Review decisions at the General Secretariat: publish, refuse, cancel, and the messages they send.
+
+Every function runs in the caller's transaction: the status change, the history entry and the
+signed message (with its outbox rows) commit together or not at all. The status change comes
+first and is conditional, so of two reviewers deciding at once only one sends anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from interpol_mesh.clock import utc
+from interpol_mesh.messages import NoticeEvent, NoticeRequest
+from interpol_mesh.messaging import OfficeContext, send
+from interpol_mesh.notices import InvalidTransition, Screening, expiry_for, recipients_for
+from interpol_mesh.notices import store as notices
+from interpol_mesh.notices.refusal import refusal_message
+from interpol_mesh.storage import tables
+
+
+class NoticeNotFound(LookupError):
+    pass
+
+
+class DecisionNotAllowed(ValueError):
+    """The decision is not acceptable for this notice as it stands (HTTP 422)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    notice_id: str
+    status: str
+    message_id: str
+    recipients: list[str]
+
+
+async def _pending(conn: AsyncConnection, notice_id: str) -> Any:
+    row = await notices.get_notice(conn, notice_id)
+    if row is None:
+        raise NoticeNotFound(notice_id)
+    if row.status != "pending-review":
+        raise InvalidTransition(notice_id, row.status, "published or refused")
+    return row
+
+
+async def request_envelope_meta(conn: AsyncConnection, notice_id: str) -> tuple[str | None, str]:
+    """Language and priority of the original request, reused for what the GS sends about it."""
+    i = tables.inbox
+    row = (await conn.execute(sa.select(i.c.language, i.c.priority).where(i.c.message_id == notice_id))).first()
+    return (row.language, row.priority) if row is not None else (None, "routine")
+
+
+async def send_refusal(
+    conn: AsyncConnection,
+    ctx: OfficeContext,
+    notice_id: str,
+    request: NoticeRequest,
+    reason: str,
+    screening: Screening | None,
+) -> str:
+    language, priority = await request_envelope_meta(conn, notice_id)
+    out = await send(
+        conn, ctx, kind="message", recipients=[request.requesting_office],
+        body=refusal_message(notice_id, request.title, reason, screening),
+        language=language, priority=priority, correlation_id=notice_id,
+    )  # fmt: skip
+    return out.header.message_id
+
+
+def check_publishable(screening: Screening, reason: str | None) -> None:
+    """Missing fields block publication; any other failed check needs the reviewer's stated reason."""
+    if screening.missing:
+        raise DecisionNotAllowed(
+            f"cannot publish: required fields missing ({', '.join(screening.missing)}); refuse it so the office can resubmit"
+        )
+    if not screening.auto_checks_passed and not reason:
+        found = []
+        if screening.article3_flags:
+            found.append("Article 3 flags: " + ", ".join(sorted({f.matched for f in screening.article3_flags})))
+        if screening.threshold_issues:
+            found.append("conditions not met: " + ", ".join(i.field for i in screening.threshold_issues))
+        raise DecisionNotAllowed(f"publishing needs a reason: the screening did not pass ({'; '.join(found)})")
+
+
+async def decide(
+    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, *, decision: str, reviewer: str, reason: str | None
+) -> Outcome:
+    """Publish or refuse a pending request; raises NoticeNotFound, InvalidTransition or DecisionNotAllowed."""
+    row = await _pending(conn, notice_id)
+    screening = Screening.model_validate(row.screening)
+    request = NoticeRequest.model_validate(row.request)
+    reason = (reason or "").strip() or None
+    if decision == "refuse":
+        if reason is None:
+            raise DecisionNotAllowed("a refusal needs a reason: the requesting office is told why")
+        return await _refuse(conn, ctx, notice_id, request, screening, reviewer.strip(), reason)
+    check_publishable(screening, reason)
+    return await _publish(conn, ctx, notice_id, request, reviewer.strip(), reason)
+
+
+async def _refuse(
+    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, request: NoticeRequest, screening: Screening,
+    reviewer: str, reason: str,
+) -> Outcome:  # fmt: skip
+    now = ctx.clock.now()
+    await notices.transition(
+        conn, notice_id, current="pending-review", status="refused", now=now, reviewer=reviewer, decision_reason=reason
+    )
+    message_id = await send_refusal(conn, ctx, notice_id, request, reason, screening)
+    await notices.record(
+        conn, notice_id, action="refused", status="refused", at=now, actor=reviewer, reason=reason, message_id=message_id
+    )  # fmt: skip
+    return Outcome(notice_id, "refused", message_id, [request.requesting_office])
+
+
+async def _publish(
+    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, request: NoticeRequest, reviewer: str, reason: str | None
+) -> Outcome:
+    now = ctx.clock.now()
+    expires_at = expiry_for(now)
+    await notices.transition(
+        conn, notice_id, current="pending-review", status="published", now=now, reviewer=reviewer,
+        decision_reason=reason, published_at=now, expires_at=expires_at,
+    )  # fmt: skip
+    recipients = recipients_for(request.distribution, request.requesting_office, ctx.directory)
+    # The reviewer's reason stays at the GS: it is internal deliberation, not part of the notice.
+    event = NoticeEvent(
+        event="published", notice_id=notice_id, notice_type=request.notice_type, requesting_office=request.requesting_office,
+        notice=request, published_at=now, expires_at=expires_at,
+    )  # fmt: skip
+    message_id = await _send_event(conn, ctx, notice_id, event, recipients)
+    await notices.record(
+        conn, notice_id, action="published", status="published", at=now, actor=reviewer, reason=reason, message_id=message_id
+    )  # fmt: skip
+    return Outcome(notice_id, "published", message_id, recipients)
+
+
+async def cancel(
+    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, *, reason: str, reviewer: str | None
+) -> Outcome:
+    """Cancel a published notice and tell exactly the offices that received its publication."""
+    row = await notices.get_notice(conn, notice_id)
+    if row is None:
+        raise NoticeNotFound(notice_id)
+    now = ctx.clock.now()
+    reason = reason.strip()
+    await notices.transition(conn, notice_id, current=row.status, status="cancelled", now=now)
+    request = NoticeRequest.model_validate(row.request)
+    recipients = await _published_recipients(conn, notice_id) or recipients_for(
+        request.distribution, request.requesting_office, ctx.directory
+    )
+    event = NoticeEvent(
+        event="cancelled", notice_id=notice_id, notice_type=request.notice_type, requesting_office=request.requesting_office,
+        notice=request, published_at=utc(row.published_at), expires_at=utc(row.expires_at) if row.expires_at else None,
+        reason=reason,
+    )  # fmt: skip
+    message_id = await _send_event(conn, ctx, notice_id, event, recipients)
+    await notices.record(
+        conn, notice_id, action="cancelled", status="cancelled", at=now, actor=reviewer, reason=reason, message_id=message_id
+    )  # fmt: skip
+    return Outcome(notice_id, "cancelled", message_id, recipients)
+
+
+async def _send_event(
+    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, event: NoticeEvent, recipients: list[str]
+) -> str:
+    language, priority = await request_envelope_meta(conn, notice_id)
+    out = await send(
+        conn, ctx, kind="notice-event", recipients=recipients, body=event, language=language, priority=priority,
+        correlation_id=notice_id,
+    )  # fmt: skip
+    return out.header.message_id
+
+
+async def _published_recipients(conn: AsyncConnection, notice_id: str) -> list[str] | None:
+    """The recipients of the signed published event, as sent (the directory may have changed since)."""
+    message_id = await notices.history_message(conn, notice_id, "published")
+    if message_id is None:
+        return None
+    recipients = (
+        await conn.execute(sa.select(tables.sent.c.recipients).where(tables.sent.c.message_id == message_id))
+    ).scalar()
+    return list(recipients) if recipients else None

@@ -1,0 +1,38 @@
+"""Who receives a published notice: the requester's allow/deny restrictions resolved against the directory.
+
+Notices are addressed to all NCBs (RPD Art. 73, DOMAIN.md §1), but the source NCB may restrict
+which countries see its data (RPD "restrictions", DOMAIN.md §2 "Ownership and national
+sovereignty": "model it as a per-record allow/deny list of recipient countries"). The General
+Secretariat resolves the list and sends the notice to each permitted NCB's own subject, so an
+excluded office never receives the bytes: restriction is routing, not filtering at the receiver.
+"""
+
+from __future__ import annotations
+
+from interpol_mesh.directory import Directory, Office
+from interpol_mesh.messages import Distribution
+
+
+def _named(office: Office, distribution: Distribution) -> bool:
+    countries = {c.upper() for c in distribution.countries}
+    return (office.country or "").upper() in countries or office.region in distribution.regions
+
+
+def recipients_for(distribution: Distribution, requesting_office: str, directory: Directory) -> list[str]:
+    """Member NCBs allowed by the distribution, always including the requesting office, sorted."""
+    ncbs = directory.ncbs()
+    if distribution.mode == "all":
+        chosen = {o.id for o in ncbs}
+    elif distribution.mode == "allow":
+        chosen = {o.id for o in ncbs if _named(o, distribution)}
+    else:
+        chosen = {o.id for o in ncbs if not _named(o, distribution)}
+    # The requester holds its own notice whatever the list says (it may have denied its own region).
+    chosen.add(requesting_office)
+    return sorted(chosen)
+
+
+def unknown_countries(distribution: Distribution, directory: Directory) -> list[str]:
+    """Country codes in the distribution that are not member countries (likely typos)."""
+    members = {(o.country or "").upper() for o in directory.ncbs()}
+    return sorted({c for c in distribution.countries if c.upper() not in members})
