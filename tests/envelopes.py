@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import FileSigner, read_private_key
 from interpol_mesh.envelope import Header, seal
 from interpol_mesh.ids import new_message_id
-from interpol_mesh.clock import SystemClock
 
 
 class LooseBody(BaseModel):

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from interpol_mesh.directory import load_directory
-from interpol_mesh.natsd import free_port
+from interpol_mesh.natsd import free_port_range
 from interpol_offices.cli.up import SAMPLE_NCBS, select_offices
 
 pytestmark = pytest.mark.slow
@@ -57,7 +57,7 @@ def _alive(pids: set[int]) -> set[int]:
 
 
 def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: Path) -> None:
-    base = free_port() // 10 * 10 if free_port() < 60000 else 20000
+    base = free_port_range(15)
     env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
     env["DATA_DIR"] = str(tmp_path / "var")
     proc = subprocess.Popen(

@@ -7,14 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nats
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from conftest import MeshFactory
 from envelopes import header, message_body, sealed, signer_of
 from interpol_mesh.bus import subjects
-from interpol_mesh.natsd import NatsServer, free_port
+from interpol_mesh.natsd import NatsServer, free_port, free_port_range
+from interpol_mesh.provision import Deployment
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import Backend, TestMesh, wait_until
 from interpol_mesh.testing.tcp_proxy import TcpProxy
@@ -52,10 +52,10 @@ def test_unreachable_nats(tmp_path: Path) -> None:
     assert_one_clear_line(result, "cannot reach NATS at nats://127.0.0.1:")
 
 
-def test_unreachable_database(tmp_path: Path, nats_server: NatsServer) -> None:
-    assert run_cli("keys", "init", DATA_DIR=str(tmp_path)).returncode == 0
+def test_unreachable_database(mesh_deployment: Deployment, nats_server: NatsServer) -> None:
     url = f"postgresql+asyncpg://postgres:secret@127.0.0.1:{free_port()}/nowhere"
-    result = run_cli("serve", f"ncb.fr={free_port()}", DATA_DIR=str(tmp_path), NATS_URL=nats_server.url, DATABASE_URL=url)
+    data = str(mesh_deployment.data_dir)
+    result = run_cli("serve", f"ncb.fr={free_port()}", DATA_DIR=data, NATS_URL=nats_server.url, DATABASE_URL=url)
     assert_one_clear_line(result, "cannot use database postgresql+asyncpg://postgres:***@127.0.0.1:")
     assert "secret" not in result.stderr
 
@@ -63,7 +63,8 @@ def test_unreachable_database(tmp_path: Path, nats_server: NatsServer) -> None:
 def test_bad_database_url_and_up_with_unreachable_nats(tmp_path: Path) -> None:
     result = run_cli("serve", f"ncb.fr={free_port()}", DATA_DIR=str(tmp_path), DATABASE_URL="mysql://x@y/z")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    result = run_cli("up", "--base-port", str(free_port()), DATA_DIR=str(tmp_path), NATS_URL=f"nats://127.0.0.1:{free_port()}")
+    base = free_port_range(40)
+    result = run_cli("up", "--base-port", str(base), DATA_DIR=str(tmp_path), NATS_URL=f"nats://127.0.0.1:{free_port()}")
     assert_one_clear_line(result, "cannot reach NATS")
 
 
@@ -103,6 +104,7 @@ async def test_database_outage_holds_messages_and_recovers(tmp_path: Path, nats_
     await proxy.start()
     via_proxy = Backend("postgresql", real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), postgres_backend.schema_prefix)
     mesh = TestMesh(root=tmp_path / "mesh", nats_url=nats_server.url, backend=via_proxy, role_for=role_for)
+    # (the nats_server fixture provisioned tmp_path / "mesh": same keys, credentials and CA)
     try:
         await mesh.start("ncb.es")
         es = mesh.client("ncb.es")
@@ -117,7 +119,7 @@ async def test_database_outage_holds_messages_and_recovers(tmp_path: Path, nats_
         # France's signed message reaches Spain's consumer while Spain's database is away:
         # it must be held (not acked, not dropped) and committed once the database returns.
         h = header("ncb.fr", ["ncb.es"])
-        nc = await nats.connect(mesh.nats_url)
+        nc = await mesh.connect_as("ncb.fr")
         try:
             await nc.jetstream().publish(subjects.direct("ncb.fr", "ncb.es"), sealed(h, message_body(), signer_of(mesh.root / "keys", "ncb.fr")))
         finally:

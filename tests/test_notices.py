@@ -11,11 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import nats
 import sqlalchemy as sa
 from nats.aio.msg import Msg
 
 from conftest import MeshFactory
+from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.notices.store import expire_due
 from interpol_mesh.storage import tables
@@ -91,7 +91,7 @@ async def test_red_notice_with_deny_list_reaches_every_allowed_ncb_and_not_one_b
 ) -> None:
     mesh = make_mesh()
     await mesh.start("gs", *NCBS)
-    watcher = await nats.connect(mesh.nats_url)
+    watcher = await mesh.connect_as(ADMIN_USER)  # a wiretap sees every byte on the bus
     seen: dict[str, list[Msg]] = {"ncb_de": [], "ncb_es": []}
 
     async def collect(msg: Msg) -> None:

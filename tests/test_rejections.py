@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-import nats
 import sqlalchemy as sa
 from nacl.signing import SigningKey
 
@@ -52,16 +51,19 @@ async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer
     ]
     last_valid = sealed(header("ncb.fr", to_es), message_body("still working"), fr)
 
-    nc = await nats.connect(mesh.nats_url)
-    js = nc.jetstream()
+    # A compromised office can publish anything on its own subjects; that is what is tested here.
+    connections = {office: await mesh.connect_as(office) for office in ("ncb.fr", "ncb.it")}
     try:
+        france = connections["ncb.fr"].jetstream()
         subject = subjects.direct("ncb.fr", "ncb.es")
-        await js.publish(subject, first_valid, headers={"Nats-Msg-Id": "first"})
+        await france.publish(subject, first_valid, headers={"Nats-Msg-Id": "first"})
         for i, (sender, _reason, data) in enumerate(cases):
+            js = connections[sender].jetstream()
             await js.publish(subjects.direct(sender, "ncb.es"), data, headers={"Nats-Msg-Id": f"case-{i}"})
-        await js.publish(subject, last_valid, headers={"Nats-Msg-Id": "last"})
+        await france.publish(subject, last_valid, headers={"Nats-Msg-Id": "last"})
     finally:
-        await nc.close()
+        for nc in connections.values():
+            await nc.close()
 
     inbox = tables.inbox
 

@@ -25,6 +25,7 @@ is its own FastAPI service with its own keys and database. Typical use:
   interpol-mesh serve ncb.fr=8101       run one office (NATS_URL, DATABASE_URL from the environment)
   interpol-mesh keys init               create the development keys of every office
   interpol-mesh directory validate      check the member directory files
+  interpol-mesh audit verify --office ncb.fr   check an office's hash-chained audit log
 
 Settings come from the environment (see README.md): NATS_URL, DATABASE_URL, DATA_DIR, HOST, PORT, LOG_LEVEL.
 """
@@ -49,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     directory = sub.add_parser("directory", help="member directory", description="Inspect the member directory.")
     dir_sub = directory.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
     dir_sub.add_parser("validate", help="load and validate the directory files; print counts")
+
+    audit = sub.add_parser("audit", help="audit log", description="Check an office's hash-chained audit log.")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_verify = audit_sub.add_parser("verify", help="check the chain and signed heads; name the first bad record")
+    audit_verify.add_argument("--office", required=True, help="office id, e.g. ncb.fr")
     return parser
 
 
@@ -82,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(keys_init(Path(settings.data_dir), settings.directory_dir))
             return 0
+        if args.command == "audit":
+            from interpol_mesh.audit import audit_verify_command
+
+            return audit_verify_command(settings, args.office)
         if args.command == "directory":
             d = load_directory(settings.directory_dir)
             kinds = {k: len(d.of_kind(k)) for k in ("ncb", "rb", "lo", "gs", "ccc")}

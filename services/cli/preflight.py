@@ -6,16 +6,21 @@ import asyncio
 
 import sqlalchemy as sa
 
-from interpol_mesh.bus import BusStatus, connect, ensure_streams
+from interpol_mesh.bus import BusStatus, connect, provision_topology
+from interpol_mesh.bus.credentials import ADMIN_USER
+from interpol_mesh.directory import Directory
 from interpol_mesh.errors import DependencyUnavailable
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import database_url_for, make_engine, redacted
 
 
-async def _check(settings: OfficeSettings) -> None:
-    nc = await connect(settings.nats_url, "interpol-mesh preflight", BusStatus())
+async def _check(settings: OfficeSettings, directory: Directory) -> None:
+    nc = await connect(
+        settings.nats_url, "interpol-mesh provisioning", BusStatus(),
+        nkey_seed=settings.nkey_seed(ADMIN_USER), tls_ca=settings.tls_ca(),
+    )  # fmt: skip
     try:
-        await ensure_streams(nc.jetstream(), settings.stream_replicas)
+        await provision_topology(nc.jetstream(), directory, settings.stream_replicas)
     except Exception as exc:
         raise DependencyUnavailable(f"NATS at {settings.nats_url} has no usable JetStream: {exc}") from None
     finally:
@@ -32,5 +37,6 @@ async def _check(settings: OfficeSettings) -> None:
         await engine.dispose()
 
 
-def preflight(settings: OfficeSettings) -> None:
-    asyncio.run(_check(settings))
+def preflight(settings: OfficeSettings, directory: Directory) -> None:
+    """Reach NATS as the admin, create streams and every office's consumer, then reach the database."""
+    asyncio.run(_check(settings, directory))

@@ -23,7 +23,8 @@ from interpol_mesh.directory import Directory, Office
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.settings import OfficeSettings
-from interpol_offices.cli.keys import keys_init
+from interpol_mesh.clock import SystemClock
+from interpol_mesh.provision import provision_deployment, write_nats_config
 from interpol_offices.cli.preflight import preflight
 
 # Covers all five regions and the four working languages (see tests/test_cli_up.py).
@@ -147,21 +148,22 @@ def _up(settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port:
     preflight_ports(settings.host, ports)
     env = dict(os.environ)
     mesh = Mesh(settings=settings, groups=[], env=env)
-    if not nats_url_given:
-        mesh.nats = NatsServer(store_dir=(settings.data_dir / "nats").resolve(), log_path=(settings.data_dir / "nats.log").resolve())
-        mesh.nats.start()
-        settings = settings.model_copy(update={"nats_url": mesh.nats.url})
-        mesh.settings = settings
-        print(f"embedded nats-server (JetStream) at {mesh.nats.url}, store {settings.data_dir / 'nats'}", flush=True)
     try:
-        if not (settings.key_dir / "trust-anchor.pub").exists():
-            print(keys_init(settings.data_dir, settings.directory_dir), flush=True)
-        preflight(settings)
+        data_dir = settings.data_dir.resolve()
+        settings = settings.model_copy(update={"data_dir": data_dir})
+        deployment = provision_deployment(directory, data_dir, SystemClock().now())
+        if deployment.keys_created:
+            print(f"created keys and credentials for {deployment.keys_created} offices in {deployment.key_dir}", flush=True)
+        if not nats_url_given:
+            config = write_nats_config(directory, deployment)
+            mesh.nats = NatsServer(store_dir=data_dir / "nats" / "store", config_path=config, log_path=data_dir / "nats.log", tls=True)
+            mesh.nats.start()
+            settings = settings.model_copy(update={"nats_url": mesh.nats.url})
+            mesh.settings = settings
+            print(f"embedded nats-server at {mesh.nats.url}: JetStream on disk, TLS, one NKey user per office", flush=True)
+        preflight(settings, directory)
         gs_port = ports[0]
-        env.update(
-            NATS_URL=settings.nats_url, DATA_DIR=str(settings.data_dir.resolve()), GS_URL=f"http://{settings.host}:{gs_port}",
-            HOST=settings.host,
-        )  # fmt: skip
+        env.update(NATS_URL=settings.nats_url, DATA_DIR=str(data_dir), GS_URL=f"http://{settings.host}:{gs_port}", HOST=settings.host)
         if settings.database_url:
             env["DATABASE_URL"] = settings.database_url
         assigned = list(zip(offices, ports, strict=True))

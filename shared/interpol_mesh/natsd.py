@@ -67,6 +67,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_range(count: int, attempts: int = 50) -> int:
+    """A base port such that base .. base+count-1 are all free right now (for `up --base-port`)."""
+    import random
+
+    for _ in range(attempts):
+        base = random.randint(20000, 60000 - count)
+        socks = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no range of {count} free ports found")
+
+
 def wait_for_port(port: int, deadline_s: float, proc: subprocess.Popen[bytes] | None = None) -> None:
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:

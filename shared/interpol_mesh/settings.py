@@ -27,6 +27,9 @@ class OfficeSettings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Where SQLite files, keys and the embedded NATS store live.")
     directory_dir: Path | None = Field(None, description="Folder with the member directory CSV files (default: packaged).")
     log_level: str = Field("INFO", description="Python log level.")
+    nats_tls_ca: Path | None = Field(
+        None, description="CA file for a tls:// NATS_URL (default: DATA_DIR/tls/ca.pem, the local development CA)."
+    )
     gs_url: str | None = Field(None, description="HTTP base URL of the General Secretariat (key rotation).")
     relay_enabled: bool = Field(True, description="Publish the outbox; false holds outgoing messages (maintenance).")
     stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production).")
@@ -34,3 +37,14 @@ class OfficeSettings(BaseSettings):
     @property
     def key_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    def tls_ca(self) -> Path | None:
+        """The CA to trust: only for tls:// URLs; explicit setting first, then the local CA."""
+        if not self.nats_url.startswith("tls://"):
+            return self.nats_tls_ca
+        return self.nats_tls_ca or self.data_dir / "tls" / "ca.pem"
+
+    def nkey_seed(self, user: str) -> Path | None:
+        """The NATS identity of `user` if provisioned; an open server needs none."""
+        path = self.key_dir / f"{user}.nk"
+        return path if path.exists() else None

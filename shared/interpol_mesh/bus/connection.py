@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import nats
 from nats.aio.client import Client
 
-from interpol_mesh.errors import DependencyUnavailable
+from interpol_mesh.bus.tls import client_context
+from interpol_mesh.errors import ConfigError, DependencyUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +23,22 @@ class BusStatus:
     reconnects: int = field(default=0)
 
 
-async def connect(url: str, name: str, status: BusStatus, *, connect_timeout: float = 3.0) -> Client:
-    """First connect fails fast with one clear error; later outages reconnect in the background."""
+async def connect(
+    url: str,
+    name: str,
+    status: BusStatus,
+    *,
+    connect_timeout: float = 3.0,
+    nkey_seed: Path | None = None,
+    tls_ca: Path | None = None,
+    inbox_prefix: str | None = None,
+) -> Client:
+    """First connect fails fast with one clear error; later outages reconnect in the background.
+
+    `nkey_seed` is the office's NATS identity (its file, never its content, is passed to the
+    client); `tls_ca` the CA that signed the server certificate; `inbox_prefix` keeps replies to
+    this office on subjects only it may subscribe to.
+    """
 
     async def disconnected() -> None:
         status.connected = False
@@ -36,9 +53,22 @@ async def connect(url: str, name: str, status: BusStatus, *, connect_timeout: fl
         status.last_error = f"{type(exc).__name__}: {exc}"
 
     servers = [s.strip() for s in url.split(",") if s.strip()]
+    options: dict[str, Any] = {}
+    if nkey_seed is not None:
+        if not nkey_seed.exists():
+            raise ConfigError(f"NATS credential missing: {nkey_seed} (create it with `interpol-mesh keys init`)")
+        options["nkeys_seed"] = str(nkey_seed)
+    if tls_ca is not None:
+        if not tls_ca.exists():
+            raise ConfigError(f"NATS TLS CA file missing: {tls_ca}")
+        options["tls"] = client_context(tls_ca)
+        options["tls_hostname"] = "127.0.0.1" if any("127.0.0.1" in s for s in servers) else None
+    if inbox_prefix is not None:
+        options["inbox_prefix"] = inbox_prefix
     try:
         nc = await nats.connect(
             servers=servers,
+            **{k: v for k, v in options.items() if v is not None},
             name=name,
             connect_timeout=connect_timeout,
             # Bounded for the first connect (nats-py would loop forever on -1); unbounded below.
@@ -50,7 +80,11 @@ async def connect(url: str, name: str, status: BusStatus, *, connect_timeout: fl
             error_cb=error,
         )
     except Exception as exc:
-        raise DependencyUnavailable(f"cannot reach NATS at {url}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        detail = status.last_error or f"{type(exc).__name__}: {exc}"
+        if "authorization" in detail.lower():
+            who = nkey_seed.name if nkey_seed else "no credential"
+            raise DependencyUnavailable(f"NATS at {url} refused the credentials ({who}): authorization violation") from None
+        raise DependencyUnavailable(f"cannot reach NATS at {url}: {detail}".rstrip(": ")) from None
     nc.options["max_reconnect_attempts"] = -1  # read live by nats-py on every reconnect
     status.connected = True
     return nc

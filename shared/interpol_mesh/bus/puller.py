@@ -8,7 +8,6 @@ poll for a single message, so latency stays low and batches grow with load.
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from nats.aio.client import Client
@@ -62,7 +61,7 @@ class BatchPuller:
         while len(batch) < self._max_batch:
             try:
                 msg = await self._sub.next_msg(timeout=2.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if _status(msg) in _END_STATUSES:
                 break
@@ -74,6 +73,6 @@ class BatchPuller:
         await self._nc.publish(self._api, json.dumps({"batch": 1, "expires": expires_ns}).encode(), self._inbox)
         try:
             msg = await self._sub.next_msg(timeout=idle_wait + 2.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return []
         return [msg] if _status(msg) is None else []

@@ -16,6 +16,7 @@ from interpol_mesh.bus import BusStatus
 from interpol_mesh.clock import Clock
 from interpol_mesh.crypto import Signer
 from interpol_mesh.directory import Directory, Office
+from interpol_mesh.messaging import audit_trail
 from interpol_mesh.messaging.keyring import KeyRing
 from interpol_mesh.settings import OfficeSettings
 
@@ -49,6 +50,11 @@ class OfficeContext:
         """One database transaction; after it commits, wake whoever publishes what it wrote
         (the outbox relay, the GS key-directory publisher)."""
         async with self.engine.begin() as conn:
-            yield conn
+            try:
+                yield conn
+                await audit_trail.flush(conn, self.clock.now())
+            except BaseException:
+                audit_trail.discard(conn)
+                raise
         for wake in self.on_commit:
             wake()

@@ -25,8 +25,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.bus import BatchPuller, subjects
-from interpol_mesh.envelope import Rejected, Verified, open_envelope
+from interpol_mesh.audit import AuditEvent
+from interpol_mesh.envelope import Rejected, Verified, digest_of, open_envelope
 from interpol_mesh.messages import Receipt
+from interpol_mesh.messaging import audit_trail
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.outbound import send
 from interpol_mesh.storage import tables
@@ -205,6 +207,11 @@ class InboxConsumer:
     async def _accept(self, conn: AsyncConnection, v: Verified, stream_seq: int | None, now: datetime) -> None:
         h = v.header
         body = v.body.model_dump(mode="json")
+        audit_trail.record(
+            conn,
+            AuditEvent(event="envelope-received", result="accepted", message_id=h.message_id, digest=v.digest,
+                       sender=h.sender, recipients=list(h.recipients), at=now, detail=f"{h.kind} key={v.key_id}"),
+        )  # fmt: skip
         await conn.execute(
             tables.inbox.insert().values(
                 message_id=h.message_id,
@@ -241,6 +248,11 @@ class InboxConsumer:
         r = d.rejected
         assert r is not None
         self.counts[f"rejected:{r.reason}"] += 1
+        audit_trail.record(
+            conn,
+            AuditEvent(event="rejected", result=r.reason, message_id=r.message_id, digest=digest_of(d.msg.data),
+                       sender=d.sender_token, at=now, detail=f"{d.msg.subject}: {r.detail}"),
+        )  # fmt: skip
         log.warning("message rejected", extra={"reason": r.reason, "detail": r.detail, "subject": d.msg.subject})
         await conn.execute(
             tables.quarantine.insert().values(

@@ -11,14 +11,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from nats.js.errors import BadRequestError
 from sqlalchemy import exc as sa_exc
 
-from interpol_mesh.bus import BusStatus, connect, ensure_streams, inbox_consumer, subjects
+from interpol_mesh.audit import head_signer
+from interpol_mesh.bus import BusStatus, bind_office, connect
+from interpol_mesh.bus.permissions import inbox_prefix
 from interpol_mesh.clock import Clock, SystemClock
 from interpol_mesh.crypto import read_private_key
 from interpol_mesh.directory import Directory, load_directory
-from interpol_mesh.errors import DependencyUnavailable
+from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.inbound import InboxConsumer
 from interpol_mesh.messaging.keyring import KeyRing, load_trust_anchor
@@ -69,17 +70,16 @@ async def start_office(
         raise DependencyUnavailable(f"cannot use database {url}: {reason}") from None
     status = BusStatus()
     try:
-        nc = await connect(settings.nats_url, f"interpol-mesh {office.id}", status)
-    except DependencyUnavailable:
+        nc = await connect(
+            settings.nats_url, f"interpol-mesh {office.id}", status,
+            nkey_seed=settings.nkey_seed(office.id), tls_ca=settings.tls_ca(), inbox_prefix=inbox_prefix(office.id),
+        )  # fmt: skip
+    except (DependencyUnavailable, ConfigError):
         await engine.dispose()
         raise
     js = nc.jetstream()
     try:
-        await ensure_streams(js, settings.stream_replicas)
-        try:
-            await js.add_consumer(subjects.DIRECT_STREAM, inbox_consumer(office.id))
-        except BadRequestError:
-            pass  # exists with a compatible config
+        await bind_office(js, office.id, settings.stream_replicas)
         keyring = KeyRing(anchor, engine)
         await keyring.load_initial(js, settings.key_dir)
         await keyring.follow(nc)
@@ -110,6 +110,7 @@ async def start_office(
     ctx.tasks = [
         *([_supervised("relay", ctx, ctx.relay.run)] if settings.relay_enabled else []),
         _supervised("consumer", ctx, ctx.consumer.run),
+        _supervised("audit-head-signer", ctx, lambda: head_signer(ctx)),
         *(_supervised(t.__name__, ctx, lambda t=t: t(ctx)) for t in role.background),
     ]
     log.info("office started", extra={"role": role.name, "db": redacted(database_url_for(settings))})

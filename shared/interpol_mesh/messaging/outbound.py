@@ -16,6 +16,8 @@ from interpol_mesh.bus import subjects
 from interpol_mesh.envelope import Header, Sealed, seal
 from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages import Kind, Priority
+from interpol_mesh.audit import AuditEvent
+from interpol_mesh.messaging import audit_trail
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.storage import tables
 
@@ -82,4 +84,9 @@ async def send(
             for r in recipients
         ],
     )
+    audit_trail.record(
+        conn,
+        AuditEvent(event="envelope-sent", result="sent", message_id=mid, digest=sealed.digest,
+                   sender=ctx.office.id, recipients=list(recipients), at=now, detail=kind),
+    )  # fmt: skip
     return Outgoing(header=header, sealed=sealed)

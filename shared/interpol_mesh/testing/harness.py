@@ -16,12 +16,16 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from nats.aio.client import Client
 
 from interpol_mesh.app import create_app
+from interpol_mesh.bus import BusStatus, connect, provision_topology
+from interpol_mesh.bus.credentials import ADMIN_USER
+from interpol_mesh.bus.permissions import inbox_prefix
 from interpol_mesh.clock import Clock
-from interpol_mesh.crypto import provision_keys
 from interpol_mesh.directory import Directory, Office, load_directory
 from interpol_mesh.messaging import OfficeContext, OfficeRole, start_office, stop_office
+from interpol_mesh.provision import provision_deployment
 from interpol_mesh.settings import OfficeSettings
 
 KEY_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -78,9 +82,10 @@ class TestMesh:
     contexts: dict[str, OfficeContext] = field(default_factory=dict)
     clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
 
+    provisioned: bool = False
+
     def __post_init__(self) -> None:
-        if not (self.root / "keys" / "trust-anchor.pub").exists():
-            provision_keys(self.directory, self.root / "keys", KEY_EPOCH)
+        provision_deployment(self.directory, self.root, KEY_EPOCH)  # keeps what exists
 
     def settings(self, office_id: str) -> OfficeSettings:
         return OfficeSettings(
@@ -92,7 +97,27 @@ class TestMesh:
             database_pool_size=2,
         )
 
+    async def connect_as(self, user: str) -> Client:
+        """A raw NATS connection with `user`'s credentials (an office id or ADMIN_USER)."""
+        settings = self.settings("gs")
+        prefix = inbox_prefix(user) if user in self.directory.offices else None
+        return await connect(
+            self.nats_url, f"test {user}", BusStatus(),
+            nkey_seed=settings.nkey_seed(user), tls_ca=settings.tls_ca(), inbox_prefix=prefix,
+        )  # fmt: skip
+
+    async def provision(self) -> None:
+        """Streams and consumers are the admin's to create, as `interpol-mesh up` does."""
+        nc = await self.connect_as(ADMIN_USER)
+        try:
+            await provision_topology(nc.jetstream(), self.directory)
+        finally:
+            await nc.close()
+        self.provisioned = True
+
     async def start(self, *office_ids: str) -> None:
+        if not self.provisioned:
+            await self.provision()
         for office_id in office_ids:
             settings = self.settings(office_id)
             role = self.role_for(self.directory.get(office_id))

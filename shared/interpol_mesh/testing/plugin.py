@@ -6,6 +6,7 @@ session, never skipped quietly.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,8 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from interpol_mesh.bus import BusStatus, connect, provision_topology
+from interpol_mesh.bus.credentials import ADMIN_USER
+from interpol_mesh.directory import load_directory
 from interpol_mesh.natsd import NatsServer
-from interpol_mesh.testing.harness import Backend
+from interpol_mesh.provision import Deployment, provision_deployment, write_nats_config
+from interpol_mesh.testing.harness import KEY_EPOCH, Backend
 from interpol_mesh.testing.postgres import PostgresSource, find_postgres
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -29,12 +34,35 @@ def postgres_source() -> Iterator[PostgresSource]:
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    """A fresh nats-server with JetStream for each test: tests may stop, restart or kill it."""
-    server = NatsServer(store_dir=tmp_path / "nats", log_path=tmp_path / "nats.log")
+def mesh_deployment(tmp_path: Path) -> Deployment:
+    """Keys, NATS credentials and a local CA for every office, as `interpol-mesh up` makes them."""
+    return provision_deployment(load_directory(), tmp_path / "mesh", KEY_EPOCH)
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path, mesh_deployment: Deployment) -> Iterator[NatsServer]:
+    """A fresh nats-server per test, secured as in production: TLS and one NKey user per office.
+
+    Tests may stop, restart or kill it.
+    """
+    config = write_nats_config(load_directory(), mesh_deployment)
+    server = NatsServer(store_dir=tmp_path / "nats", config_path=config, log_path=tmp_path / "nats.log", tls=True)
     server.start()
+    asyncio.run(_provision(server, mesh_deployment))
     yield server
     server.stop(kill=True)
+
+
+async def _provision(server: NatsServer, deployment: Deployment) -> None:
+    """Streams and every office's consumer, created by the admin, as `interpol-mesh up` does."""
+    nc = await connect(
+        server.url, "test provisioning", BusStatus(),
+        nkey_seed=deployment.key_dir / f"{ADMIN_USER}.nk", tls_ca=deployment.tls.ca,
+    )  # fmt: skip
+    try:
+        await provision_topology(nc.jetstream(), load_directory())
+    finally:
+        await nc.close()
 
 
 def require_postgres(source: PostgresSource) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import interpol_mesh.audit.tables  # noqa: F401 - registers the audit tables on the metadata
 from interpol_mesh.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")

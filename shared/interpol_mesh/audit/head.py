@@ -1,0 +1,153 @@
+"""Signed chain heads: the office's key attests "my log had `seq` records ending in `hash`".
+
+Anyone who can write the database can recompute every hash of a rewritten log, but not these
+signatures; `verify_chain` compares every signed head with the recomputed chain. Each signed head
+is also written to the office's log output, a copy outside the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+import sqlalchemy as sa
+from nacl.exceptions import CryptoError
+from nacl.signing import VerifyKey
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from interpol_mesh.audit.chain import canonical_json, iso_utc
+from interpol_mesh.audit.store import AuditHeadMissing
+from interpol_mesh.audit.tables import HEAD_ID, audit_head, audit_head_signatures
+from interpol_mesh.clock import utc
+from interpol_mesh.crypto import KeyRecord, Signer, pae
+
+if TYPE_CHECKING:  # at run time the messaging package may import the audit package
+    from interpol_mesh.messaging.context import OfficeContext
+
+log = logging.getLogger(__name__)
+
+AUDIT_HEAD_TYPE = "application/vnd.interpol-mesh.audit-head.v1+json"
+DEFAULT_SIGN_INTERVAL = 60.0  # seconds between checks; a head is signed only when it moved
+FINAL_SIGN_TIMEOUT = 2.0
+
+
+class KeyLookup(Protocol):
+    """What verification needs from the GS-signed key directory (`KeyDirectory` fits)."""
+
+    def record(self, key_id: str) -> KeyRecord | None: ...
+
+    def verify_key(self, key_id: str) -> VerifyKey: ...
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    seq: int
+    hash: str
+    signed_at: datetime
+    key_id: str
+    signature: str  # base64 Ed25519
+
+
+def head_payload(office_id: str, seq: int, hash_: str, signed_at: datetime) -> bytes:
+    """The signed bytes; the office id is inside so a head cannot be moved to another office's log."""
+    body = canonical_json({"office_id": office_id, "seq": seq, "hash": hash_, "signed_at": iso_utc(signed_at)})
+    return pae(AUDIT_HEAD_TYPE, body)
+
+
+async def read_head(conn: AsyncConnection) -> tuple[int, str]:
+    row = (
+        await conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID))
+    ).one_or_none()
+    if row is None:
+        raise AuditHeadMissing("audit_head row missing: apply the audit_0002 migration")
+    return int(row.seq), str(row.hash)
+
+
+async def write_signed_head(conn: AsyncConnection, office_id: str, signer: Signer, now: datetime) -> SignedHead:
+    """Sign the committed head as read on `conn` and store the signature (no lock on the head)."""
+    seq, hash_ = await read_head(conn)
+    signed_at = utc(now)
+    signature = base64.b64encode(signer.sign(head_payload(office_id, seq, hash_, signed_at))).decode()
+    signed = SignedHead(seq, hash_, signed_at, signer.key_id, signature)
+    await conn.execute(
+        audit_head_signatures.insert().values(
+            seq=seq, hash=hash_, signed_at=signed_at, key_id=signed.key_id, signature=signature
+        )
+    )
+    return signed
+
+
+async def sign_head(ctx: OfficeContext) -> SignedHead:
+    """Sign the office's current audit head now, with its current signing key."""
+    async with ctx.engine.begin() as conn:
+        signed = await write_signed_head(conn, ctx.office.id, ctx.signer, ctx.clock.now())
+    log.info(
+        "audit head signed",
+        extra={
+            "audit_seq": signed.seq,
+            "audit_hash": signed.hash,
+            "key_id": signed.key_id,
+            "signature": signed.signature,
+        },
+    )
+    return signed
+
+
+def signature_problem(keys: KeyLookup, office_id: str, signed: SignedHead) -> str | None:
+    """Why `signed` is not the office's genuine signature, or None if it is."""
+    record = keys.record(signed.key_id)
+    if record is None:
+        return f"key {signed.key_id} is not in the key directory"
+    if record.office_id != office_id:
+        return f"key {signed.key_id} belongs to {record.office_id}, not {office_id}"
+    problem = record.problem_at(utc(signed.signed_at))
+    if problem is not None:
+        return f"key {signed.key_id}: {problem} ({iso_utc(signed.signed_at)})"
+    try:
+        raw = base64.b64decode(signed.signature, validate=True)
+        keys.verify_key(signed.key_id).verify(head_payload(office_id, signed.seq, signed.hash, signed.signed_at), raw)
+    except (CryptoError, ValueError):
+        return "the signature does not verify"
+    return None
+
+
+async def _last_signed(engine: AsyncEngine) -> tuple[int, str] | None:
+    sigs = audit_head_signatures.c
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(sigs.seq, sigs.hash).order_by(sigs.id.desc()).limit(1))).first()
+    return None if row is None else (int(row.seq), str(row.hash))
+
+
+async def _current(engine: AsyncEngine) -> tuple[int, str]:
+    async with engine.connect() as conn:
+        return await read_head(conn)
+
+
+async def head_signer(ctx: OfficeContext, interval: float = DEFAULT_SIGN_INTERVAL) -> None:
+    """Background task: sign the head at start and then every `interval` seconds if it moved.
+
+    A database outage is logged and retried at the next tick. On cancellation (office stop) the
+    head is signed one last time, so a clean shutdown leaves no unsigned tail.
+    """
+    last = await _last_signed(ctx.engine)
+    try:
+        while True:
+            try:
+                if await _current(ctx.engine) != last:
+                    signed = await sign_head(ctx)
+                    last = (signed.seq, signed.hash)
+            except (sa_exc.DBAPIError, OSError, TimeoutError) as exc:
+                log.warning("audit head not signed; retrying", extra={"error": str(exc).splitlines()[0]})
+            await asyncio.sleep(interval)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(FINAL_SIGN_TIMEOUT):
+                if await _current(ctx.engine) != last:
+                    await sign_head(ctx)
+        raise
