@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 from conftest import MeshFactory
 from envelopes import header, message_body, sealed, signer_of
 from interpol_mesh.bus import subjects
+from interpol_mesh.bus.credentials import ensure_nkey
 from interpol_mesh.natsd import NatsServer, free_port, free_port_range
 from interpol_mesh.provision import Deployment
 from interpol_mesh.storage import tables
@@ -147,3 +149,19 @@ async def test_database_outage_holds_messages_and_recovers(tmp_path: Path, nats_
     finally:
         await mesh.close()
         await proxy.cut()
+
+
+def test_missing_or_wrong_nats_credential_is_one_clear_line(mesh_deployment: Deployment, nats_server: NatsServer) -> None:
+    data = mesh_deployment.data_dir
+    seed = data / "keys" / "ncb.fr.nk"
+    seed.rename(data / "keys" / "ncb.fr.nk.away")
+    result = run_cli("serve", f"ncb.fr={free_port()}", DATA_DIR=str(data), NATS_URL=nats_server.url)
+    assert_one_clear_line(result, "NATS credential missing")
+
+    ensure_nkey(data / "keys", "ncb.fr")  # a fresh NKey the server does not know
+    result = run_cli("serve", f"ncb.fr={free_port()}", DATA_DIR=str(data), NATS_URL=nats_server.url)
+    assert_one_clear_line(result, "refused the credentials (ncb.fr.nk): authorization violation")
+
+    shutil.copy(data / "keys" / "ncb.de.nk", seed)  # another office's credential
+    result = run_cli("serve", f"ncb.fr={free_port()}", DATA_DIR=str(data), NATS_URL=nats_server.url)
+    assert_one_clear_line(result, "is the NKey file another office's?")

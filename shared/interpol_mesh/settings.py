@@ -45,6 +45,12 @@ class OfficeSettings(BaseSettings):
         return self.nats_tls_ca or self.data_dir / "tls" / "ca.pem"
 
     def nkey_seed(self, user: str) -> Path | None:
-        """The NATS identity of `user` if provisioned; an open server needs none."""
+        """The NATS identity of `user`: required once the deployment has credentials at all.
+
+        A deployment without any NKey files talks to an open server; one with them must have
+        this user's file, and a missing one is reported by path (not as a refused connection).
+        """
         path = self.key_dir / f"{user}.nk"
-        return path if path.exists() else None
+        if path.exists() or (self.key_dir / "mesh-admin.nk").exists():
+            return path
+        return None

@@ -21,6 +21,7 @@ class BusStatus:
     connected: bool = False
     last_error: str | None = None
     reconnects: int = field(default=0)
+    errors: list[str] = field(default_factory=list)
 
 
 async def connect(
@@ -51,6 +52,7 @@ async def connect(
 
     async def error(exc: Exception) -> None:
         status.last_error = f"{type(exc).__name__}: {exc}"
+        status.errors = [*status.errors[-4:], status.last_error]
 
     servers = [s.strip() for s in url.split(",") if s.strip()]
     options: dict[str, Any] = {}
@@ -81,7 +83,7 @@ async def connect(
         )
     except Exception as exc:
         detail = status.last_error or f"{type(exc).__name__}: {exc}"
-        if "authorization" in detail.lower():
+        if any("authorization" in e.lower() for e in [*status.errors, str(exc)]):
             who = nkey_seed.name if nkey_seed else "no credential"
             raise DependencyUnavailable(f"NATS at {url} refused the credentials ({who}): authorization violation") from None
         raise DependencyUnavailable(f"cannot reach NATS at {url}: {detail}".rstrip(": ")) from None

@@ -37,6 +37,11 @@ async def bind_office(js: JetStreamContext, office_id: str, replicas: int = 1) -
         return
     except NotFoundError:
         pass
+    except (TimeoutError, NatsTimeoutError):
+        raise DependencyUnavailable(
+            f"NATS gave no answer about {office_id}'s consumer: the server refuses this credential access to it "
+            "(is the NKey file another office's?)"
+        ) from None
     try:
         await ensure_streams(js, replicas)
         await ensure_consumer(js, office_id)
