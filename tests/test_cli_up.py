@@ -80,7 +80,11 @@ def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: P
         with httpx.Client(timeout=5) as client:
             for port in range(base, base + 15):
                 assert client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-            counts = client.get(f"http://127.0.0.1:{base}/v1/directory").json()["counts"]
+            token = (tmp_path / "var" / "tokens" / "gs.token").read_text()
+            assert (tmp_path / "var" / "tokens" / "gs.token").stat().st_mode & 0o077 == 0
+            assert client.get(f"http://127.0.0.1:{base}/v1/directory").status_code == 401
+            directory = client.get(f"http://127.0.0.1:{base}/v1/directory", headers={"Authorization": f"Bearer {token}"})
+            counts = directory.json()["counts"]
             assert counts == {"ccc": 1, "gs": 1, "lo": 4, "ncb": 196, "rb": 7}
 
             # An office that dies is reported and restarted.

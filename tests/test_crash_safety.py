@@ -91,7 +91,7 @@ async def test_sender_killed_before_publishing_publishes_after_restart(
     await mesh.start("ncb.es")
     argentina = office_process(mesh, "ncb.ar", processes, RELAY_ENABLED="false")
     await asyncio.to_thread(argentina.start)
-    async with httpx.AsyncClient(base_url=argentina.url) as client:
+    async with httpx.AsyncClient(base_url=argentina.url, headers=argentina.staff_headers()) as client:
         accepted = await client.post("/v1/messages", json={"recipients": ["ncb.es"], "body": {"title": "t", "text": "held"}})
     assert accepted.status_code == 202, accepted.text
     mid = accepted.json()["message_id"]

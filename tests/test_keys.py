@@ -7,16 +7,24 @@ import stat
 import sqlalchemy as sa
 
 from conftest import MeshFactory
+from interpol_mesh.messages import FreeTextMessage
+from interpol_mesh.messaging import send
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import wait_until
 
 MESSAGE = {"recipients": ["ncb.es", "ncb.br"], "body": {"title": "Check", "text": "Please check this vehicle."}}
 
 
-async def _sent_and_held(mesh, sender: str, recipients: list[str]) -> str:  # type: ignore[no-untyped-def]
-    response = await mesh.client(sender).post("/v1/messages", json=MESSAGE)
-    assert response.status_code == 202, response.text
-    mid = response.json()["message_id"]
+async def _sent_and_held(mesh, sender: str, recipients: list[str], *, via_api: bool = True) -> str:  # type: ignore[no-untyped-def]
+    if via_api:
+        response = await mesh.client(sender).post("/v1/messages", json=MESSAGE)
+        assert response.status_code == 202, response.text
+        mid = response.json()["message_id"]
+    else:  # the API refuses tokens signed by a revoked key, so sign as a compromised process would
+        ctx = mesh.ctx(sender)
+        async with ctx.transaction() as conn:
+            out = await send(conn, ctx, kind="message", recipients=recipients, body=FreeTextMessage(**MESSAGE["body"]))
+        mid = out.header.message_id
 
     async def everywhere() -> bool:
         for office in recipients:
@@ -64,7 +72,9 @@ async def test_rotation_then_revocation_propagate_to_every_office(make_mesh: Mes
         return all(mesh.ctx(o).keyring.current.version > version for o in ("ncb.fr", "ncb.es", "ncb.br"))
 
     await wait_until(all_know, what="the revocation to reach every office")
-    mid = await _sent_and_held(mesh, "ncb.fr", ["ncb.es", "ncb.br"])
+    refused = await mesh.client("ncb.fr").post("/v1/messages", json=MESSAGE)
+    assert refused.status_code == 401, "staff tokens signed by the revoked key are refused too"
+    mid = await _sent_and_held(mesh, "ncb.fr", ["ncb.es", "ncb.br"], via_api=False)
     for office in ("ncb.es", "ncb.br"):
         reason = await mesh.scalar(office, sa.select(tables.quarantine.c.reason).where(tables.quarantine.c.message_id == mid))
         assert reason == "revoked-key"

@@ -24,6 +24,7 @@ is its own FastAPI service with its own keys and database. Typical use:
   interpol-mesh up --ncbs all           all 196 member countries
   interpol-mesh serve ncb.fr=8101       run one office (NATS_URL, DATABASE_URL from the environment)
   interpol-mesh keys init               create the development keys of every office
+  interpol-mesh token issue --office gs --subject alice --roles reviewer   a bearer token for the console
   interpol-mesh directory validate      check the member directory files
   interpol-mesh audit verify --office ncb.fr   check an office's hash-chained audit log
 
@@ -50,6 +51,15 @@ def _parser() -> argparse.ArgumentParser:
     directory = sub.add_parser("directory", help="member directory", description="Inspect the member directory.")
     dir_sub = directory.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
     dir_sub.add_parser("validate", help="load and validate the directory files; print counts")
+
+    token = sub.add_parser("token", help="API tokens", description="Issue bearer tokens for the offices' APIs (paste into the console's Authorize).")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    issue = token_sub.add_parser("issue", help="sign a token with an office's key")
+    issue.add_argument("--office", required=True, help="the office whose key signs (and, for people, where the token is valid)")
+    issue.add_argument("--subject", help="a person's name; omit for an office token (then --audience is required)")
+    issue.add_argument("--roles", default="officer", help="comma-separated: officer, reviewer, admin, operator, duty-officer, head-of-desk")
+    issue.add_argument("--audience", help="office id the token is for (office tokens); people's tokens are valid at --office")
+    issue.add_argument("--ttl-minutes", type=float, help="lifetime (at most 5 min for office tokens, 12 h for people)")
 
     audit = sub.add_parser("audit", help="audit log", description="Check an office's hash-chained audit log.")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -87,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             from interpol_offices.cli.keys import keys_init
 
             print(keys_init(Path(settings.data_dir), settings.directory_dir))
+            return 0
+        if args.command == "token":
+            from interpol_offices.cli.tokens import issue_command
+
+            print(issue_command(settings, args))
             return 0
         if args.command == "audit":
             from interpol_mesh.audit import audit_verify_command

@@ -19,15 +19,19 @@ from pathlib import Path
 
 import httpx
 
+from interpol_mesh.auth.tokens import issue_token
+from interpol_mesh.clock import SystemClock
+from interpol_mesh.crypto import read_private_key
+from interpol_mesh.crypto.keys import write_secret
 from interpol_mesh.directory import Directory, Office
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.natsd import NatsServer
-from interpol_mesh.settings import OfficeSettings
-from interpol_mesh.clock import SystemClock
 from interpol_mesh.provision import provision_deployment, write_nats_config
+from interpol_mesh.settings import OfficeSettings
 from interpol_offices.cli.preflight import preflight
 
 # Covers all five regions and the four working languages (see tests/test_cli_up.py).
+DEV_ROLES = ["officer", "reviewer", "admin", "operator", "duty-officer", "head-of-desk"]
 SAMPLE_NCBS = ("fr", "de", "es", "it", "gb", "ar", "br", "us", "mx", "cm", "ci", "ng", "ke", "za", "eg", "ma", "sa", "jp", "th", "au")
 
 
@@ -175,12 +179,25 @@ def _up(settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port:
         if late:
             raise DependencyUnavailable(f"not ready after the start-up deadline: {', '.join(late[:10])}")
         print_table(mesh)
+        tokens = write_dev_tokens(settings, [o for o, _ in assigned])
+        print(f"console tokens (12 h, officer/reviewer/admin) for each office: {tokens}/<office>.token", flush=True)
         print(f"mesh ready: {len(offices)} offices in {time.monotonic() - started:.1f}s; Ctrl-C stops everything", flush=True)
         supervise(mesh)
     finally:
         mesh.stop()
     print("mesh stopped", flush=True)
     return 0
+
+
+def write_dev_tokens(settings: OfficeSettings, offices: list[Office]) -> Path:
+    """A development convenience: one staff token per office, readable only by this user."""
+    folder = settings.data_dir / "tokens"
+    now = SystemClock().now()
+    for office in offices:
+        signer = read_private_key(settings.key_dir / f"{office.id}.key", expected_office=office.id)
+        token = issue_token(signer, subject="dev-operator", audience=office.id, roles=DEV_ROLES, now=now)
+        write_secret(folder / f"{office.id}.token", token.encode())
+    return folder
 
 
 class _Stop(Exception):

@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.auth.deps import ADMIN, requires
 from interpol_mesh.bus import subjects
 from interpol_mesh.clock import utc
 from interpol_mesh.crypto import KeyDirectoryDocument, KeyRecord, Signer, read_private_key, sign_directory
@@ -136,7 +137,7 @@ class DirectoryVersion(BaseModel):
 
 
 def build_key_router(authority: KeyAuthority) -> APIRouter:
-    router = APIRouter(prefix="/v1/keys", tags=["keys"])
+    router = APIRouter(prefix="/v1/keys", tags=["keys"], dependencies=[requires(ADMIN)])
 
     @router.post("/{key_id:path}/revoke", response_model=DirectoryVersion, summary="Revoke a key from a given time")
     async def revoke(key_id: str, req: Revocation, ctx: CtxDep) -> DirectoryVersion:

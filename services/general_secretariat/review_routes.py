@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.auth.deps import REVIEWER, requires
 from interpol_mesh.clock import utc
 from interpol_mesh.messages import NoticeType
 from interpol_mesh.notices import InvalidTransition, Screening
@@ -24,7 +25,7 @@ from interpol_offices.general_secretariat.schemas import (
     ReviewPage,
 )
 
-router = APIRouter(prefix="/v1", tags=["review"])
+router = APIRouter(prefix="/v1", tags=["review"], dependencies=[requires(REVIEWER)])
 
 REVIEW_WITHIN = timedelta(hours=24)  # DOMAIN.md §2 "Draft Red Notice": the GS reviews it within 24 h
 

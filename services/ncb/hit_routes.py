@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.auth.deps import OFFICER, requires
 from interpol_mesh.messages import HitReport
 from interpol_mesh.messaging import send
 from interpol_mesh.notices import store as notices
 from interpol_offices.ncb.schemas import HitSend, HitSent
 
-router = APIRouter(prefix="/v1", tags=["notices"])
+router = APIRouter(prefix="/v1", tags=["notices"], dependencies=[requires(OFFICER)])
 
 
 @router.post("/hits", status_code=202, response_model=HitSent, summary="Report a hit on a notice")

@@ -1,17 +1,5 @@
 """Dependencies as Annotated aliases that read the lifespan state, never module globals."""
 
-from __future__ import annotations
+from interpol_mesh.request_context import CtxDep, get_ctx
 
-from typing import Annotated
-
-from fastapi import Depends, Request
-
-from interpol_mesh.messaging import OfficeContext
-
-
-def get_ctx(request: Request) -> OfficeContext:
-    ctx: OfficeContext = request.app.state.ctx
-    return ctx
-
-
-CtxDep = Annotated[OfficeContext, Depends(get_ctx)]
+__all__ = ["CtxDep", "get_ctx"]

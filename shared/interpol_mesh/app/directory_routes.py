@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.auth.deps import authenticate
 from interpol_mesh.directory import Desk, Office
 
-router = APIRouter(prefix="/v1", tags=["directory"])
+router = APIRouter(prefix="/v1", tags=["directory"], dependencies=[Depends(authenticate)])
 
 
 class DirectoryView(BaseModel):

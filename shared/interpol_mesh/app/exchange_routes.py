@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.auth.deps import OFFICER, requires
 from interpol_mesh.directory import UnknownOffice
 from interpol_mesh.messages import Diffusion, FreeTextMessage, Priority
 from interpol_mesh.messaging import send
@@ -24,7 +25,7 @@ from interpol_mesh.messaging.inbox import (
     sent_status,
 )
 
-router = APIRouter(prefix="/v1", tags=["exchange"])
+router = APIRouter(prefix="/v1", tags=["exchange"], dependencies=[requires(OFFICER)])
 
 LANG = Field(None, description="BCP 47 tag; default: this office's working language", examples=["es-AR"])
 

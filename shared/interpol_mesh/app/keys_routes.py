@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.auth.deps import ADMIN, authenticate, requires
 from interpol_mesh.crypto import KeyRecord
 from interpol_mesh.messaging.rotation import begin_rotation
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/v1/keys", tags=["keys"], dependencies=[Depends(authenticate)])
 
 
 class KeyDirectoryView(BaseModel):
@@ -59,7 +60,13 @@ class RotationStarted(BaseModel):
     note: str
 
 
-@router.post("/rotate", response_model=RotationStarted, status_code=202, summary="Rotate this office's signing key")
+@router.post(
+    "/rotate",
+    response_model=RotationStarted,
+    status_code=202,
+    summary="Rotate this office's signing key",
+    dependencies=[requires(ADMIN)],
+)
 async def rotate(req: RotationRequest, ctx: CtxDep) -> RotationStarted:
     """Generates the next key, announces it to the GS signed with the current key, and switches once listed."""
     new_key_id = await begin_rotation(ctx, timedelta(hours=req.overlap_hours))

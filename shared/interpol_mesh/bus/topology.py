@@ -6,8 +6,8 @@ consumer with a wider filter (another office's inbox) cannot be made by an offic
 
 from __future__ import annotations
 
-from nats.js import JetStreamContext
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError, NotFoundError
 
 from interpol_mesh.bus import subjects

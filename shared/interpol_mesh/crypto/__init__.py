@@ -24,8 +24,8 @@ __all__ = [
     "generate_signer",
     "open_directory",
     "pae",
+    "provision_keys",
     "read_private_key",
     "sign_directory",
     "write_private_key",
-    "provision_keys",
 ]

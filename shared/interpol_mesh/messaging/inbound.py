@@ -24,8 +24,8 @@ from nats.aio.msg import Msg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from interpol_mesh.bus import BatchPuller, subjects
 from interpol_mesh.audit import AuditEvent
+from interpol_mesh.bus import BatchPuller, subjects
 from interpol_mesh.envelope import Rejected, Verified, digest_of, open_envelope
 from interpol_mesh.messages import Receipt
 from interpol_mesh.messaging import audit_trail

@@ -12,11 +12,11 @@ from datetime import timedelta
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import subjects
 from interpol_mesh.envelope import Header, Sealed, seal
 from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages import Kind, Priority
-from interpol_mesh.audit import AuditEvent
 from interpol_mesh.messaging import audit_trail
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.storage import tables

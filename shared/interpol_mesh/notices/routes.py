@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.auth.deps import ANY_OFFICE, OFFICER, REVIEWER, requires
 from interpol_mesh.messages import NoticeType
 from interpol_mesh.notices import store
 from interpol_mesh.notices.status import NoticeStatus
 from interpol_mesh.notices.views import NoticeDetail, NoticePage
 
-router = APIRouter(prefix="/v1", tags=["notices"])
+router = APIRouter(prefix="/v1", tags=["notices"], dependencies=[requires(OFFICER, REVIEWER, *ANY_OFFICE)])
 
 
 @router.get("/notices", response_model=NoticePage, summary="Notices this office holds (newest first, paged)")

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from nats.aio.client import Client
 
 from interpol_mesh.app import create_app
+from interpol_mesh.auth.tokens import issue_token
 from interpol_mesh.bus import BusStatus, connect, provision_topology
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.bus.permissions import inbox_prefix
@@ -68,6 +69,29 @@ async def wait_until(predicate: Callable[[], Awaitable[Any]], *, timeout: float 
         if time.monotonic() > end:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+STAFF_ROLES = ["officer", "reviewer", "admin"]
+
+
+class StaffToken(httpx.Auth):
+    """Signs a fresh staff token for each request (tests move clocks past any fixed token's life).
+
+    A request that already carries an Authorization header keeps it.
+    """
+
+    def __init__(self, ctx: OfficeContext, roles: list[str] | None = None, subject: str = "test-officer") -> None:
+        self.ctx = ctx
+        self.roles = roles or STAFF_ROLES
+        self.subject = subject
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        if "authorization" not in request.headers:
+            token = issue_token(
+                self.ctx.signer, subject=self.subject, audience=self.ctx.office.id, roles=self.roles, now=self.ctx.clock.now()
+            )
+            request.headers["Authorization"] = f"Bearer {token}"
+        yield request
 
 
 @dataclass
@@ -125,13 +149,20 @@ class TestMesh:
             app = create_app(settings, role, ctx=ctx)
             app.state.ctx = ctx
             self.contexts[office_id] = ctx
-            self.clients[office_id] = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{office_id}")
+            self.clients[office_id] = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=f"http://{office_id}", auth=StaffToken(ctx)
+            )
 
     def ctx(self, office_id: str) -> OfficeContext:
         return self.contexts[office_id]
 
     def client(self, office_id: str) -> httpx.AsyncClient:
         return self.clients[office_id]
+
+    def raw_client(self, office_id: str) -> httpx.AsyncClient:
+        """The office's app with no credentials at all (close it after use)."""
+        app = self.clients[office_id]._transport.app  # type: ignore[attr-defined]
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{office_id}")
 
     async def stop(self, office_id: str) -> None:
         client = self.clients.pop(office_id, None)

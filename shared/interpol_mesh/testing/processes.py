@@ -12,6 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from interpol_mesh.auth.tokens import issue_token
+from interpol_mesh.clock import SystemClock
+from interpol_mesh.crypto import read_private_key
 from interpol_mesh.natsd import free_port
 from interpol_mesh.settings import OfficeSettings
 
@@ -58,6 +61,12 @@ class OfficeProcess:
                     pass
                 time.sleep(0.1)
         raise RuntimeError(f"{self.settings.office_id} not ready within {timeout_s}s; see {self.log_path}")
+
+    def staff_headers(self, roles: tuple[str, ...] = ("officer", "reviewer", "admin")) -> dict[str, str]:
+        """A bearer token for this office's API, signed with its key as `interpol-mesh token issue` does."""
+        signer = read_private_key(self.settings.key_dir / f"{self.settings.office_id}.key")
+        token = issue_token(signer, subject="test-officer", audience=self.settings.office_id, roles=list(roles), now=SystemClock().now())
+        return {"Authorization": f"Bearer {token}"}
 
     def kill9(self) -> None:
         assert self.process is not None

@@ -1,0 +1,25 @@
+"""`interpol-mesh token issue`: bearer tokens signed with an office's key, for people and offices."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from interpol_mesh.auth import issue_token, service_roles
+from interpol_mesh.clock import SystemClock
+from interpol_mesh.crypto import read_private_key
+from interpol_mesh.directory import load_directory
+from interpol_mesh.errors import ConfigError
+from interpol_mesh.settings import OfficeSettings
+
+
+def issue_command(settings: OfficeSettings, args: argparse.Namespace) -> str:
+    office = load_directory(settings.directory_dir).get(args.office)
+    signer = read_private_key(settings.key_dir / f"{office.id}.key", expected_office=office.id)
+    ttl = timedelta(minutes=args.ttl_minutes) if args.ttl_minutes else None
+    if args.subject is None or args.subject == office.id:
+        if not args.audience:
+            raise ConfigError("an office token needs --audience (the office whose API it calls)")
+        return issue_token(signer, subject=office.id, audience=args.audience, roles=service_roles(office.kind), now=SystemClock().now(), ttl=ttl)
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    return issue_token(signer, subject=args.subject, audience=office.id, roles=roles, now=SystemClock().now(), ttl=ttl)

@@ -1,0 +1,18 @@
+"""The running office of an HTTP request, as an Annotated dependency (kept outside `app` so that
+`auth` can use it without importing the app factory)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from interpol_mesh.messaging.context import OfficeContext
+
+
+def get_ctx(request: Request) -> OfficeContext:
+    ctx: OfficeContext = request.app.state.ctx
+    return ctx
+
+
+CtxDep = Annotated[OfficeContext, Depends(get_ctx)]
