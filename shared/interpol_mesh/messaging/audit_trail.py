@@ -26,4 +26,7 @@ async def flush(conn: AsyncConnection, now: datetime) -> None:
 
 
 def discard(conn: AsyncConnection) -> None:
-    conn.info.pop(_PENDING, None)
+    try:
+        conn.info.pop(_PENDING, None)
+    except Exception:  # the connection is already invalid (cancelled mid-transaction): nothing to keep
+        pass

@@ -27,10 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import BatchPuller, subjects
 from interpol_mesh.envelope import Rejected, Verified, digest_of, open_envelope
-from interpol_mesh.messages import Receipt
+from interpol_mesh.messages import Receipt, payload_type
 from interpol_mesh.messaging import audit_trail
 from interpol_mesh.messaging.context import OfficeContext
-from interpol_mesh.messaging.outbound import send
+from interpol_mesh.messaging.outbound import compose, store
 from interpol_mesh.storage import tables
 
 log = logging.getLogger(__name__)
@@ -187,100 +187,105 @@ class InboxConsumer:
             )
             known = {r.message_id: r.stream_seq for r in rows}
         now = self.ctx.clock.now()
+        accepted: list[tuple[Verified, int | None]] = []
+        rejected: list[Decision] = []
         for d in decisions:
             v = d.verified
-            if v is not None:
-                mid = v.header.message_id
-                if mid in known:
-                    if known[mid] == d.stream_seq and d.stream_seq is not None:
-                        self.counts["redelivered"] += 1  # our own earlier commit: ack, nothing else
-                        continue
-                    d = Decision(d.msg, None, Rejected("replay", f"message {mid} already delivered", message_id=mid), d.sender_token, d.stream_seq)
-                else:
-                    known[mid] = d.stream_seq
-                    await self._accept(conn, v, d.stream_seq, now)
-                    self.counts["accepted"] += 1
-                    continue
-            assert d.rejected is not None
-            await self._quarantine(conn, d, now)
+            if v is None:
+                rejected.append(d)
+                continue
+            mid = v.header.message_id
+            if mid not in known:
+                known[mid] = d.stream_seq
+                accepted.append((v, d.stream_seq))
+            elif known[mid] == d.stream_seq and d.stream_seq is not None:
+                self.counts["redelivered"] += 1  # our own earlier commit: ack, nothing else
+            else:
+                replay = Rejected("replay", f"message {mid} already delivered", message_id=mid)
+                rejected.append(Decision(d.msg, None, replay, d.sender_token, d.stream_seq))
+        await self._accept(conn, accepted, now)
+        await self._quarantine(conn, rejected, now)
 
-    async def _accept(self, conn: AsyncConnection, v: Verified, stream_seq: int | None, now: datetime) -> None:
-        h = v.header
-        body = v.body.model_dump(mode="json")
-        audit_trail.record(
-            conn,
-            AuditEvent(event="envelope-received", result="accepted", message_id=h.message_id, digest=v.digest,
-                       sender=h.sender, recipients=list(h.recipients), at=now, detail=f"{h.kind} key={v.key_id}"),
-        )  # fmt: skip
-        await conn.execute(
-            tables.inbox.insert().values(
-                message_id=h.message_id,
-                sender=h.sender,
-                kind=h.kind,
-                payload_type=f"application/vnd.interpol-mesh.{h.kind}.v1+json",
-                notice_type=body.get("notice_type"),
-                language=h.language,
-                priority=h.priority,
-                correlation_id=h.correlation_id,
-                created_at=h.created_at,
-                expires_at=h.expires_at,
-                received_at=now,
-                key_id=v.key_id,
-                digest=v.digest,
-                stream_seq=stream_seq,
-                envelope=v.raw,
-                body=body,
-            )
-        )
-        if h.kind == "receipt":
-            await apply_receipt(conn, v)
-        else:
-            receipt = Receipt(receipt_type="delivered", for_message_id=h.message_id, digest=v.digest, at=now)
-            await send(
-                conn, self.ctx, kind="receipt", recipients=[h.sender], body=receipt,
-                correlation_id=h.message_id, track_delivery=False,
+    async def _accept(self, conn: AsyncConnection, accepted: list[tuple[Verified, int | None]], now: datetime) -> None:
+        """Store a batch with one statement per table; receipts out, receipts in, then role handlers."""
+        if not accepted:
+            return
+        rows, receipts_in, receipts_out = [], [], []
+        for v, stream_seq in accepted:
+            h = v.header
+            body = v.body.model_dump(mode="json")
+            rows.append(
+                {
+                    "message_id": h.message_id, "sender": h.sender, "kind": h.kind, "payload_type": payload_type(h.kind),
+                    "notice_type": body.get("notice_type"), "language": h.language, "priority": h.priority,
+                    "correlation_id": h.correlation_id, "created_at": h.created_at, "expires_at": h.expires_at,
+                    "received_at": now, "key_id": v.key_id, "digest": v.digest, "stream_seq": stream_seq,
+                    "envelope": v.raw, "body": body, "acknowledged_at": None,
+                }
             )  # fmt: skip
-        handler = self.ctx.role.handlers.get(h.kind)
-        if handler is not None:
-            await handler(conn, self.ctx, v)
+            audit_trail.record(
+                conn,
+                AuditEvent(event="envelope-received", result="accepted", message_id=h.message_id, digest=v.digest,
+                           sender=h.sender, recipients=list(h.recipients), at=now, detail=f"{h.kind} key={v.key_id}"),
+            )  # fmt: skip
+            if h.kind == "receipt":
+                receipts_in.append(v)
+            else:
+                receipt = Receipt(receipt_type="delivered", for_message_id=h.message_id, digest=v.digest, at=now)
+                receipts_out.append(
+                    compose(self.ctx, kind="receipt", recipients=[h.sender], body=receipt,
+                            correlation_id=h.message_id, track_delivery=False)
+                )  # fmt: skip
+        await conn.execute(tables.inbox.insert(), rows)
+        self.counts["accepted"] += len(rows)
+        await apply_receipts(conn, receipts_in)
+        await store(conn, self.ctx, receipts_out)
+        for v, _ in accepted:
+            handler = self.ctx.role.handlers.get(v.header.kind)
+            if handler is not None:
+                await handler(conn, self.ctx, v)
 
-    async def _quarantine(self, conn: AsyncConnection, d: Decision, now: datetime) -> None:
-        r = d.rejected
-        assert r is not None
-        self.counts[f"rejected:{r.reason}"] += 1
-        audit_trail.record(
-            conn,
-            AuditEvent(event="rejected", result=r.reason, message_id=r.message_id, digest=digest_of(d.msg.data),
-                       sender=d.sender_token, at=now, detail=f"{d.msg.subject}: {r.detail}"),
-        )  # fmt: skip
-        log.warning("message rejected", extra={"reason": r.reason, "detail": r.detail, "subject": d.msg.subject})
-        await conn.execute(
-            tables.quarantine.insert().values(
-                received_at=now,
-                subject=d.msg.subject[:200],
-                reason=r.reason,
-                detail=r.detail[:2000],
-                claimed_sender=(d.sender_token or "")[:40] or None,
-                message_id=r.message_id,
-                stream_seq=d.stream_seq,
-                deliveries=d.msg.metadata.num_delivered if d.msg.reply else 1,
-                raw=d.msg.data,
-            )
-        )
+    async def _quarantine(self, conn: AsyncConnection, rejected: list[Decision], now: datetime) -> None:
+        if not rejected:
+            return
+        rows = []
+        for d in rejected:
+            r = d.rejected
+            assert r is not None
+            self.counts[f"rejected:{r.reason}"] += 1
+            audit_trail.record(
+                conn,
+                AuditEvent(event="rejected", result=r.reason, message_id=r.message_id, digest=digest_of(d.msg.data),
+                           sender=d.sender_token, at=now, detail=f"{d.msg.subject}: {r.detail}"),
+            )  # fmt: skip
+            log.warning("message rejected", extra={"reason": r.reason, "detail": r.detail, "subject": d.msg.subject})
+            rows.append(
+                {
+                    "received_at": now, "subject": d.msg.subject[:200], "reason": r.reason, "detail": r.detail[:2000],
+                    "claimed_sender": (d.sender_token or "")[:40] or None, "message_id": r.message_id,
+                    "stream_seq": d.stream_seq, "deliveries": d.msg.metadata.num_delivered if d.msg.reply else 1,
+                    "raw": d.msg.data,
+                }
+            )  # fmt: skip
+        await conn.execute(tables.quarantine.insert(), rows)
 
 
-async def apply_receipt(conn: AsyncConnection, v: Verified) -> None:
-    """Record delivered/acknowledged for the receipt's sender on the message it names."""
-    assert isinstance(v.body, Receipt)
-    receipt = v.body
-    column = "delivered_at" if receipt.receipt_type == "delivered" else "acknowledged_at"
+async def apply_receipts(conn: AsyncConnection, receipts: list[Verified]) -> None:
+    """Record delivered/acknowledged, per recipient, on the messages the receipts name."""
     d = tables.delivery
-    values: dict[str, datetime] = {column: receipt.at}
-    if receipt.receipt_type == "acknowledged":
-        values["delivered_at"] = sa.func.coalesce(d.c.delivered_at, receipt.at)  # type: ignore[dict-item]
-    await conn.execute(
-        d.update()
-        .where(d.c.message_id == receipt.for_message_id, d.c.recipient == v.header.sender)
-        .where(getattr(d.c, column).is_(None))
-        .values(**values)
-    )
+    delivered, acknowledged = [], []
+    for v in receipts:
+        assert isinstance(v.body, Receipt)
+        params = {"mid": v.body.for_message_id, "rcpt": v.header.sender, "at": v.body.at}
+        (delivered if v.body.receipt_type == "delivered" else acknowledged).append(params)
+    match = (d.c.message_id == sa.bindparam("mid")) & (d.c.recipient == sa.bindparam("rcpt"))
+    if delivered:
+        stmt = d.update().where(match, d.c.delivered_at.is_(None)).values(delivered_at=sa.bindparam("at"))
+        await conn.execute(stmt, delivered)
+    if acknowledged:
+        stmt = (
+            d.update()
+            .where(match, d.c.acknowledged_at.is_(None))
+            .values(acknowledged_at=sa.bindparam("at"), delivered_at=sa.func.coalesce(d.c.delivered_at, sa.bindparam("at")))
+        )
+        await conn.execute(stmt, acknowledged)

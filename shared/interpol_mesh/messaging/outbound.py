@@ -16,7 +16,7 @@ from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import subjects
 from interpol_mesh.envelope import Header, Sealed, seal
 from interpol_mesh.ids import new_message_id
-from interpol_mesh.messages import Kind, Priority
+from interpol_mesh.messages import Kind, Priority, payload_type
 from interpol_mesh.messaging import audit_trail
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.storage import tables
@@ -28,6 +28,80 @@ DEFAULT_LIFETIME = timedelta(days=30)
 class Outgoing:
     header: Header
     sealed: Sealed
+    track_delivery: bool = True
+
+
+def compose(
+    ctx: OfficeContext,
+    *,
+    kind: Kind,
+    recipients: list[str],
+    body: BaseModel,
+    language: str | None = None,
+    priority: Priority = "routine",
+    correlation_id: str | None = None,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+    track_delivery: bool = True,
+) -> Outgoing:
+    """Build and sign an envelope (CPU only); `store` writes it."""
+    now = ctx.clock.now()
+    header = Header(
+        message_id=new_message_id(ctx.clock),
+        kind=kind,
+        sender=ctx.office.id,
+        recipients=tuple(recipients),
+        created_at=now,
+        expires_at=now + lifetime,
+        language=language or ctx.office.language,
+        priority=priority,
+        correlation_id=correlation_id,
+    )
+    return Outgoing(header=header, sealed=seal(header, body, ctx.signer), track_delivery=track_delivery)
+
+
+async def store(conn: AsyncConnection, ctx: OfficeContext, outgoing: list[Outgoing]) -> None:
+    """Write envelopes with their delivery and outbox rows: one multi-row statement per table.
+
+    A batch of receipts from the inbox consumer costs three statements, not three per message.
+    """
+    if not outgoing:
+        return
+    sent_rows, delivery_rows, outbox_rows = [], [], []
+    for out in outgoing:
+        h, mid = out.header, out.header.message_id
+        sent_rows.append(
+            {
+                "message_id": mid,
+                "kind": h.kind,
+                "payload_type": payload_type(h.kind),
+                "recipients": list(h.recipients),
+                "correlation_id": h.correlation_id,
+                "created_at": h.created_at,
+                "digest": out.sealed.digest,
+                "envelope": out.sealed.data,
+            }
+        )
+        if out.track_delivery:
+            delivery_rows += [{"message_id": mid, "recipient": r} for r in h.recipients]
+        outbox_rows += [
+            {
+                "message_id": mid,
+                "subject": subjects.for_envelope(h.kind, h.sender, r),
+                "dedupe_id": f"{mid}:{r}",
+                "data": out.sealed.data,
+                "created_at": h.created_at,
+            }
+            for r in h.recipients
+        ]
+        audit_trail.record(
+            conn,
+            AuditEvent(event="envelope-sent", result="sent", message_id=mid, digest=out.sealed.digest,
+                       sender=h.sender, recipients=list(h.recipients), at=h.created_at, detail=h.kind),
+        )  # fmt: skip
+    await conn.execute(tables.sent.insert(), sent_rows)
+    if delivery_rows:
+        await conn.execute(tables.delivery.insert(), delivery_rows)
+    await conn.execute(tables.outbox.insert(), outbox_rows)
 
 
 async def send(
@@ -43,50 +117,10 @@ async def send(
     lifetime: timedelta = DEFAULT_LIFETIME,
     track_delivery: bool = True,
 ) -> Outgoing:
-    now = ctx.clock.now()
-    header = Header(
-        message_id=new_message_id(ctx.clock),
-        kind=kind,
-        sender=ctx.office.id,
-        recipients=tuple(recipients),
-        created_at=now,
-        expires_at=now + lifetime,
-        language=language or ctx.office.language,
-        priority=priority,
-        correlation_id=correlation_id,
-    )
-    sealed = seal(header, body, ctx.signer)
-    mid = header.message_id
-    await conn.execute(
-        tables.sent.insert().values(
-            message_id=mid,
-            kind=kind,
-            payload_type=f"application/vnd.interpol-mesh.{kind}.v1+json",
-            recipients=list(recipients),
-            correlation_id=correlation_id,
-            created_at=now,
-            digest=sealed.digest,
-            envelope=sealed.data,
-        )
-    )
-    if track_delivery:
-        await conn.execute(tables.delivery.insert(), [{"message_id": mid, "recipient": r} for r in recipients])
-    await conn.execute(
-        tables.outbox.insert(),
-        [
-            {
-                "message_id": mid,
-                "subject": subjects.for_envelope(kind, ctx.office.id, r),
-                "dedupe_id": f"{mid}:{r}",
-                "data": sealed.data,
-                "created_at": now,
-            }
-            for r in recipients
-        ],
-    )
-    audit_trail.record(
-        conn,
-        AuditEvent(event="envelope-sent", result="sent", message_id=mid, digest=sealed.digest,
-                   sender=ctx.office.id, recipients=list(recipients), at=now, detail=kind),
+    """Sign one envelope and store it with its outbox rows in the caller's transaction."""
+    out = compose(
+        ctx, kind=kind, recipients=recipients, body=body, language=language, priority=priority,
+        correlation_id=correlation_id, lifetime=lifetime, track_delivery=track_delivery,
     )  # fmt: skip
-    return Outgoing(header=header, sealed=sealed)
+    await store(conn, ctx, [out])
+    return out
