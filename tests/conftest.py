@@ -23,7 +23,9 @@ async def make_mesh(tmp_path: Path, nats_server: NatsServer, backend: Backend) -
     meshes: list[TestMesh] = []
 
     def factory(clock: Clock | None = None) -> TestMesh:
-        mesh = TestMesh(root=tmp_path / "mesh", nats_url=nats_server.url, backend=backend, role_for=role_for, clock=clock)
+        mesh = TestMesh(
+            root=tmp_path / "mesh", nats_url=nats_server.url, backend=backend, role_for=role_for, clock=clock
+        )
         meshes.append(mesh)
         return mesh
 

@@ -35,7 +35,9 @@ async def test_every_route_of_every_role_requires_authentication(make_mesh: Mesh
                 for method, operation in operations.items():
                     assert operation.get("security"), f"{office} {method.upper()} {path} declares no security"
                     response = await raw.request(method, _concrete(path), json={})
-                    assert response.status_code == 401, f"{office} {method.upper()} {path}: {response.status_code} without a token"
+                    assert response.status_code == 401, (
+                        f"{office} {method.upper()} {path}: {response.status_code} without a token"
+                    )
                     checked += 1
             for path in PUBLIC:
                 assert (await raw.get(path)).status_code in (200, 503)
@@ -47,25 +49,32 @@ def _token(mesh: TestMesh, issuer: str, *, audience: str, subject: str | None = 
     signer = read_private_key(mesh.root / "keys" / f"{issuer}.key")
     kind = mesh.directory.get(issuer).kind
     now = next(iter(mesh.contexts.values())).clock.now()
-    return issue_token(signer, subject=subject or issuer, audience=audience, roles=roles or service_roles(kind), now=now, ttl=ttl)
+    return issue_token(
+        signer, subject=subject or issuer, audience=audience, roles=roles or service_roles(kind), now=now, ttl=ttl
+    )
 
 
 async def test_wrong_tokens_get_401_and_wrong_roles_403(make_mesh: MeshFactory) -> None:
     mesh = make_mesh()
     await mesh.start("gs", "ncb.fr", "ncb.es")
     async with mesh.raw_client("ncb.es") as es, mesh.raw_client("gs") as gs:
+
         def bearer(token: str) -> dict[str, str]:
             return {"Authorization": f"Bearer {token}"}
 
         for_de = _token(mesh, "ncb.fr", audience="ncb.de")
         assert (await es.get("/v1/directory", headers=bearer(for_de))).status_code == 401, "token for another audience"
         good = _token(mesh, "ncb.fr", audience="ncb.es")
-        assert (await es.get("/v1/directory", headers=bearer(good))).status_code == 200, "an office may read the directory"
+        assert (await es.get("/v1/directory", headers=bearer(good))).status_code == 200, (
+            "an office may read the directory"
+        )
         tampered = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
         assert (await es.get("/v1/directory", headers=bearer(tampered))).status_code == 401
         assert (await es.get("/v1/directory", headers=bearer("garbage"))).status_code == 401
         staff_of_fr = _token(mesh, "ncb.fr", audience="ncb.es", subject="alice", roles=["officer"])
-        assert (await es.get("/v1/inbox", headers=bearer(staff_of_fr))).status_code == 401, "staff tokens only where issued"
+        assert (await es.get("/v1/inbox", headers=bearer(staff_of_fr))).status_code == 401, (
+            "staff tokens only where issued"
+        )
 
         # Authenticated but not allowed: an NCB calling GS review routes, an officer without the reviewer role.
         ncb_at_gs = _token(mesh, "ncb.fr", audience="gs")
@@ -74,7 +83,11 @@ async def test_wrong_tokens_get_401_and_wrong_roles_403(make_mesh: MeshFactory) 
         assert (await gs.get("/v1/review-queue", headers=bearer(officer))).status_code == 403
         reviewer = _token(mesh, "gs", audience="gs", subject="carol", roles=["reviewer"])
         assert (await gs.get("/v1/review-queue", headers=bearer(reviewer))).status_code == 200
-        assert (await es.get("/v1/inbox", headers=bearer(good))).status_code == 403, "another office may not read an inbox"
+        assert (await es.get("/v1/inbox", headers=bearer(good))).status_code == 403, (
+            "another office may not read an inbox"
+        )
 
-    failures = await mesh.scalar("ncb.es", sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.event == "auth-failure"))
+    failures = await mesh.scalar(
+        "ncb.es", sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.event == "auth-failure")
+    )
     assert failures >= 5, "every refused call is in the audit log"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import nats
 import pytest
@@ -51,7 +50,9 @@ async def refused(refusals: Refusals, subject: str) -> None:
     await wait_until(seen, timeout=5, what=f"the server to refuse {subject} (saw {refusals.errors})")
 
 
-async def test_an_office_cannot_impersonate_read_or_publish_notices(nats_server: NatsServer, mesh_deployment: Deployment) -> None:
+async def test_an_office_cannot_impersonate_read_or_publish_notices(
+    nats_server: NatsServer, mesh_deployment: Deployment
+) -> None:
     refusals = Refusals()
     france = await connect_as(nats_server, mesh_deployment, "ncb.fr", refusals)
     admin = await connect_as(nats_server, mesh_deployment, ADMIN_USER, Refusals())
@@ -97,7 +98,9 @@ async def test_an_office_cannot_impersonate_read_or_publish_notices(nats_server:
         await admin.close()
 
 
-async def test_the_gs_may_publish_notices_and_the_directory(nats_server: NatsServer, mesh_deployment: Deployment) -> None:
+async def test_the_gs_may_publish_notices_and_the_directory(
+    nats_server: NatsServer, mesh_deployment: Deployment
+) -> None:
     refusals = Refusals()
     gs = await connect_as(nats_server, mesh_deployment, "gs", refusals)
     try:
@@ -109,10 +112,14 @@ async def test_the_gs_may_publish_notices_and_the_directory(nats_server: NatsSer
         await gs.close()
 
 
-async def test_a_missing_or_wrong_credential_is_refused_at_connect(nats_server: NatsServer, mesh_deployment: Deployment) -> None:
+async def test_a_missing_or_wrong_credential_is_refused_at_connect(
+    nats_server: NatsServer, mesh_deployment: Deployment
+) -> None:
     tls = client_context(mesh_deployment.tls.ca)
-    with pytest.raises(Exception, match="(?i)authorization|no servers"):
+    with pytest.raises(Exception, match=r"(?i)authorization|no servers"):
         await asyncio.wait_for(
-            nats.connect(nats_server.url, tls=tls, tls_hostname="127.0.0.1", max_reconnect_attempts=0, allow_reconnect=False),
+            nats.connect(
+                nats_server.url, tls=tls, tls_hostname="127.0.0.1", max_reconnect_attempts=0, allow_reconnect=False
+            ),
             timeout=10,
         )

@@ -23,7 +23,13 @@ def test_default_sample_covers_every_region_and_language() -> None:
     directory = load_directory()
     ncbs = [o for o in select_offices(directory, "sample") if o.kind == "ncb"]
     assert len(ncbs) == len(SAMPLE_NCBS)
-    assert {o.region for o in ncbs} == {"africa", "americas", "asia-south-pacific", "europe", "middle-east-north-africa"}
+    assert {o.region for o in ncbs} == {
+        "africa",
+        "americas",
+        "asia-south-pacific",
+        "europe",
+        "middle-east-north-africa",
+    }
     assert {o.language for o in ncbs} == {"en", "ar", "es", "fr"}
     assert len(select_offices(directory, "all")) == 196 + 13
 
@@ -83,7 +89,9 @@ def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: P
             token = (tmp_path / "var" / "tokens" / "gs.token").read_text()
             assert (tmp_path / "var" / "tokens" / "gs.token").stat().st_mode & 0o077 == 0
             assert client.get(f"http://127.0.0.1:{base}/v1/directory").status_code == 401
-            directory = client.get(f"http://127.0.0.1:{base}/v1/directory", headers={"Authorization": f"Bearer {token}"})
+            directory = client.get(
+                f"http://127.0.0.1:{base}/v1/directory", headers={"Authorization": f"Bearer {token}"}
+            )
             counts = directory.json()["counts"]
             assert counts == {"ccc": 1, "gs": 1, "lo": 4, "ncb": 196, "rb": 7}
 

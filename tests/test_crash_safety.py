@@ -45,7 +45,11 @@ async def test_recipient_killed_mid_stream_holds_each_message_exactly_once(
 
     async def held() -> int:
         async with spain_db.connect() as conn:
-            return int((await conn.execute(sa.select(sa.func.count()).select_from(inbox).where(inbox.c.kind == "message"))).scalar_one())
+            return int(
+                (
+                    await conn.execute(sa.select(sa.func.count()).select_from(inbox).where(inbox.c.kind == "message"))
+                ).scalar_one()
+            )
 
     try:
         ctx = mesh.ctx("ncb.ar")
@@ -76,7 +80,9 @@ async def test_recipient_killed_mid_stream_holds_each_message_exactly_once(
 
         async def all_delivered() -> bool:
             d = tables.delivery
-            n = await mesh.scalar("ncb.ar", sa.select(sa.func.count()).select_from(d).where(d.c.delivered_at.is_not(None)))
+            n = await mesh.scalar(
+                "ncb.ar", sa.select(sa.func.count()).select_from(d).where(d.c.delivered_at.is_not(None))
+            )
             return n == 1000
 
         await wait_until(all_delivered, timeout=60, what="1000 delivered receipts back at ncb.ar")
@@ -92,24 +98,33 @@ async def test_sender_killed_before_publishing_publishes_after_restart(
     argentina = office_process(mesh, "ncb.ar", processes, RELAY_ENABLED="false")
     await asyncio.to_thread(argentina.start)
     async with httpx.AsyncClient(base_url=argentina.url, headers=argentina.staff_headers()) as client:
-        accepted = await client.post("/v1/messages", json={"recipients": ["ncb.es"], "body": {"title": "t", "text": "held"}})
+        accepted = await client.post(
+            "/v1/messages", json={"recipients": ["ncb.es"], "body": {"title": "t", "text": "held"}}
+        )
     assert accepted.status_code == 202, accepted.text
     mid = accepted.json()["message_id"]
     argentina.kill9()
     ar_db = make_engine(mesh.settings("ncb.ar"))
     try:
         async with ar_db.connect() as conn:
-            pending = (await conn.execute(sa.select(tables.outbox.c.published_at).where(tables.outbox.c.message_id == mid))).all()
+            pending = (
+                await conn.execute(sa.select(tables.outbox.c.published_at).where(tables.outbox.c.message_id == mid))
+            ).all()
         assert [p.published_at for p in pending] == [None], "accepted, stored, not yet published"
     finally:
         await ar_db.dispose()
-    assert await mesh.scalar("ncb.es", sa.select(tables.inbox.c.message_id).where(tables.inbox.c.message_id == mid)) is None
+    assert (
+        await mesh.scalar("ncb.es", sa.select(tables.inbox.c.message_id).where(tables.inbox.c.message_id == mid))
+        is None
+    )
 
     argentina.extra_env["RELAY_ENABLED"] = "true"
     await asyncio.to_thread(argentina.start)
 
     async def held_once() -> bool:
-        count = await mesh.scalar("ncb.es", sa.select(sa.func.count()).select_from(tables.inbox).where(tables.inbox.c.message_id == mid))
+        count = await mesh.scalar(
+            "ncb.es", sa.select(sa.func.count()).select_from(tables.inbox).where(tables.inbox.c.message_id == mid)
+        )
         return count == 1
 
     await wait_until(held_once, what="the message to arrive after the sender restarted")

@@ -26,7 +26,14 @@ from interpol_offices.roles import role_for
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
     full_env.update(env)
-    return subprocess.run([sys.executable, "-m", "interpol_offices.cli", *args], env=full_env, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "interpol_offices.cli", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess[str], expected: str) -> None:
@@ -39,18 +46,24 @@ def assert_one_clear_line(result: subprocess.CompletedProcess[str], expected: st
 
 
 def test_unknown_office_id(tmp_path: Path) -> None:
-    assert_one_clear_line(run_cli("serve", f"ncb.zz={free_port()}", DATA_DIR=str(tmp_path)), "unknown office id 'ncb.zz'")
+    assert_one_clear_line(
+        run_cli("serve", f"ncb.zz={free_port()}", DATA_DIR=str(tmp_path)), "unknown office id 'ncb.zz'"
+    )
 
 
 def test_malformed_directory(tmp_path: Path) -> None:
-    (tmp_path / "offices.csv").write_text("id,kind,name,city,country,timezone,language\ngs,gs,GS,Lyon,FR,Europe/Paris,xx\n")
+    (tmp_path / "offices.csv").write_text(
+        "id,kind,name,city,country,timezone,language\ngs,gs,GS,Lyon,FR,Europe/Paris,xx\n"
+    )
     result = run_cli("directory", "validate", DIRECTORY_DIR=str(tmp_path))
     assert_one_clear_line(result, "offices.csv:2: language")
 
 
 def test_unreachable_nats(tmp_path: Path) -> None:
     assert run_cli("keys", "init", DATA_DIR=str(tmp_path)).returncode == 0
-    result = run_cli("serve", f"ncb.fr={free_port()}", DATA_DIR=str(tmp_path), NATS_URL=f"nats://127.0.0.1:{free_port()}")
+    result = run_cli(
+        "serve", f"ncb.fr={free_port()}", DATA_DIR=str(tmp_path), NATS_URL=f"nats://127.0.0.1:{free_port()}"
+    )
     assert_one_clear_line(result, "cannot reach NATS at nats://127.0.0.1:")
 
 
@@ -83,7 +96,9 @@ async def test_bus_outage_turns_readyz_503_and_recovers(make_mesh: MeshFactory, 
 
     body = await wait_until(not_ready, what="/readyz 503 while NATS is down")
     assert any("bus disconnected" in r for r in body["reasons"])  # type: ignore[union-attr]
-    accepted = await client.post("/v1/messages", json={"recipients": ["ncb.es"], "body": {"title": "t", "text": "sent during the outage"}})
+    accepted = await client.post(
+        "/v1/messages", json={"recipients": ["ncb.es"], "body": {"title": "t", "text": "sent during the outage"}}
+    )
     assert accepted.status_code == 202, "the API keeps accepting: the outbox holds the message"
     nats_server.start()
 
@@ -94,17 +109,26 @@ async def test_bus_outage_turns_readyz_503_and_recovers(make_mesh: MeshFactory, 
     mid = accepted.json()["message_id"]
 
     async def arrived() -> bool:
-        return await mesh.scalar("ncb.es", sa.select(tables.inbox.c.message_id).where(tables.inbox.c.message_id == mid)) is not None
+        return (
+            await mesh.scalar("ncb.es", sa.select(tables.inbox.c.message_id).where(tables.inbox.c.message_id == mid))
+            is not None
+        )
 
     await wait_until(arrived, timeout=30, what="the message sent during the outage")
 
 
-async def test_database_outage_holds_messages_and_recovers(tmp_path: Path, nats_server: NatsServer, postgres_backend: Backend) -> None:
+async def test_database_outage_holds_messages_and_recovers(
+    tmp_path: Path, nats_server: NatsServer, postgres_backend: Backend
+) -> None:
     assert postgres_backend.database_url is not None
     real = make_url(postgres_backend.database_url)
     proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
     await proxy.start()
-    via_proxy = Backend("postgresql", real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), postgres_backend.schema_prefix)
+    via_proxy = Backend(
+        "postgresql",
+        real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        postgres_backend.schema_prefix,
+    )
     mesh = TestMesh(root=tmp_path / "mesh", nats_url=nats_server.url, backend=via_proxy, role_for=role_for)
     # (the nats_server fixture provisioned tmp_path / "mesh": same keys, credentials and CA)
     try:
@@ -123,7 +147,9 @@ async def test_database_outage_holds_messages_and_recovers(tmp_path: Path, nats_
         h = header("ncb.fr", ["ncb.es"])
         nc = await mesh.connect_as("ncb.fr")
         try:
-            await nc.jetstream().publish(subjects.direct("ncb.fr", "ncb.es"), sealed(h, message_body(), signer_of(mesh.root / "keys", "ncb.fr")))
+            await nc.jetstream().publish(
+                subjects.direct("ncb.fr", "ncb.es"), sealed(h, message_body(), signer_of(mesh.root / "keys", "ncb.fr"))
+            )
         finally:
             await nc.close()
         consumer = mesh.ctx("ncb.es").consumer
@@ -142,7 +168,12 @@ async def test_database_outage_holds_messages_and_recovers(tmp_path: Path, nats_
         mid = h.message_id
 
         async def arrived() -> bool:
-            return await mesh.scalar("ncb.es", sa.select(tables.inbox.c.message_id).where(tables.inbox.c.message_id == mid)) is not None
+            return (
+                await mesh.scalar(
+                    "ncb.es", sa.select(tables.inbox.c.message_id).where(tables.inbox.c.message_id == mid)
+                )
+                is not None
+            )
 
         await wait_until(arrived, timeout=30, what="the message held during the outage")
         assert await mesh.scalar("ncb.es", sa.select(sa.func.count()).select_from(tables.quarantine)) == 0
@@ -151,7 +182,9 @@ async def test_database_outage_holds_messages_and_recovers(tmp_path: Path, nats_
         await proxy.cut()
 
 
-def test_missing_or_wrong_nats_credential_is_one_clear_line(mesh_deployment: Deployment, nats_server: NatsServer) -> None:
+def test_missing_or_wrong_nats_credential_is_one_clear_line(
+    mesh_deployment: Deployment, nats_server: NatsServer
+) -> None:
     data = mesh_deployment.data_dir
     seed = data / "keys" / "ncb.fr.nk"
     seed.rename(data / "keys" / "ncb.fr.nk.away")

@@ -21,7 +21,9 @@ DIFFUSION = {
 }
 
 
-async def test_diffusion_reaches_only_its_recipients_and_reports_delivery_then_acknowledgement(make_mesh: MeshFactory) -> None:
+async def test_diffusion_reaches_only_its_recipients_and_reports_delivery_then_acknowledgement(
+    make_mesh: MeshFactory,
+) -> None:
     mesh = make_mesh()
     await mesh.start("ncb.ar", "ncb.br", "ncb.es", "ncb.de")
     accepted = await mesh.client("ncb.ar").post("/v1/diffusions", json=DIFFUSION)

@@ -128,6 +128,7 @@ def test_every_schema_parses_and_has_its_id_title_and_description() -> None:
 def test_schemas_accept_the_examples_and_refuse_an_unknown_field() -> None:
     import jsonschema
     import referencing
+
     schemas = _schemas()
     registry = referencing.Registry().with_resources(
         (s["$id"], referencing.Resource.from_contents(s)) for s in schemas.values()
@@ -153,6 +154,7 @@ def test_schemas_accept_the_examples_and_refuse_an_unknown_field() -> None:
 
 def test_asyncapi_yaml_parses_to_the_generated_document() -> None:
     import yaml
+
     files = generate.render()
     key_directory = files[f"{generate.EXAMPLES}/key-directory.json"].rstrip(b"\n")
     expected = json.loads(json.dumps(generate.asyncapi(generate.example_envelopes(), key_directory)))

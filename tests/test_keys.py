@@ -29,7 +29,9 @@ async def _sent_and_held(mesh, sender: str, recipients: list[str], *, via_api: b
     async def everywhere() -> bool:
         for office in recipients:
             held = await mesh.scalar(office, sa.select(tables.inbox.c.key_id).where(tables.inbox.c.message_id == mid))
-            quarantined = await mesh.scalar(office, sa.select(tables.quarantine.c.reason).where(tables.quarantine.c.message_id == mid))
+            quarantined = await mesh.scalar(
+                office, sa.select(tables.quarantine.c.reason).where(tables.quarantine.c.message_id == mid)
+            )
             if held is None and quarantined is None:
                 return False
         return True
@@ -76,9 +78,14 @@ async def test_rotation_then_revocation_propagate_to_every_office(make_mesh: Mes
     assert refused.status_code == 401, "staff tokens signed by the revoked key are refused too"
     mid = await _sent_and_held(mesh, "ncb.fr", ["ncb.es", "ncb.br"], via_api=False)
     for office in ("ncb.es", "ncb.br"):
-        reason = await mesh.scalar(office, sa.select(tables.quarantine.c.reason).where(tables.quarantine.c.message_id == mid))
+        reason = await mesh.scalar(
+            office, sa.select(tables.quarantine.c.reason).where(tables.quarantine.c.message_id == mid)
+        )
         assert reason == "revoked-key"
-        assert await mesh.scalar(office, sa.select(tables.inbox.c.message_id).where(tables.inbox.c.message_id == mid)) is None
+        assert (
+            await mesh.scalar(office, sa.select(tables.inbox.c.message_id).where(tables.inbox.c.message_id == mid))
+            is None
+        )
 
 
 async def test_gs_serves_the_signed_directory(make_mesh: MeshFactory) -> None:

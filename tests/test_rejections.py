@@ -17,7 +17,9 @@ from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import wait_until
 
 
-async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer_carries_on(make_mesh: MeshFactory) -> None:
+async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer_carries_on(
+    make_mesh: MeshFactory,
+) -> None:
     mesh = make_mesh()
     await mesh.start("gs", "ncb.es")
     keys = mesh.root / "keys"
@@ -43,7 +45,11 @@ async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer
         ("ncb.it", "revoked-key", sealed(header("ncb.it", to_es), message_body(), it)),
         ("ncb.fr", "wrong-office-key", sealed(header("ncb.fr", to_es), message_body(), wrong_owner)),
         ("ncb.fr", "replay", first_valid),
-        ("ncb.fr", "expired", sealed(header("ncb.fr", to_es, created_at=SystemClock().now() - timedelta(days=2)), message_body(), fr)),
+        (
+            "ncb.fr",
+            "expired",
+            sealed(header("ncb.fr", to_es, created_at=SystemClock().now() - timedelta(days=2)), message_body(), fr),
+        ),
         ("ncb.fr", "schema-invalid", sealed(header("ncb.fr", to_es), LooseBody(title="no text field"), fr)),
         ("ncb.fr", "oversized", sealed(header("ncb.fr", to_es), message_body("x" * 300_000), fr)),
         ("ncb.fr", "malformed", os.urandom(512)),
@@ -68,11 +74,15 @@ async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer
     inbox = tables.inbox
 
     async def last_accepted() -> bool:
-        count = await mesh.scalar("ncb.es", sa.select(sa.func.count()).select_from(inbox).where(inbox.c.kind == "message"))
+        count = await mesh.scalar(
+            "ncb.es", sa.select(sa.func.count()).select_from(inbox).where(inbox.c.kind == "message")
+        )
         return count == 2
 
     await wait_until(last_accepted, what="the valid message after the bad ones")
-    rows = await mesh.rows("ncb.es", sa.select(tables.quarantine.c.reason, tables.quarantine.c.raw).order_by(tables.quarantine.c.id))
+    rows = await mesh.rows(
+        "ncb.es", sa.select(tables.quarantine.c.reason, tables.quarantine.c.raw).order_by(tables.quarantine.c.id)
+    )
     assert [r.reason for r in rows] == [reason for _, reason, _ in cases]
     assert [r.raw for r in rows] == [data for _, _, data in cases]
     quarantine = (await mesh.client("ncb.es").get("/v1/quarantine", params={"reason": "revoked-key"})).json()

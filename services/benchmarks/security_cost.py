@@ -52,10 +52,18 @@ async def run_once(secure: bool, messages: int, database_url: str | None) -> flo
             for first in range(0, messages, 100):
                 async with ar.transaction() as conn:
                     for i in range(first, min(first + 100, messages)):
-                        await send(conn, ar, kind="message", recipients=["ncb.es"], body=FreeTextMessage(title=f"m{i}", text=TEXT))
+                        await send(
+                            conn,
+                            ar,
+                            kind="message",
+                            recipients=["ncb.es"],
+                            body=FreeTextMessage(title=f"m{i}", text=TEXT),
+                        )
             inbox = tables.inbox
             while True:
-                n = await mesh.scalar("ncb.es", sa.select(sa.func.count()).select_from(inbox).where(inbox.c.kind == "message"))
+                n = await mesh.scalar(
+                    "ncb.es", sa.select(sa.func.count()).select_from(inbox).where(inbox.c.kind == "message")
+                )
                 if n >= messages:
                     break
                 await asyncio.sleep(0.01)
@@ -84,9 +92,15 @@ async def main() -> None:
         open_rates.append(await run_once(False, args.messages, args.database_url))
         secure_rates.append(await run_once(True, args.messages, args.database_url))
     best_open, best_secure = max(open_rates), max(secure_rates)
-    print(f"messages: {args.messages} per run, database: {'PostgreSQL' if args.database_url else 'SQLite'}, rounds: {args.rounds}")
-    print(f"open server (no TLS, no users):          {best_open:8.0f} msg/s   runs: {', '.join(f'{r:.0f}' for r in open_rates)}")
-    print(f"secured (TLS + NKey users + permissions): {best_secure:8.0f} msg/s   runs: {', '.join(f'{r:.0f}' for r in secure_rates)}")
+    print(
+        f"messages: {args.messages} per run, database: {'PostgreSQL' if args.database_url else 'SQLite'}, rounds: {args.rounds}"
+    )
+    print(
+        f"open server (no TLS, no users):          {best_open:8.0f} msg/s   runs: {', '.join(f'{r:.0f}' for r in open_rates)}"
+    )
+    print(
+        f"secured (TLS + NKey users + permissions): {best_secure:8.0f} msg/s   runs: {', '.join(f'{r:.0f}' for r in secure_rates)}"
+    )
     print(f"security cost ratio secure/open: {best_secure / best_open:.2f}")
 
 

@@ -33,38 +33,74 @@ Settings come from the environment (see README.md): NATS_URL, DATABASE_URL, DATA
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="interpol-mesh", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="interpol-mesh", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = sub.add_parser("up", help="start the whole mesh on this machine", description="Start the embedded nats-server (unless NATS_URL is set), then every office as its own process; Ctrl-C stops all.")
-    up.add_argument("--ncbs", default="sample", help="'sample' (20 NCBs covering every region and language), 'all' (196), or ISO codes like fr,de,ar")
-    up.add_argument("--base-port", type=int, default=8100, help="first HTTP port; offices take consecutive ports (default 8100)")
-    up.add_argument("--offices-per-process", type=int, default=1, help="serve N offices per process (each still its own app, port, keys, bus connection and database)")
+    up = sub.add_parser(
+        "up",
+        help="start the whole mesh on this machine",
+        description="Start the embedded nats-server (unless NATS_URL is set), then every office as its own process; Ctrl-C stops all.",
+    )
+    up.add_argument(
+        "--ncbs",
+        default="sample",
+        help="'sample' (20 NCBs covering every region and language), 'all' (196), or ISO codes like fr,de,ar",
+    )
+    up.add_argument(
+        "--base-port", type=int, default=8100, help="first HTTP port; offices take consecutive ports (default 8100)"
+    )
+    up.add_argument(
+        "--offices-per-process",
+        type=int,
+        default=1,
+        help="serve N offices per process (each still its own app, port, keys, bus connection and database)",
+    )
 
-    serve = sub.add_parser("serve", help="run offices in this process", description="Run one or more offices in this process, e.g. `serve ncb.fr=8101 ncb.de=8102`; a bare id uses PORT.")
+    serve = sub.add_parser(
+        "serve",
+        help="run offices in this process",
+        description="Run one or more offices in this process, e.g. `serve ncb.fr=8101 ncb.de=8102`; a bare id uses PORT.",
+    )
     serve.add_argument("offices", nargs="+", metavar="OFFICE[=PORT]")
 
     keys = sub.add_parser("keys", help="signing keys", description="Manage Ed25519 signing keys.")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
-    keys_sub.add_parser("init", help="create missing keys for every office and the GS root; write the bootstrap key directory")
+    keys_sub.add_parser(
+        "init", help="create missing keys for every office and the GS root; write the bootstrap key directory"
+    )
 
     directory = sub.add_parser("directory", help="member directory", description="Inspect the member directory.")
     dir_sub = directory.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
     dir_sub.add_parser("validate", help="load and validate the directory files; print counts")
 
-    token = sub.add_parser("token", help="API tokens", description="Issue bearer tokens for the offices' APIs (paste into the console's Authorize).")
+    token = sub.add_parser(
+        "token",
+        help="API tokens",
+        description="Issue bearer tokens for the offices' APIs (paste into the console's Authorize).",
+    )
     token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     issue = token_sub.add_parser("issue", help="sign a token with an office's key")
-    issue.add_argument("--office", required=True, help="the office whose key signs (and, for people, where the token is valid)")
+    issue.add_argument(
+        "--office", required=True, help="the office whose key signs (and, for people, where the token is valid)"
+    )
     issue.add_argument("--subject", help="a person's name; omit for an office token (then --audience is required)")
-    issue.add_argument("--roles", default="officer", help="comma-separated: officer, reviewer, admin, operator, duty-officer, head-of-desk")
-    issue.add_argument("--audience", help="office id the token is for (office tokens); people's tokens are valid at --office")
+    issue.add_argument(
+        "--roles",
+        default="officer",
+        help="comma-separated: officer, reviewer, admin, operator, duty-officer, head-of-desk",
+    )
+    issue.add_argument(
+        "--audience", help="office id the token is for (office tokens); people's tokens are valid at --office"
+    )
     issue.add_argument("--ttl-minutes", type=float, help="lifetime (at most 5 min for office tokens, 12 h for people)")
 
     audit = sub.add_parser("audit", help="audit log", description="Check an office's hash-chained audit log.")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_verify = audit_sub.add_parser("verify", help="check the chain and signed heads; name the first bad record")
     audit_verify.add_argument("--office", required=True, help="office id, e.g. ncb.fr")
+
     return parser
 
 

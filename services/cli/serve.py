@@ -36,7 +36,9 @@ def parse_assignments(items: list[str], default_port: int) -> list[tuple[str, in
 
 async def serve(assignments: list[tuple[str, int]], base: OfficeSettings) -> None:
     directory = load_directory(base.directory_dir)
-    configure_logging(",".join(o for o, _ in assignments) if len(assignments) <= 3 else f"{len(assignments)} offices", base.log_level)
+    configure_logging(
+        ",".join(o for o, _ in assignments) if len(assignments) <= 3 else f"{len(assignments)} offices", base.log_level
+    )
     contexts: list[OfficeContext] = []
     servers: list[_OfficeServer] = []
     try:
@@ -46,7 +48,9 @@ async def serve(assignments: list[tuple[str, int]], base: OfficeSettings) -> Non
             ctx = await start_office(settings, role, directory=directory)
             contexts.append(ctx)
             app = create_app(settings, role, ctx=ctx)
-            config = uvicorn.Config(app, host=settings.host, port=port, log_config=None, lifespan="on", access_log=False)
+            config = uvicorn.Config(
+                app, host=settings.host, port=port, log_config=None, lifespan="on", access_log=False
+            )
             servers.append(_OfficeServer(config))
         loop = asyncio.get_running_loop()
 

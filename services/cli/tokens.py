@@ -20,6 +20,13 @@ def issue_command(settings: OfficeSettings, args: argparse.Namespace) -> str:
     if args.subject is None or args.subject == office.id:
         if not args.audience:
             raise ConfigError("an office token needs --audience (the office whose API it calls)")
-        return issue_token(signer, subject=office.id, audience=args.audience, roles=service_roles(office.kind), now=SystemClock().now(), ttl=ttl)
+        return issue_token(
+            signer,
+            subject=office.id,
+            audience=args.audience,
+            roles=service_roles(office.kind),
+            now=SystemClock().now(),
+            ttl=ttl,
+        )
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     return issue_token(signer, subject=args.subject, audience=office.id, roles=roles, now=SystemClock().now(), ttl=ttl)

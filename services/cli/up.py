@@ -32,7 +32,28 @@ from interpol_offices.cli.preflight import preflight
 
 # Covers all five regions and the four working languages (see tests/test_cli_up.py).
 DEV_ROLES = ["officer", "reviewer", "admin", "operator", "duty-officer", "head-of-desk"]
-SAMPLE_NCBS = ("fr", "de", "es", "it", "gb", "ar", "br", "us", "mx", "cm", "ci", "ng", "ke", "za", "eg", "ma", "sa", "jp", "th", "au")
+SAMPLE_NCBS = (
+    "fr",
+    "de",
+    "es",
+    "it",
+    "gb",
+    "ar",
+    "br",
+    "us",
+    "mx",
+    "cm",
+    "ci",
+    "ng",
+    "ke",
+    "za",
+    "eg",
+    "ma",
+    "sa",
+    "jp",
+    "th",
+    "au",
+)
 
 
 def select_offices(directory: Directory, ncbs: str) -> list[Office]:
@@ -81,7 +102,9 @@ class Mesh:
         log_dir.mkdir(parents=True, exist_ok=True)
         group.log_path = log_dir / f"{group.name}.log"
         out = open(group.log_path, "ab")  # noqa: SIM115 - owned by the child
-        group.process = subprocess.Popen(args, env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        group.process = subprocess.Popen(
+            args, env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
         out.close()
 
     def stop(self) -> None:
@@ -134,18 +157,24 @@ def _stop_on_signal(signum: int, _frame: object) -> None:
     raise _Stop
 
 
-def up(settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int, nats_url_given: bool) -> int:
+def up(
+    settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int, nats_url_given: bool
+) -> int:
     # Explicit handlers: a shell that starts us in the background sets SIGINT to "ignore".
     signal.signal(signal.SIGINT, _stop_on_signal)
     signal.signal(signal.SIGTERM, _stop_on_signal)
     try:
-        return _up(settings, directory, ncbs=ncbs, base_port=base_port, per_process=per_process, nats_url_given=nats_url_given)
+        return _up(
+            settings, directory, ncbs=ncbs, base_port=base_port, per_process=per_process, nats_url_given=nats_url_given
+        )
     except _Stop:
         print("mesh stopped", flush=True)
         return 0
 
 
-def _up(settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int, nats_url_given: bool) -> int:
+def _up(
+    settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int, nats_url_given: bool
+) -> int:
     started = time.monotonic()
     offices = select_offices(directory, ncbs)
     ports = list(range(base_port, base_port + len(offices)))
@@ -157,17 +186,29 @@ def _up(settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port:
         settings = settings.model_copy(update={"data_dir": data_dir})
         deployment = provision_deployment(directory, data_dir, SystemClock().now())
         if deployment.keys_created:
-            print(f"created keys and credentials for {deployment.keys_created} offices in {deployment.key_dir}", flush=True)
+            print(
+                f"created keys and credentials for {deployment.keys_created} offices in {deployment.key_dir}",
+                flush=True,
+            )
         if not nats_url_given:
             config = write_nats_config(directory, deployment)
-            mesh.nats = NatsServer(store_dir=data_dir / "nats" / "store", config_path=config, log_path=data_dir / "nats.log", tls=True)
+            mesh.nats = NatsServer(
+                store_dir=data_dir / "nats" / "store", config_path=config, log_path=data_dir / "nats.log", tls=True
+            )
             mesh.nats.start()
             settings = settings.model_copy(update={"nats_url": mesh.nats.url})
             mesh.settings = settings
-            print(f"embedded nats-server at {mesh.nats.url}: JetStream on disk, TLS, one NKey user per office", flush=True)
+            print(
+                f"embedded nats-server at {mesh.nats.url}: JetStream on disk, TLS, one NKey user per office", flush=True
+            )
         preflight(settings, directory)
         gs_port = ports[0]
-        env.update(NATS_URL=settings.nats_url, DATA_DIR=str(data_dir), GS_URL=f"http://{settings.host}:{gs_port}", HOST=settings.host)
+        env.update(
+            NATS_URL=settings.nats_url,
+            DATA_DIR=str(data_dir),
+            GS_URL=f"http://{settings.host}:{gs_port}",
+            HOST=settings.host,
+        )
         if settings.database_url:
             env["DATABASE_URL"] = settings.database_url
         assigned = list(zip(offices, ports, strict=True))
@@ -181,7 +222,10 @@ def _up(settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port:
         print_table(mesh)
         tokens = write_dev_tokens(settings, [o for o, _ in assigned])
         print(f"console tokens (12 h, officer/reviewer/admin) for each office: {tokens}/<office>.token", flush=True)
-        print(f"mesh ready: {len(offices)} offices in {time.monotonic() - started:.1f}s; Ctrl-C stops everything", flush=True)
+        print(
+            f"mesh ready: {len(offices)} offices in {time.monotonic() - started:.1f}s; Ctrl-C stops everything",
+            flush=True,
+        )
         supervise(mesh)
     finally:
         mesh.stop()
@@ -213,7 +257,10 @@ def supervise(mesh: Mesh) -> None:
                 if proc is not None and proc.poll() is not None and group.next_start == 0.0:
                     group.restarts += 1
                     delay = min(30.0, 2.0 ** min(group.restarts, 5))
-                    print(f"office {group.name} died (exit code {proc.returncode}); restarting in {delay:.0f}s", flush=True)
+                    print(
+                        f"office {group.name} died (exit code {proc.returncode}); restarting in {delay:.0f}s",
+                        flush=True,
+                    )
                     group.next_start = now + delay
                 elif group.next_start and now >= group.next_start:
                     group.next_start = 0.0

@@ -63,7 +63,9 @@ class KeyAuthority:
         stored = (await conn.execute(sa.select(sa.func.max(kd.c.version)))).scalar() or 0
         version = max(stored, ctx.keyring.current.version) + 1
         rows = (await conn.execute(sa.select(tables.office_keys).order_by(tables.office_keys.c.key_id))).all()
-        document = KeyDirectoryDocument(version=version, issued_at=ctx.clock.now(), keys=tuple(_record(r) for r in rows))
+        document = KeyDirectoryDocument(
+            version=version, issued_at=ctx.clock.now(), keys=tuple(_record(r) for r in rows)
+        )
         signed = sign_directory(document, self.root_signer(ctx))
         await conn.execute(kd.insert().values(version=version, issued_at=document.issued_at, signed=signed))
         return version  # published by `publisher`, woken through ctx.on_commit
@@ -82,7 +84,9 @@ class KeyAuthority:
     async def publish_latest(self, ctx: OfficeContext) -> None:
         kd = tables.key_directory
         async with ctx.engine.connect() as conn:
-            row = (await conn.execute(sa.select(kd.c.version, kd.c.signed).order_by(kd.c.version.desc()).limit(1))).first()
+            row = (
+                await conn.execute(sa.select(kd.c.version, kd.c.signed).order_by(kd.c.version.desc()).limit(1))
+            ).first()
         if row is None:
             return
         if row.version > self.published_version or self.published_version == 0:
@@ -120,13 +124,17 @@ class KeyAuthority:
             .values(valid_until=now + timedelta(seconds=body.overlap_seconds))
         )
         await conn.execute(
-            ok.insert().values(key_id=body.new_key_id, office_id=office_id, public_key=body.new_public_key, valid_from=now)
+            ok.insert().values(
+                key_id=body.new_key_id, office_id=office_id, public_key=body.new_public_key, valid_from=now
+            )
         )
         await self.sign_new_version(conn, ctx)
 
 
 class Revocation(BaseModel):
-    invalid_from: AwareDatetime | None = Field(None, description="Everything signed by the key from this time on is refused; default now")
+    invalid_from: AwareDatetime | None = Field(
+        None, description="Everything signed by the key from this time on is refused; default now"
+    )
     reason: str = Field(..., min_length=1, max_length=1000, examples=["key file exposed on a compromised workstation"])
 
 

@@ -7,4 +7,8 @@ from interpol_mesh.messaging import OfficeRole
 
 
 def build_role() -> OfficeRole:
-    return OfficeRole(name="liaison_office", description="Liaison office to an international organisation (AU, EU, UN, UNODC): exchanges signed messages.", routers=[exchange_router])
+    return OfficeRole(
+        name="liaison_office",
+        description="Liaison office to an international organisation (AU, EU, UN, UNODC): exchanges signed messages.",
+        routers=[exchange_router],
+    )

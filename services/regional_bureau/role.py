@@ -7,4 +7,8 @@ from interpol_mesh.messaging import OfficeRole
 
 
 def build_role() -> OfficeRole:
-    return OfficeRole(name="regional_bureau", description="Regional bureau: coordinates the NCBs of its region and exchanges signed messages with them.", routers=[exchange_router])
+    return OfficeRole(
+        name="regional_bureau",
+        description="Regional bureau: coordinates the NCBs of its region and exchanges signed messages with them.",
+        routers=[exchange_router],
+    )

@@ -28,7 +28,7 @@ def render_config(*, max_payload_kib: int = 1024) -> str:
         + "listen: 127.0.0.1:4222\n"
         + f"max_payload: {max_payload_kib * 1024}\n"
         + "max_pending: 67108864\n"
-        + "write_deadline: \"10s\"\n"
+        + 'write_deadline: "10s"\n'
         + "jetstream {\n"
         + "  max_memory_store: 268435456\n"
         + "  max_file_store: 10737418240\n"

@@ -41,4 +41,6 @@ def provision_deployment(directory: Directory, data_dir: Path, now: datetime) ->
 
 def write_nats_config(directory: Directory, deployment: Deployment, *, tls: bool = True) -> Path:
     """The embedded server's configuration: deploy/nats/nats-server.conf plus this deployment's users."""
-    return write_secure_config(deployment.data_dir / "nats" / "conf", directory, deployment.key_dir, deployment.tls if tls else None)
+    return write_secure_config(
+        deployment.data_dir / "nats" / "conf", directory, deployment.key_dir, deployment.tls if tls else None
+    )

@@ -25,14 +25,18 @@ class OfficeSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface the HTTP API listens on.")
     port: int = Field(8000, ge=1, le=65535, description="HTTP port of this office.")
     data_dir: Path = Field(Path("var"), description="Where SQLite files, keys and the embedded NATS store live.")
-    directory_dir: Path | None = Field(None, description="Folder with the member directory CSV files (default: packaged).")
+    directory_dir: Path | None = Field(
+        None, description="Folder with the member directory CSV files (default: packaged)."
+    )
     log_level: str = Field("INFO", description="Python log level.")
     nats_tls_ca: Path | None = Field(
         None, description="CA file for a tls:// NATS_URL (default: DATA_DIR/tls/ca.pem, the local development CA)."
     )
     gs_url: str | None = Field(None, description="HTTP base URL of the General Secretariat (key rotation).")
     relay_enabled: bool = Field(True, description="Publish the outbox; false holds outgoing messages (maintenance).")
-    stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production).")
+    stream_replicas: int = Field(
+        1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production)."
+    )
 
     @property
     def key_dir(self) -> Path:

@@ -48,7 +48,12 @@ class DiffusionSend(BaseModel):
                         "diffusion_type": "wanted-person",
                         "title": "Búsqueda: sospechoso de fraude transnacional",
                         "text": "Se solicita localizar a la persona indicada; orden de detención vigente.",
-                        "person": {"family_name": "PEREZ", "given_names": "Juan", "sex": "male", "nationalities": ["AR"]},
+                        "person": {
+                            "family_name": "PEREZ",
+                            "given_names": "Juan",
+                            "sex": "male",
+                            "nationalities": ["AR"],
+                        },
                         "requested_action": "Localizar e informar; no detener sin orden.",
                     },
                 }
@@ -70,7 +75,11 @@ class MessageSend(BaseModel):
                     "recipients": ["ncb.de"],
                     "language": "en",
                     "priority": "routine",
-                    "body": {"title": "Request for assistance", "text": "Please confirm the registration of vehicle WDB123.", "request_for_assistance": True},
+                    "body": {
+                        "title": "Request for assistance",
+                        "text": "Please confirm the registration of vehicle WDB123.",
+                        "request_for_assistance": True,
+                    },
                 }
             ]
         }
@@ -98,7 +107,15 @@ async def send_diffusion(req: DiffusionSend, ctx: CtxDep) -> Accepted:
     """Signed, stored and queued in one transaction; 202 means it will reach the bus even if this office crashes now."""
     recipients = resolve_recipients(ctx, req.recipients)
     async with ctx.transaction() as conn:
-        out = await send(conn, ctx, kind="diffusion", recipients=recipients, body=req.body, language=req.language, priority=req.priority)
+        out = await send(
+            conn,
+            ctx,
+            kind="diffusion",
+            recipients=recipients,
+            body=req.body,
+            language=req.language,
+            priority=req.priority,
+        )
     return Accepted(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)
 
 

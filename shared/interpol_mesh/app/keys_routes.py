@@ -47,7 +47,9 @@ async def get_signed(ctx: CtxDep) -> SignedDirectory:
         row = (await conn.execute(sa.select(kd.c.version, kd.c.signed).order_by(kd.c.version.desc()).limit(1))).first()
     if row is None:  # only the bootstrap file was used so far
         path = ctx.settings.key_dir / "directory.signed.json"
-        return SignedDirectory(version=ctx.keyring.current.version, signed_b64=base64.b64encode(path.read_bytes()).decode())
+        return SignedDirectory(
+            version=ctx.keyring.current.version, signed_b64=base64.b64encode(path.read_bytes()).decode()
+        )
     return SignedDirectory(version=row.version, signed_b64=base64.b64encode(row.signed).decode())
 
 

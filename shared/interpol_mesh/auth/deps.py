@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from interpol_mesh.request_context import CtxDep
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.auth.tokens import Principal, TokenRejected, verify_token
 from interpol_mesh.messaging import audit_trail
+from interpol_mesh.request_context import CtxDep
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -30,7 +30,9 @@ async def _audit_refusal(ctx: CtxDep, request: Request, result: str, who: str | 
         async with ctx.transaction() as conn:
             audit_trail.record(
                 conn,
-                AuditEvent(event="auth-failure", result=result[:40], sender=who, detail=f"{request.method} {request.url.path}"),
+                AuditEvent(
+                    event="auth-failure", result=result[:40], sender=who, detail=f"{request.method} {request.url.path}"
+                ),
             )
     except Exception:  # the refusal stands even if the audit store is away; the log line remains
         pass
@@ -41,9 +43,13 @@ async def authenticate(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         await _audit_refusal(ctx, request, "no-token", None)
-        raise HTTPException(401, "authentication required: Authorization: Bearer <mesh token>", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "authentication required: Authorization: Bearer <mesh token>", headers={"WWW-Authenticate": "Bearer"}
+        )
     try:
-        principal = verify_token(credentials.credentials, keys=ctx.keyring.current, audience=ctx.office.id, now=ctx.clock.now())
+        principal = verify_token(
+            credentials.credentials, keys=ctx.keyring.current, audience=ctx.office.id, now=ctx.clock.now()
+        )
     except TokenRejected as exc:
         await _audit_refusal(ctx, request, "bad-token", None)
         raise HTTPException(401, f"invalid token: {exc.reason}", headers={"WWW-Authenticate": "Bearer"}) from None

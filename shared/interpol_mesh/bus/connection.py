@@ -85,7 +85,9 @@ async def connect(
         detail = status.last_error or f"{type(exc).__name__}: {exc}"
         if any("authorization" in e.lower() for e in [*status.errors, str(exc)]):
             who = nkey_seed.name if nkey_seed else "no credential"
-            raise DependencyUnavailable(f"NATS at {url} refused the credentials ({who}): authorization violation") from None
+            raise DependencyUnavailable(
+                f"NATS at {url} refused the credentials ({who}): authorization violation"
+            ) from None
         raise DependencyUnavailable(f"cannot reach NATS at {url}: {detail}".rstrip(": ")) from None
     nc.options["max_reconnect_attempts"] = -1  # read live by nats-py on every reconnect
     status.connected = True

@@ -32,7 +32,9 @@ class BatchPuller:
         self._inbox = nc.new_inbox()
 
     async def start(self) -> None:
-        self._sub = await self._nc.subscribe(self._inbox, pending_msgs_limit=100_000, pending_bytes_limit=512 * 1024 * 1024)
+        self._sub = await self._nc.subscribe(
+            self._inbox, pending_msgs_limit=100_000, pending_bytes_limit=512 * 1024 * 1024
+        )
 
     async def stop(self) -> None:
         if self._sub is not None:

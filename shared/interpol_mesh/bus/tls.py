@@ -69,7 +69,9 @@ def ensure_local_ca(tls_dir: Path, hosts: tuple[str, ...] = ("127.0.0.1", "local
     files.cert.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
     write_secret(
         files.key,
-        server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
     )
     return files
 

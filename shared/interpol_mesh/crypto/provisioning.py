@@ -53,7 +53,9 @@ def provision_keys(directory: Directory, key_dir: Path, now: datetime) -> Provis
             signer = generate_signer(office_id, now)
             write_private_key(signer, path)
             created.append(office_id)
-        records.append(KeyRecord(key_id=signer.key_id, office_id=office_id, public_key=signer.public_key_b64(), valid_from=now))
+        records.append(
+            KeyRecord(key_id=signer.key_id, office_id=office_id, public_key=signer.public_key_b64(), valid_from=now)
+        )
     document = KeyDirectoryDocument(version=1, issued_at=now, keys=tuple(records))
     (key_dir / BOOTSTRAP_DIRECTORY_FILE).write_bytes(sign_directory(document, root))
     return ProvisionResult(created=created, existing=existing)

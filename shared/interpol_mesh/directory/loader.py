@@ -100,5 +100,7 @@ def load_directory(data_dir: Path | None = None) -> Directory:
             raise ConfigError(f"{folder / 'offices.csv'}: exactly one office of kind {kind!r} is required")
     for hour in range(24):
         if sum(1 for d in desks if d.on_duty_at_hour(hour)) != 1:
-            raise ConfigError(f"{folder / 'ccc_desks.csv'}: hour {hour:02d}:00 UTC must have exactly one CCC desk on duty")
+            raise ConfigError(
+                f"{folder / 'ccc_desks.csv'}: hour {hour:02d}:00 UTC must have exactly one CCC desk on duty"
+            )
     return Directory(offices=offices, desks=tuple(desks))

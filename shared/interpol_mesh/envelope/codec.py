@@ -47,9 +47,7 @@ def seal(header: Header, body: BaseModel, signer: Signer) -> Sealed:
     if signer.office_id != header.sender:
         raise ValueError(f"signer of {signer.office_id} cannot sign for {header.sender}")
     ptype = payload_type(header.kind)
-    payload = (
-        b'{"header":' + header.model_dump_json().encode() + b',"body":' + body.model_dump_json().encode() + b"}"
-    )
+    payload = b'{"header":' + header.model_dump_json().encode() + b',"body":' + body.model_dump_json().encode() + b"}"
     signature = signer.sign(pae(ptype, payload))
     data = json.dumps(
         {
@@ -75,9 +73,7 @@ def _outer(raw: bytes) -> tuple[str, bytes, list[tuple[str, bytes]]]:
     return ptype, payload, sigs
 
 
-def open_envelope(
-    raw: bytes, *, subject_sender: str, recipient: str, keys: KeyDirectory, now: datetime
-) -> Verified:
+def open_envelope(raw: bytes, *, subject_sender: str, recipient: str, keys: KeyDirectory, now: datetime) -> Verified:
     """Check, in order, everything that needs no database; raise Rejected with the first failure.
 
     The payload is parsed only after its signature verified against a key that the directory

@@ -11,7 +11,15 @@ Priority = Literal["routine", "urgent", "critical"]
 NoticeType = Literal["red", "yellow", "blue", "black", "green", "orange", "purple", "silver", "un-special"]
 Region = Literal["africa", "americas", "asia-south-pacific", "europe", "middle-east-north-africa"]
 PersonStatus = Literal[
-    "convicted", "charged", "suspect", "missing", "unidentified", "witness", "sanctioned", "of-interest", "not-applicable"
+    "convicted",
+    "charged",
+    "suspect",
+    "missing",
+    "unidentified",
+    "witness",
+    "sanctioned",
+    "of-interest",
+    "not-applicable",
 ]
 
 NOTICE_TYPES: tuple[NoticeType, ...] = (

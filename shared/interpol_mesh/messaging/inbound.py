@@ -124,14 +124,14 @@ class InboxConsumer:
     async def handle(self, msgs: list[Msg]) -> None:
         now = self.ctx.clock.now()
         decisions = [self._decide(m, now) for m in msgs]
-        if any(d.rejected is not None and d.rejected.reason == "unknown-key" for d in decisions):
-            # A key rotated a moment ago may be in a directory we have not received yet:
-            # read the latest from the bus once before calling the key unknown.
-            if await self.ctx.keyring.refresh(self.ctx.js):
-                decisions = [
-                    self._decide(d.msg, now) if d.rejected is not None and d.rejected.reason == "unknown-key" else d
-                    for d in decisions
-                ]
+        # A key rotated a moment ago may be in a directory we have not received yet:
+        # read the latest from the bus once before calling the key unknown.
+        unknown = any(d.rejected is not None and d.rejected.reason == "unknown-key" for d in decisions)
+        if unknown and await self.ctx.keyring.refresh(self.ctx.js):
+            decisions = [
+                self._decide(d.msg, now) if d.rejected is not None and d.rejected.reason == "unknown-key" else d
+                for d in decisions
+            ]
         while True:
             try:
                 async with self.ctx.transaction() as conn:
@@ -168,7 +168,9 @@ class InboxConsumer:
         attempts = decision.msg.metadata.num_delivered if decision.msg.reply else MAX_ATTEMPTS
         self.last_error = f"processing: {type(exc).__name__}: {exc}"
         if attempts >= MAX_ATTEMPTS:
-            rejected = Rejected("processing-failed", f"{type(exc).__name__}: {str(exc)[:500]} after {attempts} attempts")
+            rejected = Rejected(
+                "processing-failed", f"{type(exc).__name__}: {str(exc)[:500]} after {attempts} attempts"
+            )
             failed = Decision(decision.msg, None, rejected, decision.sender_token, decision.stream_seq)
             if decision.verified is not None:
                 rejected.message_id = decision.verified.header.message_id
@@ -183,7 +185,9 @@ class InboxConsumer:
         known: dict[str, int | None] = {}
         if ids:
             rows = await conn.execute(
-                sa.select(tables.inbox.c.message_id, tables.inbox.c.stream_seq).where(tables.inbox.c.message_id.in_(ids))
+                sa.select(tables.inbox.c.message_id, tables.inbox.c.stream_seq).where(
+                    tables.inbox.c.message_id.in_(ids)
+                )
             )
             known = {r.message_id: r.stream_seq for r in rows}
         now = self.ctx.clock.now()
@@ -286,6 +290,8 @@ async def apply_receipts(conn: AsyncConnection, receipts: list[Verified]) -> Non
         stmt = (
             d.update()
             .where(match, d.c.acknowledged_at.is_(None))
-            .values(acknowledged_at=sa.bindparam("at"), delivered_at=sa.func.coalesce(d.c.delivered_at, sa.bindparam("at")))
+            .values(
+                acknowledged_at=sa.bindparam("at"), delivered_at=sa.func.coalesce(d.c.delivered_at, sa.bindparam("at"))
+            )
         )
         await conn.execute(stmt, acknowledged)

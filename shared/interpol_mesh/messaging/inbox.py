@@ -123,7 +123,10 @@ async def read_message(conn: AsyncConnection, ctx: OfficeContext, message_id: st
         **_item(row),
         body=row.body,
         verification=Verification(
-            key_id=row.key_id, digest_sha256=row.digest, checks=CHECKS, key_directory_version=ctx.keyring.current.version
+            key_id=row.key_id,
+            digest_sha256=row.digest,
+            checks=CHECKS,
+            key_directory_version=ctx.keyring.current.version,
         ),
         envelope_b64=base64.b64encode(row.envelope).decode(),
     )
@@ -132,7 +135,9 @@ async def read_message(conn: AsyncConnection, ctx: OfficeContext, message_id: st
 async def acknowledge(conn: AsyncConnection, ctx: OfficeContext, message_id: str) -> datetime | None:
     """Mark read-and-actioned and send an `acknowledged` receipt to the sender (once)."""
     i = tables.inbox
-    row = (await conn.execute(sa.select(i.c.sender, i.c.digest, i.c.acknowledged_at).where(i.c.message_id == message_id))).first()
+    row = (
+        await conn.execute(sa.select(i.c.sender, i.c.digest, i.c.acknowledged_at).where(i.c.message_id == message_id))
+    ).first()
     if row is None:
         return None
     if row.acknowledged_at is not None:
@@ -140,7 +145,15 @@ async def acknowledge(conn: AsyncConnection, ctx: OfficeContext, message_id: str
     now = ctx.clock.now()
     await conn.execute(i.update().where(i.c.message_id == message_id).values(acknowledged_at=now))
     receipt = Receipt(receipt_type="acknowledged", for_message_id=message_id, digest=row.digest, at=now)
-    await send(conn, ctx, kind="receipt", recipients=[row.sender], body=receipt, correlation_id=message_id, track_delivery=False)
+    await send(
+        conn,
+        ctx,
+        kind="receipt",
+        recipients=[row.sender],
+        body=receipt,
+        correlation_id=message_id,
+        track_delivery=False,
+    )
     return now
 
 
@@ -205,8 +218,14 @@ async def list_quarantine(conn: AsyncConnection, reason: str | None, limit: int)
     rows = (await conn.execute(query)).all()
     return [
         QuarantineItem(
-            id=r.id, received_at=utc(r.received_at), subject=r.subject, reason=r.reason, detail=r.detail,
-            claimed_sender=r.claimed_sender, message_id=r.message_id, size_bytes=r.size,
-        )  # fmt: skip
+            id=r.id,
+            received_at=utc(r.received_at),
+            subject=r.subject,
+            reason=r.reason,
+            detail=r.detail,
+            claimed_sender=r.claimed_sender,
+            message_id=r.message_id,
+            size_bytes=r.size,
+        )
         for r in rows
     ]

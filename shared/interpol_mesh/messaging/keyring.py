@@ -32,7 +32,9 @@ def load_trust_anchor(key_dir: Path) -> VerifyKey:
     try:
         return VerifyKey(base64.b64decode(path.read_text().strip()))
     except FileNotFoundError:
-        raise ConfigError(f"trust anchor missing: {path} (create the mesh keys with `interpol-mesh keys init`)") from None
+        raise ConfigError(
+            f"trust anchor missing: {path} (create the mesh keys with `interpol-mesh keys init`)"
+        ) from None
     except ValueError:
         raise ConfigError(f"trust anchor {path} is not a base64 Ed25519 public key") from None
 

@@ -5,4 +5,12 @@ from interpol_mesh.storage.dialect import insert_ignoring_duplicates
 from interpol_mesh.storage.engine import database_url_for, make_engine, redacted, schema_for
 from interpol_mesh.storage.migrate import migrate
 
-__all__ = ["database_url_for", "insert_ignoring_duplicates", "make_engine", "migrate", "redacted", "schema_for", "tables"]
+__all__ = [
+    "database_url_for",
+    "insert_ignoring_duplicates",
+    "make_engine",
+    "migrate",
+    "redacted",
+    "schema_for",
+    "tables",
+]

@@ -88,7 +88,11 @@ class StaffToken(httpx.Auth):
     def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
         if "authorization" not in request.headers:
             token = issue_token(
-                self.ctx.signer, subject=self.subject, audience=self.ctx.office.id, roles=self.roles, now=self.ctx.clock.now()
+                self.ctx.signer,
+                subject=self.subject,
+                audience=self.ctx.office.id,
+                roles=self.roles,
+                now=self.ctx.clock.now(),
             )
             request.headers["Authorization"] = f"Bearer {token}"
         yield request

@@ -101,7 +101,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("!", "NOT RUN", red=True, bold=True)
         for reason in reasons:
             terminalreporter.write_line(f"{reason} ({_not_run.count(reason)} tests)", red=True, bold=True)
-        terminalreporter.write_line("Set TEST_DATABASE_URL=postgresql+asyncpg://user@host:port/db to run them.", red=True)
+        terminalreporter.write_line(
+            "Set TEST_DATABASE_URL=postgresql+asyncpg://user@host:port/db to run them.", red=True
+        )
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -23,7 +23,11 @@ class PostgresSource:
         if self.cluster_dir is not None:
             pg_ctl = _binary("pg_ctl")
             if pg_ctl:
-                subprocess.run([pg_ctl, "-D", str(self.cluster_dir / "data"), "-m", "immediate", "stop"], capture_output=True, check=False)
+                subprocess.run(
+                    [pg_ctl, "-D", str(self.cluster_dir / "data"), "-m", "immediate", "stop"],
+                    capture_output=True,
+                    check=False,
+                )
             shutil.rmtree(self.cluster_dir, ignore_errors=True)
 
 
@@ -46,12 +50,24 @@ def find_postgres() -> PostgresSource:
         return PostgresSource(None, "TEST_DATABASE_URL is unset and a throwaway cluster cannot be started as root")
     root = Path(tempfile.mkdtemp(prefix="interpol-mesh-pg-"))
     port = free_port()
-    init = subprocess.run([initdb, "-D", str(root / "data"), "-U", "postgres", "-A", "trust"], capture_output=True, check=False)
+    init = subprocess.run(
+        [initdb, "-D", str(root / "data"), "-U", "postgres", "-A", "trust"], capture_output=True, check=False
+    )
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         return PostgresSource(None, f"initdb failed: {init.stderr.decode()[-300:]}")
     start = subprocess.run(
-        [pg_ctl, "-D", str(root / "data"), "-l", str(root / "log"), "-w", "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start"],
+        [
+            pg_ctl,
+            "-D",
+            str(root / "data"),
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
         capture_output=True,
         check=False,
     )

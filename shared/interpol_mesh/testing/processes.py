@@ -53,7 +53,9 @@ class OfficeProcess:
         with httpx.Client(timeout=1.0) as client:
             while time.monotonic() < end:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"{self.settings.office_id} exited ({self.process.returncode}); see {self.log_path}")
+                    raise RuntimeError(
+                        f"{self.settings.office_id} exited ({self.process.returncode}); see {self.log_path}"
+                    )
                 try:
                     if client.get(f"{self.url}/readyz").status_code == 200:
                         return
@@ -65,7 +67,9 @@ class OfficeProcess:
     def staff_headers(self, roles: tuple[str, ...] = ("officer", "reviewer", "admin")) -> dict[str, str]:
         """A bearer token for this office's API, signed with its key as `interpol-mesh token issue` does."""
         signer = read_private_key(self.settings.key_dir / f"{self.settings.office_id}.key")
-        token = issue_token(signer, subject="test-officer", audience=self.settings.office_id, roles=list(roles), now=SystemClock().now())
+        token = issue_token(
+            signer, subject="test-officer", audience=self.settings.office_id, roles=list(roles), now=SystemClock().now()
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def kill9(self) -> None:
