@@ -1,14 +1,46 @@
-"""The CCC role: receives urgent traffic and hit reports; dispatch and escalation come with issue 4."""
+"""The CCC role: bus intake into cases, language-tagged dispatch, escalation timers, operator console."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from interpol_mesh.app.exchange_routes import router as exchange_router
-from interpol_mesh.messaging import OfficeRole
+from interpol_mesh.messaging import OfficeContext
+from interpol_offices.ccc_router import roster_store
+from interpol_offices.ccc_router.auth import seed_dev_tokens
+from interpol_offices.ccc_router.intake import on_hit_report, on_message
+from interpol_offices.ccc_router.language import detector
+from interpol_offices.ccc_router.routes_cases import router as cases_router
+from interpol_offices.ccc_router.routes_roster import router as roster_router
+from interpol_offices.ccc_router.runtime import DATA_DIR, CccRole, CccRuntime, runtime_of
+from interpol_offices.ccc_router.timers import timer_loop
+
+DESCRIPTION = (
+    "Command and Coordination Centre: answers member countries 24/7 in English, Arabic, Spanish and French.\n\n"
+    "**Operators:** press *Authorize* and paste your token (`ccc_...`), then use *CCC: my work*: "
+    "`GET /v1/queue/mine` lists your open cases; acknowledge before the first escalation deadline. "
+    "Operators act on their own desk's cases; duty officers and heads of desk on any."
+)
 
 
-def build_role() -> OfficeRole:
-    return OfficeRole(
+async def load_ccc(ctx: OfficeContext) -> None:
+    """Start-up: reviewed files, active roster (refused if it has gaps), detector, dev tokens."""
+    rt = runtime_of(ctx)
+    rt.load_config(ctx.directory)
+    async with ctx.transaction() as conn:
+        active = await roster_store.load_active(conn, ctx, rt)
+    rt.set_active(active)
+    detector()  # build once now, not on the first message
+    await seed_dev_tokens(ctx)
+
+
+def build_role(data_dir: Path = DATA_DIR, poll_seconds: float = 1.0) -> CccRole:
+    return CccRole(
         name="ccc_router",
-        description="Command and Coordination Centre: answers member countries 24/7 in English, Arabic, Spanish and French.",
-        routers=[exchange_router],
+        description=DESCRIPTION,
+        routers=[cases_router, roster_router, exchange_router],
+        handlers={"message": on_message, "hit-report": on_hit_report},
+        startup=[load_ccc],
+        background=[timer_loop],
+        runtime=CccRuntime(data_dir=data_dir, poll_seconds=poll_seconds),
     )

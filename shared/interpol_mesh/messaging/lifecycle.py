@@ -101,9 +101,15 @@ async def start_office(
         role=role,
     )
     install_rotation_listener(ctx)
-    await ctx.keyring.notify_listeners()  # a rotation that completed while we were down
-    for task in role.startup:
-        await task(ctx)
+    try:
+        await ctx.keyring.notify_listeners()  # a rotation that completed while we were down
+        for task in role.startup:
+            await task(ctx)
+    except Exception:
+        await ctx.keyring.stop()
+        await nc.close()
+        await engine.dispose()
+        raise
     ctx.relay = OutboxRelay(engine, js, ctx.clock)
     ctx.on_commit.append(ctx.relay.wake)
     ctx.consumer = InboxConsumer(ctx)

@@ -1,0 +1,82 @@
+"""Bus intake: verified envelopes addressed to the CCC that become cases.
+
+Runs inside the inbox consumer's transaction, after verification and storage, so the message,
+its case, the dispatch and the planned deadlines commit together or not at all. Which
+messages open a case: every hit report; a free-text message if it is urgent or critical, or
+a request for assistance at any priority. Anything else stays in the inbox only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from interpol_mesh.envelope import Verified
+from interpol_mesh.messages import FreeTextMessage, HitReport
+from interpol_mesh.messaging import OfficeContext
+from interpol_offices.ccc_router.runtime import runtime_of
+from interpol_offices.ccc_router.workflow import Intake, open_case
+
+
+def opens_case(verified: Verified) -> bool:
+    body = verified.body
+    if isinstance(body, HitReport):
+        return True
+    if isinstance(body, FreeTextMessage):
+        return verified.header.priority in ("urgent", "critical") or body.request_for_assistance
+    return False
+
+
+async def on_message(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+    body = verified.body
+    if not isinstance(body, FreeTextMessage) or not opens_case(verified):
+        return
+    h = verified.header
+    await open_case(
+        conn,
+        ctx,
+        runtime_of(ctx),
+        Intake(
+            source="bus",
+            kind="request" if body.request_for_assistance else "message",
+            title=body.title,
+            text=body.text,
+            priority=h.priority,
+            language_tag=h.language,
+            involved=(h.sender,),
+            message_id=h.message_id,
+            sender=h.sender,
+            sent_at=h.created_at,
+        ),
+    )
+
+
+async def on_hit_report(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+    body = verified.body
+    if not isinstance(body, HitReport):
+        return
+    h = verified.header
+    title = f"Hit on {body.notice_type} notice {body.notice_id} in {body.country}: {body.place}"
+    detained = "subject detained" if body.subject_detained else "subject not detained"
+    text = (
+        f"{body.description}\n\nplace: {body.place} ({body.country}); hit at {body.hit_at.isoformat()}; {detained}; "
+        f"requesting office: {body.requesting_office}"
+    )
+    involved = tuple(o for o in (h.sender, body.requesting_office) if o in ctx.directory.offices)
+    await open_case(
+        conn,
+        ctx,
+        runtime_of(ctx),
+        Intake(
+            source="bus",
+            kind="hit-report",
+            title=title,
+            text=text,
+            priority=h.priority,
+            language_tag=h.language,
+            involved=involved,
+            detect_text=f"{body.description}\n{body.place}",
+            message_id=h.message_id,
+            sender=h.sender,
+            sent_at=h.created_at,
+        ),
+    )

@@ -1,0 +1,259 @@
+"""Operator console, organisation side: desks and their queues, roster, coverage, SLA, tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from interpol_mesh.app import CtxDep
+from interpol_mesh.directory import OFFICIAL_LANGUAGES
+from interpol_offices.ccc_router import cases, roster_store
+from interpol_offices.ccc_router import tables as t
+from interpol_offices.ccc_router.auth import OperatorDep, issue_token, require_supervisor
+from interpol_offices.ccc_router.coverage import DUTY_OFFICER, compute, utc_offset_changes, week_start
+from interpol_offices.ccc_router.roster import Override
+from interpol_offices.ccc_router.roster_store import RosterRefused
+from interpol_offices.ccc_router.runtime import runtime_of
+from interpol_offices.ccc_router.schemas import (
+    CaseSummary,
+    DeskQueue,
+    DeskView,
+    OverrideCreated,
+    RosterChange,
+    RosterRefusal,
+    RosterView,
+    TokenIssued,
+    TokenRequest,
+)
+from interpol_offices.ccc_router.stats import SlaReport, default_period, sla_report
+
+router = APIRouter(prefix="/v1")
+DESKS = "CCC: desks and roster"
+COVERAGE = "CCC: coverage"
+STATS = "CCC: statistics"
+ACCESS = "CCC: operator access"
+
+
+class CoverageCell(BaseModel):
+    operators: int = Field(..., description="Distinct operators on shift with this skill during the hour")
+    by_desk: dict[str, int]
+    covered: bool = Field(..., description="Someone with the skill is on shift for the whole hour")
+
+
+class CoverageHour(BaseModel):
+    start: datetime
+    desk_on_duty: str
+    languages: dict[str, CoverageCell]
+    duty_officer: CoverageCell
+
+
+class CoverageView(BaseModel):
+    week_start: datetime
+    roster_version: int
+    dispatch_roles: list[str]
+    utc_offset_changes: list[dict[str, str]] = Field(
+        ..., description="Daylight-saving changes of the desks' zones that week"
+    )
+    gaps: list[str]
+    hours: list[CoverageHour]
+
+
+@router.get("/desks", tags=[DESKS], summary="The three desks and who is on shift now", response_model=list[DeskView])
+async def list_desks(ctx: CtxDep, me: OperatorDep) -> list[DeskView]:
+    """Follow-the-sun: the desk on duty owns new cases; `on_shift_now` is who the roster has working
+    at each desk at this moment (overrides included)."""
+    rt = runtime_of(ctx)
+    now = ctx.clock.now()
+    on = rt.on_shift(now)
+    primary = rt.primary_desk(now)
+    return [
+        DeskView(
+            id=d.id,
+            name=d.name,
+            city=d.city,
+            timezone=d.timezone,
+            shift_utc=f"{d.shift_start_utc:%H:%M}-{'24:00' if d.shift_end_utc.hour == 0 else f'{d.shift_end_utc:%H:%M}'}",
+            on_duty_now=d.id == primary,
+            on_shift_now=[x.operator.id for x in on if x.desk == d.id],
+        )
+        for d in ctx.directory.desks
+    ]
+
+
+@router.get(
+    "/desks/{desk_id}/queue", tags=[DESKS], summary="A desk's open cases by language queue", response_model=DeskQueue
+)
+async def desk_queue(
+    desk_id: str, ctx: CtxDep, me: OperatorDep, language: Annotated[str | None, Query(examples=["ar"])] = None
+) -> DeskQueue:
+    """Open cases at the desk, grouped by queue language; unassigned ones wait here to be claimed."""
+    if desk_id not in {d.id for d in ctx.directory.desks}:
+        raise HTTPException(404, f"no desk {desk_id!r}; desks: {', '.join(d.id for d in ctx.directory.desks)}")
+    async with ctx.engine.connect() as conn:
+        found = await cases.find(conn, status=t.OPEN_STATUSES, desk=desk_id, language=language, limit=1000)
+    queues: dict[str, list[CaseSummary]] = {lang: [] for lang in OFFICIAL_LANGUAGES if language in (None, lang)}
+    for case in found:
+        queues.setdefault(case.queue_language, []).append(CaseSummary.of(case))
+    return DeskQueue(desk=desk_id, queues=queues)
+
+
+def _roster_view(ctx: CtxDep) -> RosterView:
+    active = runtime_of(ctx).active
+    assert active is not None
+    return RosterView(version=active.version, roster=active.roster, override_ids=[i for i, _ in active.overrides])
+
+
+def _refused(exc: RosterRefused) -> JSONResponse:
+    return JSONResponse({"detail": {"reason": exc.reason, "gaps": exc.gaps}}, status_code=422)
+
+
+@router.get("/roster", tags=[DESKS], summary="The active roster", response_model=RosterView)
+async def get_roster(ctx: CtxDep, me: OperatorDep) -> RosterView:
+    """The roster version in force plus the dated overrides added through the API."""
+    return _roster_view(ctx)
+
+
+@router.put(
+    "/roster",
+    tags=[DESKS],
+    summary="Replace the roster (validated; refused with its gaps)",
+    response_model=RosterView,
+    responses={
+        422: {"model": RosterRefusal, "description": "A rule is broken or an hour is uncovered; every gap is named"}
+    },
+)
+async def put_roster(
+    req: RosterChange, ctx: CtxDep, me: OperatorDep, dry_run: Annotated[bool, Query(description="Only check")] = False
+) -> RosterView | JSONResponse:
+    """Head of desk only. The roster is checked for 53 weeks ahead (daylight-saving included), with
+    the overrides in force; a roster leaving any language or the duty officer uncovered is refused."""
+    if me.operator.role != "head-of-desk":
+        raise HTTPException(403, f"changing the roster needs a head of desk; {me.id} is {me.operator.role}")
+    rt = runtime_of(ctx)
+    try:
+        async with ctx.transaction() as conn:
+            active = await roster_store.replace(conn, ctx, rt, req.roster, me.id, req.reason, dry_run=dry_run)
+    except RosterRefused as exc:
+        return _refused(exc)
+    if dry_run:
+        return RosterView(version=active.version, roster=active.roster, override_ids=[i for i, _ in active.overrides])
+    rt.set_active(active)
+    return _roster_view(ctx)
+
+
+@router.post(
+    "/roster/overrides",
+    tags=[DESKS],
+    status_code=status.HTTP_201_CREATED,
+    summary="Add leave or extra cover (validated)",
+    response_model=OverrideCreated,
+    responses={422: {"model": RosterRefusal, "description": "It would leave an hour uncovered: the gap is named"}},
+)
+async def post_override(req: Override, ctx: CtxDep, me: OperatorDep) -> OverrideCreated | JSONResponse:
+    """Duty officer or head of desk. Leave that would uncover a language is refused; add the cover first."""
+    require_supervisor(me, "adding a roster override")
+    rt = runtime_of(ctx)
+    try:
+        async with ctx.transaction() as conn:
+            override_id, active = await roster_store.add_override(conn, ctx, rt, req, me.id)
+    except RosterRefused as exc:
+        return _refused(exc)
+    rt.set_active(active)
+    return OverrideCreated(override_id=override_id, roster_version=active.version)
+
+
+@router.delete(
+    "/roster/overrides/{override_id}",
+    tags=[DESKS],
+    summary="Cancel an override (validated)",
+    response_model=RosterView,
+    responses={422: {"model": RosterRefusal}},
+)
+async def delete_override(override_id: int, ctx: CtxDep, me: OperatorDep) -> RosterView | JSONResponse:
+    """Duty officer or head of desk. Refused if removing it (e.g. a cover) would leave an hour uncovered."""
+    require_supervisor(me, "cancelling a roster override")
+    rt = runtime_of(ctx)
+    try:
+        async with ctx.transaction() as conn:
+            active = await roster_store.cancel_override(conn, ctx, rt, override_id)
+    except RosterRefused as exc:
+        return _refused(exc)
+    rt.set_active(active)
+    return _roster_view(ctx)
+
+
+@router.get(
+    "/coverage", tags=[COVERAGE], summary="Hour x language coverage of a week (forecast)", response_model=CoverageView
+)
+async def get_coverage(
+    ctx: CtxDep,
+    me: OperatorDep,
+    week: Annotated[
+        date | None,
+        Query(
+            description="Any day of the week to show (Monday 00:00 UTC start); default: this week",
+            examples=["2026-03-23"],
+        ),
+    ] = None,
+) -> CoverageView:
+    """For each UTC hour of the week: the desk on duty, and per language how many operators are on
+    shift and at which desks, with the overrides and daylight-saving changes of that week applied."""
+    rt = runtime_of(ctx)
+    anchor = datetime(week.year, week.month, week.day, 12, tzinfo=UTC) if week else ctx.clock.now()
+    start = week_start(anchor)
+    report = compute(rt.roster, ctx.directory, start, 7 * 24, rt.dispatch_chain.dispatch_roles)
+    assert rt.active is not None
+    return CoverageView(
+        week_start=start,
+        roster_version=rt.active.version,
+        dispatch_roles=list(rt.dispatch_chain.dispatch_roles),
+        utc_offset_changes=utc_offset_changes(ctx.directory, start, 7 * 24),
+        gaps=[g.describe() for g in report.gaps],
+        hours=[
+            CoverageHour(
+                start=h.start,
+                desk_on_duty=h.desk_on_duty,
+                languages={k: CoverageCell(**vars(v)) for k, v in h.cells.items() if k != DUTY_OFFICER},
+                duty_officer=CoverageCell(**vars(h.cells[DUTY_OFFICER])),
+            )
+            for h in report.hours
+        ],
+    )
+
+
+@router.get(
+    "/stats/sla", tags=[STATS], summary="Time to acknowledge by priority, language and desk", response_model=SlaReport
+)
+async def get_sla(
+    ctx: CtxDep, me: OperatorDep, since: datetime | None = None, until: datetime | None = None
+) -> SlaReport:
+    """Cases opened in [since, until) (default: the last 7 days): p50/p90/max seconds from opening to
+    acknowledgement, and the share acknowledged before the first escalation deadline."""
+    default_since, default_until = default_period(ctx.clock.now())
+    async with ctx.engine.connect() as conn:
+        return await sla_report(conn, since or default_since, until or default_until)
+
+
+@router.post(
+    "/operators/{operator_id}/tokens",
+    tags=[ACCESS],
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue a bearer token for an operator",
+    response_model=TokenIssued,
+)
+async def post_token(operator_id: str, req: TokenRequest, ctx: CtxDep, me: OperatorDep) -> TokenIssued:
+    """A duty officer or head of desk issues tokens for anyone on the roster; an operator only
+    for themselves (renewal). The token is shown once; only its hash is stored."""
+    if operator_id != me.id:
+        require_supervisor(me, "issuing a token for someone else")
+    if runtime_of(ctx).roster.operator(operator_id) is None:
+        raise HTTPException(404, f"{operator_id!r} is not on the roster")
+    async with ctx.transaction() as conn:
+        token, expires = await issue_token(
+            conn, operator_id, issued_by=me.id, now=ctx.clock.now(), label=req.label, ttl=timedelta(hours=req.hours)
+        )
+    return TokenIssued(operator_id=operator_id, token=token, expires_at=expires)
