@@ -8,7 +8,6 @@ office that dies. Ctrl-C (or SIGTERM) stops everything; children also die with t
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -25,7 +24,7 @@ from interpol_mesh.crypto import read_private_key
 from interpol_mesh.crypto.keys import write_secret
 from interpol_mesh.directory import Directory, Office
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
-from interpol_mesh.natsd import NatsServer
+from interpol_mesh.natsd import NatsServer, die_with_parent
 from interpol_mesh.provision import provision_deployment, write_nats_config
 from interpol_mesh.settings import OfficeSettings
 from interpol_offices.cli.preflight import preflight
@@ -67,11 +66,6 @@ def select_offices(directory: Directory, ncbs: str) -> list[Office]:
     return fixed + chosen
 
 
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 @dataclass
 class Group:
     """Offices served by one process."""
@@ -103,7 +97,7 @@ class Mesh:
         group.log_path = log_dir / f"{group.name}.log"
         out = open(group.log_path, "ab")  # noqa: SIM115 - owned by the child
         group.process = subprocess.Popen(
-            args, env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            args, env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
         )
         out.close()
 

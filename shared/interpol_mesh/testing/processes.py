@@ -15,7 +15,7 @@ import httpx
 from interpol_mesh.auth.tokens import issue_token
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import read_private_key
-from interpol_mesh.natsd import free_port
+from interpol_mesh.natsd import die_with_parent, free_port
 from interpol_mesh.settings import OfficeSettings
 
 
@@ -46,7 +46,7 @@ class OfficeProcess:
         out = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             [sys.executable, "-m", "interpol_offices.cli", "serve", f"{self.settings.office_id}={self.port}"],
-            env=self.env(), stdout=out, stderr=subprocess.STDOUT,
+            env=self.env(), stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
         )  # fmt: skip
         out.close()
         end = time.monotonic() + timeout_s
