@@ -19,8 +19,11 @@ from interpol_mesh.errors import ConfigError
 
 
 class Signer(Protocol):
-    key_id: str
-    office_id: str
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def office_id(self) -> str: ...
 
     def sign(self, message: bytes) -> bytes: ...
 

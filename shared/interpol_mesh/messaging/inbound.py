@@ -277,7 +277,8 @@ class InboxConsumer:
 async def apply_receipts(conn: AsyncConnection, receipts: list[Verified]) -> None:
     """Record delivered/acknowledged, per recipient, on the messages the receipts name."""
     d = tables.delivery
-    delivered, acknowledged = [], []
+    delivered: list[dict[str, object]] = []
+    acknowledged: list[dict[str, object]] = []
     for v in receipts:
         assert isinstance(v.body, Receipt)
         params = {"mid": v.body.for_message_id, "rcpt": v.header.sender, "at": v.body.at}

@@ -88,14 +88,14 @@ class KeyRing:
             last = await js.get_last_msg(subjects.KEYS_STREAM, subjects.KEY_DIRECTORY_SUBJECT)
         except Exception:  # bus away or nothing published: keep what we have
             return False
-        return bool(last.data) and await self.offer(last.data)
+        return bool(last.data) and await self.offer(bytes(last.data or b""))
 
     async def load_initial(self, js: JetStreamContext, key_dir: Path) -> None:
         """Newest of: the bus's last value, our own stored copy, the bootstrap file from `keys init`."""
         try:
             last = await js.get_last_msg(subjects.KEYS_STREAM, subjects.KEY_DIRECTORY_SUBJECT)
             if last.data:
-                await self.offer(last.data)
+                await self.offer(bytes(last.data))
         except NotFoundError:
             pass
         async with self._engine.connect() as conn:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from sqlalchemy import exc as sa_exc
 
@@ -116,8 +117,8 @@ async def start_office(
     ctx.tasks = [
         *([_supervised("relay", ctx, ctx.relay.run)] if settings.relay_enabled else []),
         _supervised("consumer", ctx, ctx.consumer.run),
-        _supervised("audit-head-signer", ctx, lambda: head_signer(ctx)),
-        *(_supervised(t.__name__, ctx, lambda t=t: t(ctx)) for t in role.background),
+        _supervised("audit-head-signer", ctx, partial(head_signer, ctx)),
+        *(_supervised(getattr(t, "__name__", "background"), ctx, partial(t, ctx)) for t in role.background),
     ]
     log.info("office started", extra={"role": role.name, "db": redacted(database_url_for(settings))})
     return ctx
