@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint fmt types imports gen check-gen check browser clean
+.PHONY: help install run test lint fmt types imports gen check-gen check browser clean load bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,16 @@ check-gen: $(STAMP) ## fail if generated files differ from the code
 	$(BIN)/python -m interpol_offices.cli.generate --check
 
 check: lint imports check-gen test ## everything CI runs
+
+RATE ?= 50
+DURATION ?= 60
+REPORT ?= var/load-report.json
+
+load: $(STAMP) ## traffic from all 196 NCBs (RATE=50 ops/s, DURATION=60 s) through a fresh mesh (or the one at MESH_URL); report + picture in var/
+	$(BIN)/interpol-mesh load --ncbs all --rate $(RATE) --duration $(DURATION) --report $(REPORT) $(ARGS)
+
+bench: $(STAMP) ## raw nats-py/PyNaCl/asyncpg pipeline vs the mesh on PostgreSQL (BENCH_DATABASE_URL), and the 196-NCB broadcast
+	$(BIN)/python -m interpol_offices.loadtest.bench --json var/bench-report.json $(ARGS)
 
 clean: ## remove ./var (mesh data) and caches
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,24 @@
+"""Load test and benchmarks: simulated member traffic through the real APIs and the real bus.
+
+One concept per module:
+
+| module | what |
+|---|---|
+| `traffic` | the mix of operations an NCB performs, with its weights and their sources |
+| `bodies` | request bodies in each NCB's working language |
+| `arrivals` | Poisson arrivals per NCB, scaled to a total rate, with a regional burst |
+| `httpclient` | a small keep-alive HTTP/1.1 client (the generator must not eat the mesh's CPU) |
+| `generator` | drives the offices' HTTP APIs according to the arrivals |
+| `probe`, `inject/sitecustomize.py` | timestamps taken inside the offices of a mesh started by the load test |
+| `traces` | follows the probe's trace files |
+| `tracker` | joins client and probe observations per message and recipient; the stages |
+| `meshrun`, `credentials` | starts a traced mesh with `interpol-mesh up`, or attaches to a running one; staff tokens |
+| `notices` | publishes the notices that hit reports refer to (the broadcast case) |
+| `accounting` | loss and duplicates from the recipients' own databases |
+| `stats` | percentiles and per-second series |
+| `report`, `plot`, `progress` | terminal table and JSON, self-contained HTML picture, live progress line |
+| `options`, `command` | `interpol-mesh load` |
+| `bench_raw`, `bench_mesh`, `bench` | `make bench`: the raw nats-py/PyNaCl/asyncpg ceiling against the mesh |
+| `profiling` | py-spy on office processes, summarised |
+| `locustfile` | the HTTP side for Locust (headless) |
+"""

@@ -1,0 +1,342 @@
+"""`make bench`: the raw ceiling and the mesh on PostgreSQL, in one run on this machine, side by side.
+
+1. raw (`bench_raw`): plain nats-py + PyNaCl + asyncpg, producer and consumer processes:
+   saturated with one commit per batch, saturated with one commit per message, then open-loop rates.
+2. mesh (`bench_mesh`): `interpol-mesh up --ncbs fr,de` (probe on, PostgreSQL), ncb.fr -> ncb.de
+   through the API: saturated (closed loop), then the same open-loop rates. Optionally py-spy on
+   the sender and recipient processes during the saturated run (`--profile DIR`).
+3. broadcast: a full-membership mesh (SQLite: 209 offices need more PostgreSQL connections than a
+   default server has), notices published one at a time, time to the commit at every NCB.
+
+Ends with `throughput ratio mesh/raw: X.XX` and `p99 latency ratio mesh/raw: X.XX` (at the target rate).
+Schemas are created for the run (`bench_raw_*`, `bench_mesh_*`) and dropped after. A benchmark, not a test:
+figures depend on what else runs on the machine; the load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from interpol_mesh.directory import load_directory
+from interpol_mesh.natsd import NatsServer, free_port
+from interpol_mesh.settings import OfficeSettings
+from interpol_offices.loadtest import notices
+from interpol_offices.loadtest.bench_mesh import RECIPIENT, SENDER, MeshDriver
+from interpol_offices.loadtest.meshrun import StartedMesh
+from interpol_offices.loadtest.profiling import Profiler
+from interpol_offices.loadtest.stats import summary_ms
+from interpol_offices.loadtest.traces import TraceTail
+from interpol_offices.loadtest.tracker import Tracker
+
+DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+# -- raw ---------------------------------------------------------------------------------------------
+
+
+def _raw_scenario(
+    nats_url: str, dsn: str, schema: str, *, count: int, rate: float = 0.0, commit_each: bool = False
+) -> dict[str, Any]:
+    stream = f"RAW_{uuid.uuid4().hex[:8].upper()}"
+    base = [sys.executable, "-m", "interpol_offices.loadtest.bench_raw"]
+    common = ["--nats", nats_url, "--stream", stream, "--count", str(count)]
+    consumer = subprocess.Popen([*base, "consumer", *common, "--dsn", dsn, "--schema", schema, *(["--commit-each"] if commit_each else [])],
+                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert consumer.stdout is not None
+    ready = consumer.stdout.readline()
+    if '"ready"' not in ready:
+        consumer.kill()
+        raise RuntimeError(f"raw consumer did not start: {ready!r}")
+    subprocess.run([*base, "producer", *common, "--rate", str(rate)], check=True)
+    out, _ = consumer.communicate(timeout=300)
+    data = json.loads(out.strip().splitlines()[-1])
+    sends, commits = data["sends"], data["commits"]
+    latencies = [c - s for s, c in zip(sends, commits, strict=True)]
+    window = (max(commits) - min(sends)) if commits else math.nan
+    return {"sent": count, "committed": len(commits), "bad": data["bad"], "throughput": round(len(commits) / window, 1),
+            "latency_ms": summary_ms(latencies), "offered_per_s": rate or None}  # fmt: skip
+
+
+async def _drop_schemas(url: str, prefix: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            rows = await conn.execute(sa.text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
+                                      {"p": prefix.replace("_", r"\_") + "%"})  # fmt: skip
+            for (schema,) in rows.all():
+                await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        await engine.dispose()
+
+
+def run_raw(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    dsn = db_url.replace("+asyncpg", "")
+    schema = f"bench_raw_{uuid.uuid4().hex[:8]}"
+    server = NatsServer(store_dir=work / "raw-nats", log_path=work / "raw-nats.log")
+    server.start()
+    out: dict[str, Any] = {}
+    try:
+        _say(f"raw: saturated, one commit per batch ({args.raw_count} messages) ...")
+        out["saturated_batched"] = _raw_scenario(server.url, dsn, schema, count=args.raw_count)
+        _say(f"raw: saturated, one commit per message ({args.raw_count // 5} messages) ...")
+        out["saturated_commit_each"] = _raw_scenario(
+            server.url, dsn, schema + "e", count=args.raw_count // 5, commit_each=True
+        )
+        for rate in args.rates:
+            _say(f"raw: {rate:g} msg/s offered for {args.duration:g} s ...")
+            out[f"rate_{rate:g}"] = _raw_scenario(
+                server.url, dsn, schema + "r", count=int(rate * args.duration), rate=rate
+            )
+    finally:
+        server.stop()
+        asyncio.run(_drop_schemas(db_url, "bench_raw_"))
+    return out
+
+
+# -- mesh --------------------------------------------------------------------------------------------
+
+
+def _free_base(count: int) -> int:
+    """A base port with `count` free ports after it, below Linux's ephemeral range (32768+), where
+    other processes' outgoing connections cannot take a port between the check and the bind."""
+    rng = random.Random()
+    for _ in range(100):
+        base = rng.randrange(20000, 32000 - count)
+        socks: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    return free_port()
+
+
+def _start(mesh_factory: Any, what: str) -> tuple[Any, Any]:
+    """Start a mesh; once more on new ports if the first start fails (a port taken meanwhile)."""
+    try:
+        mesh = mesh_factory()
+        return mesh, mesh.start()
+    except Exception as exc:
+        _say(f"{what}: start failed ({str(exc)[:200]}); retrying on other ports")
+        mesh = mesh_factory()
+        return mesh, mesh.start()
+
+
+def _office_pid(pids: list[int], office_id: str) -> int | None:
+    for pid in pids:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(part.startswith(f"{office_id}=".encode()) for part in cmd):
+            return pid
+    return None
+
+
+def run_mesh(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    prefix = f"bench_mesh_{uuid.uuid4().hex[:6]}_"
+    directory = load_directory()
+    settings = OfficeSettings(data_dir=work / "mesh", database_url=db_url, db_schema_prefix=prefix,
+                              database_pool_size=args.pool, log_level="WARNING")  # fmt: skip
+    _say("mesh: starting `interpol-mesh up --ncbs fr,de` on PostgreSQL (probe on) ...")
+    mesh, view = _start(
+        lambda: StartedMesh(settings, directory, ncbs="fr,de", base_port=_free_base(20), per_process=1), "mesh"
+    )
+    out: dict[str, Any] = {"start_s": round(view.started_in_s, 1)}
+    try:
+        pids = mesh.pids()
+
+        async def scenarios() -> None:
+            async with MeshDriver(view, directory, args.concurrency) as driver:
+                await driver.saturated(300, 16)  # warm-up: connections, caches, JIT-free Python paths
+                profiler = None
+                if args.profile:
+                    profiler = Profiler(Path(args.profile))
+                    targets = {o: p for o in (SENDER, RECIPIENT) if (p := _office_pid(pids, o))}
+                    if not profiler.start(targets):
+                        _say("note: py-spy not found; no profile")
+                        profiler = None
+                _say(f"mesh: saturated, {args.concurrency} requests in flight ({args.mesh_count} messages) ...")
+                out["saturated"] = await driver.saturated(args.mesh_count, args.concurrency)
+                if profiler is not None:
+                    out["profile"] = profiler.stop()
+                for rate in args.rates:
+                    _say(f"mesh: {rate:g} msg/s offered for {args.duration:g} s ...")
+                    out[f"rate_{rate:g}"] = await driver.at_rate(rate, args.duration)
+
+        asyncio.run(scenarios())
+    finally:
+        mesh.stop()
+        asyncio.run(_drop_schemas(db_url, prefix))
+    return out
+
+
+# -- broadcast ---------------------------------------------------------------------------------------
+
+
+def run_broadcast(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    directory = load_directory()
+    settings = OfficeSettings(data_dir=work / "full", database_url=None, log_level="WARNING")
+    n = len(directory.offices)
+    _say(f"broadcast: starting the full membership ({n} offices, SQLite, 8 processes) ...")
+    mesh, view = _start(
+        lambda: StartedMesh(settings, directory, ncbs="all", base_port=_free_base(n + 5), per_process=math.ceil(n / 8)),
+        "broadcast",
+    )
+    try:
+
+        async def publish() -> dict[str, Any]:
+            tracker = Tracker(time.time(), {o.id for o in view.ncbs()})
+            assert view.trace_dir is not None
+            tail = TraceTail(view.trace_dir, tracker.on_records)
+            tail.start()
+            http = view.http_pool()
+            try:
+                rng = random.Random(11)
+                ncbs = view.ncbs()
+                for i in range(args.notices):
+                    await notices.request_and_publish(http, view.ports, tracker, ncbs[(i * 37) % len(ncbs)], None, rng)
+                    await notices.wait_committed(tracker, 120)
+            finally:
+                await tail.stop()
+                await http.close()
+            return notices.broadcast_summary(tracker)
+
+        result = asyncio.run(publish())
+        result["start_s"] = round(view.started_in_s, 1)
+        return result
+    finally:
+        mesh.stop()
+
+
+# -- report ------------------------------------------------------------------------------------------
+
+
+def _fmt(x: Any) -> str:
+    return "-" if x is None else f"{x:,.1f}" if isinstance(x, float) else str(x)
+
+
+def print_report(r: dict[str, Any], rates: list[float], target_rate: float) -> None:
+    raw, mesh = r["raw"], r["mesh"]
+    rows = [("saturated throughput (msg/s)", raw["saturated_batched"]["throughput"], mesh["saturated"]["throughput"])]
+    rows.append(("  raw, one commit per message", raw["saturated_commit_each"]["throughput"], None))
+    for rate in rates:
+        k = f"rate_{rate:g}"
+        for p in ("p50", "p95", "p99", "max"):
+            rows.append(
+                (f"{rate:g} msg/s offered: {p} ms", raw[k]["latency_ms"].get(p), mesh[k]["send_to_commit_ms"].get(p))
+            )
+        rows.append(("  mesh sign-to-commit p99 ms", None, mesh[k]["sign_to_commit_ms"].get("p99")))
+        rows.append((f"  committed per s at {rate:g}/s", raw[k]["throughput"], mesh[k]["throughput"]))
+    print()
+    print(f"{'':<36}{'raw':>12}{'mesh':>12}{'mesh/raw':>10}")
+    for name, a, b in rows:
+        ratio = f"{b / a:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a else ""
+        print(f"{name:<36}{_fmt(a):>12}{_fmt(b):>12}{ratio:>10}")
+    st = mesh["saturated"].get("stages_ms") or {}
+    if st:
+        print(
+            "\nmesh stages when saturated (ms):  "
+            + "  ".join(f"{k} p50 {v.get('p50')}/p99 {v.get('p99')}" for k, v in st.items())
+        )
+    b = r.get("broadcast")
+    if b and "notices" in b:
+        print(f"\nbroadcast to {b['notices'][0]['recipients']} NCBs, {len(b['notices'])} notices: time to last commit "
+              f"p50 {b['last_commit_ms'].get('p50')} / max {b['last_commit_ms'].get('max')} ms; per recipient "
+              f"p99 {b['per_recipient_ms'].get('p99')} ms")  # fmt: skip
+    for name, prof in (mesh.get("profile") or {}).items():
+        print(f"\nprofile {name} ({prof['samples']} samples, py-spy): top self time")
+        for func, pct in prof["self_top"][:10]:
+            print(f"  {pct:5.1f}%  {func}")
+    print(f"\nmachine: {os.cpu_count()} cpus, load average before {r['load_before']} after {r['load_after']}")
+    k = f"rate_{target_rate:g}"
+    for scenario in ("saturated", k):
+        if mesh[scenario].get("errors"):
+            print(f"mesh errors ({scenario}): {mesh[scenario]['errors']}")
+    t_ratio = _ratio(mesh["saturated"]["throughput"], raw["saturated_batched"]["throughput"])
+    p_ratio = _ratio(mesh[k]["send_to_commit_ms"].get("p99"), raw[k]["latency_ms"].get("p99"))
+    print(f"throughput ratio mesh/raw: {t_ratio}")
+    print(f"p99 latency ratio mesh/raw: {p_ratio}  (at {target_rate:g} msg/s offered)")
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a is not None and b else "n/a"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="make bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_DB,
+    )
+    p.add_argument(
+        "--rates", default="1000,200", help="open-loop rates in msg/s; the first is the target rate (default 1000,200)"
+    )
+    p.add_argument("--duration", type=float, default=15.0, help="seconds per open-loop rate (default 15)")
+    p.add_argument("--raw-count", type=int, default=20000, help="messages for the raw saturated run")
+    p.add_argument("--mesh-count", type=int, default=4000, help="messages for the mesh saturated run")
+    p.add_argument("--concurrency", type=int, default=32, help="mesh API requests in flight when saturating")
+    p.add_argument("--pool", type=int, default=2, help="DATABASE_POOL_SIZE of each mesh office")
+    p.add_argument("--notices", type=int, default=10, help="published notices in the broadcast case (0: skip it)")
+    p.add_argument("--profile", metavar="DIR", help="py-spy the mesh sender and recipient during the saturated run")
+    p.add_argument("--json", default="bench-report.json", help="where to write all figures")
+    p.add_argument("--only", default="raw,mesh,broadcast", help="parts to run (default raw,mesh,broadcast)")
+    args = p.parse_args(argv)
+    args.rates = [float(x) for x in args.rates.split(",") if x]
+    report: dict[str, Any] = {
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "database": args.database_url.split("@")[-1],
+    }
+    with tempfile.TemporaryDirectory(prefix="interpol-bench-") as tmp:
+        work = Path(tmp)
+        parts = set(args.only.split(","))
+        runs = {"raw": lambda: run_raw(work, args.database_url, args), "mesh": lambda: run_mesh(work, args.database_url, args),
+                "broadcast": lambda: run_broadcast(work, args)}  # fmt: skip
+        for part, run in runs.items():
+            if part in parts and (part != "broadcast" or args.notices):
+                try:
+                    report[part] = run()
+                except Exception as exc:  # keep the other parts' figures
+                    _say(f"{part}: failed: {type(exc).__name__}: {str(exc)[:500]}")
+                    report[part] = {"error": f"{type(exc).__name__}: {exc}"}
+    report["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(report, indent=1, default=str))
+    if "error" not in report.get("raw", {"error": 1}) and "error" not in report.get("mesh", {"error": 1}):
+        print_report(report, args.rates, args.rates[0])
+    else:
+        print(json.dumps({k: v for k, v in report.items() if k != "profile"}, indent=1, default=str)[:6000])
+    print(f"figures: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

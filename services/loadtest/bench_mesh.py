@@ -1,0 +1,126 @@
+"""The mesh doing the raw pipeline's work through its own code path: one NCB sends, one NCB receives.
+
+The mesh is `interpol-mesh up --ncbs fr,de` with the probe (`meshrun.StartedMesh`): every office
+its own process, as in production. `ncb.fr` is sent messages through its API (`POST /v1/messages`
+to `ncb.de`, 1 KiB of signed payload): API -> sign -> one transaction (sent, delivery, outbox) ->
+relay publishes to JetStream -> `ncb.de`'s consumer pulls, verifies, commits the batch (inbox and
+a signed `delivered` receipt in its outbox) -> acks; the receipt then travels back the same way.
+
+Measured from the probe records: send-to-commit (API request to the recipient's commit) and
+sign-to-commit (the part the raw pipeline also does: signing to commit, without the HTTP API).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import random
+import time
+from typing import Any
+
+from interpol_mesh.directory import Directory
+from interpol_offices.loadtest import bodies
+from interpol_offices.loadtest.httpclient import HttpError
+from interpol_offices.loadtest.meshrun import MeshView
+from interpol_offices.loadtest.stats import summary_ms
+from interpol_offices.loadtest.traces import TraceTail
+from interpol_offices.loadtest.tracker import Tracker
+
+SENDER, RECIPIENT = "ncb.fr", "ncb.de"
+
+
+class MeshDriver:
+    def __init__(self, view: MeshView, directory: Directory, concurrency: int) -> None:
+        self.view = view
+        self.office = directory.get(SENDER)
+        self.http = view.http_pool(per_port=concurrency)
+        self.tracker = Tracker(time.time(), {SENDER, RECIPIENT})
+        assert view.trace_dir is not None, "the mesh benchmark needs the probe"
+        self.tail = TraceTail(view.trace_dir, lambda records: self.tracker.on_records(records))
+        self.rng = random.Random(5)
+        self.errors: collections.Counter[str] = collections.Counter()
+
+    def _payload(self, i: int) -> dict[str, Any]:
+        return {
+            "recipients": [RECIPIENT],
+            "language": "fr-FR",
+            "body": bodies.message(self.office, self.rng, f"bench-{i}"),
+        }
+
+    async def _send(self, i: int) -> None:
+        t_req = time.time()
+        try:
+            status, answer = await self.http.request(self.view.ports[SENDER], "POST", "/v1/messages", self._payload(i))
+        except HttpError as exc:
+            self.errors[exc.reason] += 1
+            return
+        if status != 202:
+            self.errors[f"HTTP {status} {str(answer)[:80]}"] += 1
+            return
+        self.tracker.accepted(answer["message_id"], "message", SENDER, answer["recipients"], t_req, time.time())
+
+    async def _settle(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while self.tracker.committed < self.tracker.expected and time.monotonic() < end:
+            await asyncio.sleep(0.05)
+
+    def _fresh(self) -> None:
+        self.tracker = Tracker(time.time(), {SENDER, RECIPIENT})
+        self.errors = collections.Counter()
+
+    def _result(self) -> dict[str, Any]:
+        t = self.tracker
+        send_to_commit, sign_to_commit = [], []
+        first = min((m.t_req for m in t.messages.values()), default=0.0)
+        last = 0.0
+        for m in t.messages.values():
+            for _, _, _, commit in m.done.values():
+                send_to_commit.append(commit - m.t_req)
+                last = max(last, commit)
+                if m.sign:
+                    sign_to_commit.append(commit - m.sign[0])
+        _, stages, api = t.stage_summary()
+        return {
+            "sent": len(t.messages), "committed": t.committed, "errors": dict(self.errors),
+            "throughput": round(t.committed / (last - first), 1) if last > first else None,
+            "send_to_commit_ms": summary_ms(send_to_commit), "sign_to_commit_ms": summary_ms(sign_to_commit),
+            "stages_ms": stages, "api_ms": api,
+        }  # fmt: skip
+
+    async def saturated(self, count: int, concurrency: int) -> dict[str, Any]:
+        """Closed loop: `concurrency` requests always in flight until `count` were accepted."""
+        self._fresh()
+        counter = iter(range(count))
+
+        async def worker() -> None:
+            for i in counter:
+                await self._send(i)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await self._settle(120)
+        return self._result()
+
+    async def at_rate(self, rate: float, duration_s: float) -> dict[str, Any]:
+        """Open loop: one request every 1/rate seconds, whatever the mesh does."""
+        self._fresh()
+        tasks: set[asyncio.Task[None]] = set()
+        start = time.time()
+        for i in range(int(rate * duration_s)):
+            delay = start + i / rate - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(self._send(i))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.wait(set(tasks))
+        await self._settle(120)
+        return {**self._result(), "offered_per_s": rate}
+
+    async def __aenter__(self) -> MeshDriver:
+        self.tail.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.tail.stop()
+        await self.http.close()
