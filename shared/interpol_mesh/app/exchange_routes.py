@@ -12,7 +12,6 @@ from interpol_mesh.app.deps import CtxDep
 from interpol_mesh.auth.deps import OFFICER, requires
 from interpol_mesh.directory import UnknownOffice
 from interpol_mesh.messages import Diffusion, FreeTextMessage, Priority
-from interpol_mesh.messaging import send
 from interpol_mesh.messaging.inbox import (
     InboxMessage,
     InboxPage,
@@ -24,6 +23,7 @@ from interpol_mesh.messaging.inbox import (
     read_message,
     sent_status,
 )
+from interpol_mesh.messaging.outbound import Outgoing, compose
 
 router = APIRouter(prefix="/v1", tags=["exchange"], dependencies=[requires(OFFICER)])
 
@@ -92,6 +92,12 @@ class MessageSend(BaseModel):
     body: FreeTextMessage
 
 
+async def commit_outgoing(ctx: CtxDep, out: Outgoing) -> None:
+    """Group-committed with concurrent requests (see messaging/group_writer.py)."""
+    assert ctx.writer is not None, "the office is not started"
+    await ctx.writer.submit([out])
+
+
 def resolve_recipients(ctx: CtxDep, targets: list[str]) -> list[str]:
     try:
         recipients = [r for r in ctx.directory.expand(targets) if r != ctx.office.id]
@@ -104,29 +110,21 @@ def resolve_recipients(ctx: CtxDep, targets: list[str]) -> list[str]:
 
 @router.post("/diffusions", status_code=202, response_model=Accepted, summary="Send a diffusion to chosen offices")
 async def send_diffusion(req: DiffusionSend, ctx: CtxDep) -> Accepted:
-    """Signed, stored and queued in one transaction; 202 means it will reach the bus even if this office crashes now."""
+    """Signed, stored and queued (committed) before 202: it reaches the bus even if this office crashes now."""
     recipients = resolve_recipients(ctx, req.recipients)
-    async with ctx.transaction() as conn:
-        out = await send(
-            conn,
-            ctx,
-            kind="diffusion",
-            recipients=recipients,
-            body=req.body,
-            language=req.language,
-            priority=req.priority,
-        )
+    out = compose(ctx, kind="diffusion", recipients=recipients, body=req.body, language=req.language, priority=req.priority)
+    await commit_outgoing(ctx, out)
     return Accepted(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)
 
 
 @router.post("/messages", status_code=202, response_model=Accepted, summary="Send a message or request for assistance")
 async def send_message(req: MessageSend, ctx: CtxDep) -> Accepted:
     recipients = resolve_recipients(ctx, req.recipients)
-    async with ctx.transaction() as conn:
-        out = await send(
-            conn, ctx, kind="message", recipients=recipients, body=req.body, language=req.language,
-            priority=req.priority, correlation_id=req.correlation_id,
-        )  # fmt: skip
+    out = compose(
+        ctx, kind="message", recipients=recipients, body=req.body, language=req.language,
+        priority=req.priority, correlation_id=req.correlation_id,
+    )  # fmt: skip
+    await commit_outgoing(ctx, out)
     return Accepted(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)
 
 

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.auth.tokens import Principal, TokenRejected, verify_token
-from interpol_mesh.messaging import audit_trail
+from interpol_mesh.messaging import OfficeContext, audit_trail
 from interpol_mesh.request_context import CtxDep
 
 bearer = HTTPBearer(
@@ -36,6 +36,27 @@ async def _audit_refusal(ctx: CtxDep, request: Request, result: str, who: str | 
             )
     except Exception:  # the refusal stands even if the audit store is away; the log line remains
         pass
+
+
+_CACHE_LIMIT = 4096
+_verified_tokens: dict[tuple[str, str, int], Principal] = {}
+
+
+def _verified(token: str, ctx: OfficeContext) -> Principal:
+    """Verify once per token and key-directory version; a cached token is still checked for expiry.
+
+    A new directory version (rotation, revocation) changes the key, so nothing stale is reused.
+    """
+    now = ctx.clock.now()
+    key = (token, ctx.office.id, ctx.keyring.current.version)
+    cached = _verified_tokens.get(key)
+    if cached is not None and cached.expires_at > now:
+        return cached
+    principal = verify_token(token, keys=ctx.keyring.current, audience=ctx.office.id, now=now)
+    if len(_verified_tokens) >= _CACHE_LIMIT:
+        _verified_tokens.clear()
+    _verified_tokens[key] = principal
+    return principal
 
 
 async def authenticate(

@@ -21,6 +21,7 @@ from interpol_mesh.messaging.keyring import KeyRing
 from interpol_mesh.settings import OfficeSettings
 
 if TYPE_CHECKING:
+    from interpol_mesh.messaging.group_writer import GroupWriter
     from interpol_mesh.messaging.inbound import InboxConsumer
     from interpol_mesh.messaging.relay import OutboxRelay
     from interpol_mesh.messaging.role import OfficeRole
@@ -41,6 +42,7 @@ class OfficeContext:
     role: OfficeRole
     relay: OutboxRelay | None = None
     consumer: InboxConsumer | None = None
+    writer: GroupWriter | None = None
     database_error: str | None = field(default=None)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     on_commit: list[Callable[[], None]] = field(default_factory=list)

@@ -22,6 +22,7 @@ from interpol_mesh.crypto import read_private_key
 from interpol_mesh.directory import Directory, load_directory
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.messaging.context import OfficeContext
+from interpol_mesh.messaging.group_writer import GroupWriter
 from interpol_mesh.messaging.inbound import InboxConsumer
 from interpol_mesh.messaging.keyring import KeyRing, load_trust_anchor
 from interpol_mesh.messaging.relay import OutboxRelay
@@ -114,9 +115,11 @@ async def start_office(
     ctx.relay = OutboxRelay(engine, js, ctx.clock)
     ctx.on_commit.append(ctx.relay.wake)
     ctx.consumer = InboxConsumer(ctx)
+    ctx.writer = GroupWriter(ctx)
     ctx.tasks = [
         *([_supervised("relay", ctx, ctx.relay.run)] if settings.relay_enabled else []),
         _supervised("consumer", ctx, ctx.consumer.run),
+        _supervised("group-writer", ctx, ctx.writer.run),
         _supervised("audit-head-signer", ctx, partial(head_signer, ctx)),
         *(_supervised(getattr(t, "__name__", "background"), ctx, partial(t, ctx)) for t in role.background),
     ]

@@ -1,0 +1,60 @@
+"""Group commit for API sends: concurrent requests share one transaction.
+
+Each accepted message needs its envelope, delivery and outbox rows and an audit record written
+durably before the API answers 202. Written one transaction per request, that is eight database
+round trips per message and a queue on the audit head lock; here whatever requests are waiting
+are written together (one multi-row statement per table, one audit append, one commit), and
+each request is answered when the commit that holds its message has happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from interpol_mesh.messaging.context import OfficeContext
+from interpol_mesh.messaging.outbound import Outgoing, store
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP = 256
+_Pending = tuple[list[Outgoing], "asyncio.Future[None]"]
+
+
+class GroupWriter:
+    def __init__(self, ctx: OfficeContext) -> None:
+        self._ctx = ctx
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+
+    async def submit(self, outgoing: list[Outgoing]) -> None:
+        """Return once `outgoing` is committed; raise what its transaction raised."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue.put((outgoing, future))
+        await future
+
+    async def run(self) -> None:
+        while True:
+            group = [await self._queue.get()]
+            while not self._queue.empty() and len(group) < MAX_GROUP:
+                group.append(self._queue.get_nowait())
+            try:
+                await self._write([o for items, _ in group for o in items])
+            except Exception:
+                # One bad message must not fail its neighbours: write them one group each.
+                for items, future in group:
+                    try:
+                        await self._write(items)
+                    except Exception as exc:
+                        if not future.done():
+                            future.set_exception(exc)
+                    else:
+                        if not future.done():
+                            future.set_result(None)
+                continue
+            for _, future in group:
+                if not future.done():
+                    future.set_result(None)
+
+    async def _write(self, outgoing: list[Outgoing]) -> None:
+        async with self._ctx.transaction() as conn:
+            await store(conn, self._ctx, outgoing)
