@@ -53,3 +53,10 @@ def tamper(data: bytes) -> bytes:
     payload = base64.b64decode(outer["payload"]).replace(b"WDB123", b"WDB999")
     outer["payload"] = base64.b64encode(payload).decode()
     return json.dumps(outer).encode()
+
+
+def short_signature(data: bytes) -> bytes:
+    """A signature of the wrong length (PyNaCl raises ValueError, not BadSignatureError)."""
+    outer: dict[str, Any] = json.loads(data)
+    outer["signatures"][0]["sig"] = base64.b64encode(b"short").decode()
+    return json.dumps(outer).encode()

@@ -95,3 +95,13 @@ async def test_gs_serves_the_signed_directory(make_mesh: MeshFactory) -> None:
     assert len({k["office_id"] for k in keys["keys"]}) == 209
     signed = (await mesh.client("gs").get("/v1/keys/signed")).json()
     assert signed["version"] == keys["version"]
+
+
+def test_a_rotation_with_an_unusable_public_key_is_refused_by_its_schema() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from interpol_mesh.messages import KeyRotation
+
+    with pytest.raises(ValidationError, match="32 bytes"):
+        KeyRotation(new_key_id="ncb.fr/x", new_public_key="A" * 44)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from nacl.signing import SigningKey
 
 from conftest import MeshFactory
-from envelopes import LooseBody, header, message_body, sealed, signer_of, tamper
+from envelopes import LooseBody, header, message_body, sealed, short_signature, signer_of, tamper
 from interpol_mesh.bus import subjects
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import FileSigner
@@ -27,6 +27,7 @@ async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer
 
     # Revoke Italy's key from now on, through the GS, and wait until Spain has the new directory.
     start_version = mesh.ctx("ncb.es").keyring.current.version
+    before_revocation = SystemClock().now() - timedelta(minutes=1)
     revoked = await mesh.client("gs").post(f"/v1/keys/{it.key_id}/revoke", json={"reason": "test: key exposed"})
     assert revoked.status_code == 200, revoked.text
 
@@ -53,6 +54,10 @@ async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer
         ("ncb.fr", "schema-invalid", sealed(header("ncb.fr", to_es), LooseBody(title="no text field"), fr)),
         ("ncb.fr", "oversized", sealed(header("ncb.fr", to_es), message_body("x" * 300_000), fr)),
         ("ncb.fr", "malformed", os.urandom(512)),
+        ("ncb.fr", "malformed", b"[" * 100_000),  # deeply nested: must not crash the consumer
+        ("ncb.fr", "bad-signature", short_signature(sealed(header("ncb.fr", to_es), message_body(), fr))),
+        # A stolen, revoked key backdating its signing time: the server's storage time gives it away.
+        ("ncb.it", "revoked-key", sealed(header("ncb.it", to_es, created_at=before_revocation), message_body(), it)),
         ("ncb.fr", "not-a-recipient", sealed(header("ncb.fr", ["ncb.pt"]), message_body(), fr)),
     ]
     last_valid = sealed(header("ncb.fr", to_es), message_body("still working"), fr)
@@ -86,6 +91,7 @@ async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer
     assert [r.reason for r in rows] == [reason for _, reason, _ in cases]
     assert [r.raw for r in rows] == [data for _, _, data in cases]
     quarantine = (await mesh.client("ncb.es").get("/v1/quarantine", params={"reason": "revoked-key"})).json()
-    assert len(quarantine) == 1 and "ncb.it" in quarantine[0]["detail"]
+    assert len(quarantine) == 2 and all("ncb.it" in q["detail"] for q in quarantine)
+    assert any("revoked before the bus stored" in q["detail"] for q in quarantine), "backdating is caught"
     counts = mesh.ctx("ncb.es").consumer.counts  # type: ignore[union-attr]
-    assert counts["rejected:bad-signature"] == 1 and counts["accepted"] >= 2
+    assert counts["rejected:bad-signature"] == 2 and counts["rejected:malformed"] == 2 and counts["accepted"] >= 2

@@ -471,8 +471,9 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
                     "properties": {
                         "Nats-Msg-Id": {
                             "type": "string",
-                            "description": "<message_id>:<recipient office id>. JetStream drops a repeat within the "
-                            "stream's duplicate window; receivers also refuse a message id they already accepted.",
+                            "description": "<message_id>:<recipient office id>:<random nonce>, fixed per outbox row. JetStream "
+                            "drops a repeat within the stream's duplicate window; receivers also refuse a message id "
+                            "they already accepted. The nonce stops another office from pre-empting the id.",
                         }
                     },
                 }

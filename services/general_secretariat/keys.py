@@ -113,11 +113,16 @@ class KeyAuthority:
         if not body.new_key_id.startswith(f"{office_id}/"):
             log.warning("key rotation refused: key id must start with the office id", extra={"office": office_id})
             return
+        now = ctx.clock.now()
+        signing = ctx.keyring.current.record(verified.key_id)
+        if signing is None or signing.problem_at(now) is not None:
+            # A revoked or retired key must not be able to enrol a successor (even with a backdated request).
+            log.warning("key rotation refused: signing key not valid now", extra={"office": office_id})
+            return
         ok = tables.office_keys
         exists = (await conn.execute(sa.select(ok.c.key_id).where(ok.c.key_id == body.new_key_id))).first()
         if exists is not None:
             return
-        now = ctx.clock.now()
         await conn.execute(
             ok.update()
             .where(ok.c.office_id == office_id, ok.c.valid_until.is_(None), ok.c.revoked_from.is_(None))

@@ -112,7 +112,9 @@ def resolve_recipients(ctx: CtxDep, targets: list[str]) -> list[str]:
 async def send_diffusion(req: DiffusionSend, ctx: CtxDep) -> Accepted:
     """Signed, stored and queued (committed) before 202: it reaches the bus even if this office crashes now."""
     recipients = resolve_recipients(ctx, req.recipients)
-    out = compose(ctx, kind="diffusion", recipients=recipients, body=req.body, language=req.language, priority=req.priority)
+    out = compose(
+        ctx, kind="diffusion", recipients=recipients, body=req.body, language=req.language, priority=req.priority
+    )
     await commit_outgoing(ctx, out)
     return Accepted(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)
 

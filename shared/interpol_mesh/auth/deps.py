@@ -51,7 +51,9 @@ def _verified(token: str, ctx: OfficeContext) -> Principal:
     key = (token, ctx.office.id, ctx.keyring.current.version)
     cached = _verified_tokens.get(key)
     if cached is not None and cached.expires_at > now:
-        return cached
+        record = ctx.keyring.current.record(cached.key_id)
+        if record is not None and record.problem_at(now) is None:
+            return cached
     principal = verify_token(token, keys=ctx.keyring.current, audience=ctx.office.id, now=now)
     if len(_verified_tokens) >= _CACHE_LIMIT:
         _verified_tokens.clear()
@@ -68,9 +70,7 @@ async def authenticate(
             401, "authentication required: Authorization: Bearer <mesh token>", headers={"WWW-Authenticate": "Bearer"}
         )
     try:
-        principal = verify_token(
-            credentials.credentials, keys=ctx.keyring.current, audience=ctx.office.id, now=ctx.clock.now()
-        )
+        principal = _verified(credentials.credentials, ctx)
     except TokenRejected as exc:
         await _audit_refusal(ctx, request, "bad-token", None)
         raise HTTPException(401, f"invalid token: {exc.reason}", headers={"WWW-Authenticate": "Bearer"}) from None

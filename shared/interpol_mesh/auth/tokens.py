@@ -95,14 +95,14 @@ def verify_token(token: str, *, keys: KeyDirectory, audience: str, now: datetime
         claims_raw = _unb64(body)
         signature = _unb64(sig)
         kid = json.loads(claims_raw)["kid"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise TokenRejected("malformed token") from None
     record = keys.record(str(kid))
     if record is None:
         raise TokenRejected("unknown signing key")
     try:
         keys.verify_key(record.key_id).verify(DOMAIN + body.encode(), signature)
-    except BadSignatureError:
+    except (BadSignatureError, ValueError):
         raise TokenRejected("bad token signature") from None
     claims = json.loads(claims_raw)
     issuer, subject = claims.get("iss"), claims.get("sub")

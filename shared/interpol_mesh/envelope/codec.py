@@ -66,14 +66,22 @@ def _outer(raw: bytes) -> tuple[str, bytes, list[tuple[str, bytes]]]:
         ptype = outer["payloadType"]
         payload = base64.b64decode(outer["payload"], validate=True)
         sigs = [(str(s["keyid"]), base64.b64decode(s["sig"], validate=True)) for s in outer["signatures"]]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
         raise Rejected("malformed", f"not a signed envelope: {type(exc).__name__}") from None
     if not isinstance(ptype, str) or not sigs:
         raise Rejected("malformed", "payloadType or signatures missing")
     return ptype, payload, sigs
 
 
-def open_envelope(raw: bytes, *, subject_sender: str, recipient: str, keys: KeyDirectory, now: datetime) -> Verified:
+def open_envelope(
+    raw: bytes,
+    *,
+    subject_sender: str,
+    recipient: str,
+    keys: KeyDirectory,
+    now: datetime,
+    stored_at: datetime | None = None,
+) -> Verified:
     """Check, in order, everything that needs no database; raise Rejected with the first failure.
 
     The payload is parsed only after its signature verified against a key that the directory
@@ -93,7 +101,7 @@ def open_envelope(raw: bytes, *, subject_sender: str, recipient: str, keys: KeyD
         raise Rejected("wrong-office-key", f"key {key_id} belongs to {record.office_id}, sender is {subject_sender}")
     try:
         keys.verify_key(key_id).verify(pae(ptype, payload), signature)
-    except BadSignatureError:
+    except (BadSignatureError, ValueError):  # PyNaCl raises ValueError for a signature of the wrong length
         raise Rejected("bad-signature", f"signature by {key_id} does not verify") from None
     try:
         content = SignedContent.model_validate_json(payload)
@@ -108,6 +116,15 @@ def open_envelope(raw: bytes, *, subject_sender: str, recipient: str, keys: KeyD
     problem = record.problem_at(header.created_at)
     if problem is not None:
         raise Rejected(problem, f"key {key_id} at signing time {header.created_at.isoformat()}", message_id=mid)
+    # The signing time is the sender's claim: a stolen key could backdate it. The server's own
+    # storage time bounds it: nothing stored after the revocation (or well after the key's end) counts.
+    if stored_at is not None:
+        if record.revoked_from is not None and stored_at >= record.revoked_from:
+            raise Rejected("revoked-key", f"key {key_id} revoked before the bus stored this message", message_id=mid)
+        if record.valid_until is not None and stored_at >= record.valid_until + MAX_CLOCK_SKEW:
+            raise Rejected(
+                "key-not-valid-at-signing-time", f"key {key_id} expired before the bus stored this", message_id=mid
+            )
     if header.created_at > now + MAX_CLOCK_SKEW:
         raise Rejected("from-the-future", f"created {header.created_at.isoformat()}", message_id=mid)
     if header.expires_at is not None and header.expires_at <= now:

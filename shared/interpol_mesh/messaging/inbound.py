@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from nats.aio.msg import Msg
@@ -49,11 +49,29 @@ class Decision:
     stream_seq: int | None
 
 
+# SQLSTATE classes that mean "try again later": connection (08), resources (53), operator
+# intervention such as shutdown (57), transaction rollback such as deadlock (40), read-only (25006).
+_TRANSIENT_SQLSTATES = ("08", "53", "57", "40")
+
+
 def is_infrastructure_error(exc: BaseException) -> bool:
     """Errors that mean 'the database is away', not 'this message is bad'."""
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        code = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        if code.startswith(_TRANSIENT_SQLSTATES) or code == "25006":
+            return True
     return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError, ConnectionError))
+
+
+def _stored_at(msg: Msg) -> datetime | None:
+    """When the server stored the message (JetStream metadata), independent of the sender's claim."""
+    try:
+        ts = msg.metadata.timestamp
+    except Exception:
+        return None
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
 class InboxConsumer:
@@ -81,7 +99,11 @@ class InboxConsumer:
                     await asyncio.sleep(0.5)
                     continue
                 if batch:
-                    await self.handle(batch)
+                    try:
+                        await self.handle(batch)
+                    except Exception as exc:  # never let one batch stop the inbox; unacked ones come back
+                        self.last_error = f"batch: {type(exc).__name__}: {exc}"
+                        log.exception("batch handling failed; continuing")
         finally:
             self.running = False
             await puller.stop()
@@ -99,7 +121,12 @@ class InboxConsumer:
             if sender is None:
                 raise Rejected("header-mismatch", f"subject {msg.subject[:120]} names no known sender")
             verified = open_envelope(
-                msg.data, subject_sender=sender, recipient=self.ctx.office.id, keys=self.ctx.keyring.current, now=now
+                msg.data,
+                subject_sender=sender,
+                recipient=self.ctx.office.id,
+                keys=self.ctx.keyring.current,
+                now=now,
+                stored_at=_stored_at(msg),
             )
             if (verified.header.kind == subjects.NOTICE_KIND) != subjects.is_notice_subject(msg.subject):
                 raise Rejected(
@@ -110,6 +137,8 @@ class InboxConsumer:
             return Decision(msg, verified, None, token, seq)
         except Rejected as rejected:
             return Decision(msg, None, rejected, token, seq)
+        except Exception as exc:  # anything the checks did not foresee is refused, never fatal
+            return Decision(msg, None, Rejected("malformed", f"unreadable envelope: {type(exc).__name__}"), token, seq)
 
     def _sender_id(self, token: str | None) -> str | None:
         if token is None:
@@ -167,6 +196,12 @@ class InboxConsumer:
     async def _failed(self, decision: Decision, exc: Exception) -> None:
         attempts = decision.msg.metadata.num_delivered if decision.msg.reply else MAX_ATTEMPTS
         self.last_error = f"processing: {type(exc).__name__}: {exc}"
+        try:
+            await self._give_up_or_retry(decision, exc, attempts)
+        except Exception:  # ack/nak or the quarantine write failed: it is redelivered after ack_wait
+            log.exception("could not settle a failed message; it will be redelivered")
+
+    async def _give_up_or_retry(self, decision: Decision, exc: Exception, attempts: int) -> None:
         if attempts >= MAX_ATTEMPTS:
             rejected = Rejected(
                 "processing-failed", f"{type(exc).__name__}: {str(exc)[:500]} after {attempts} attempts"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from interpol_mesh.bus import subjects
-from interpol_mesh.crypto import KeyDirectory, KeyDirectoryRejected, open_directory
+from interpol_mesh.crypto import KeyDirectory, open_directory
 from interpol_mesh.errors import ConfigError
 from interpol_mesh.storage import insert_ignoring_duplicates, tables
 
@@ -63,12 +64,13 @@ class KeyRing:
         """Adopt `signed` if it verifies and is newer; returns whether it was adopted."""
         try:
             document = open_directory(signed, self._anchor)
-        except KeyDirectoryRejected as exc:
-            log.warning("key directory refused", extra={"reason": str(exc)})
+            if self._current is not None and document.version <= self._current.version:
+                return False
+            directory = KeyDirectory(document)
+        except Exception as exc:  # unsigned, malformed, or a record with an unusable key
+            log.warning("key directory refused", extra={"reason": f"{type(exc).__name__}: {exc}"})
             return False
-        if self._current is not None and document.version <= self._current.version:
-            return False
-        self._current = KeyDirectory(document)
+        self._current = directory
         for listener in self.listeners:
             await listener(self._current)
         log.info("key directory adopted", extra={"version": document.version, "keys": len(document.keys)})
@@ -86,9 +88,15 @@ class KeyRing:
         """Read the bus's last key directory now (a key we do not know may be brand new)."""
         try:
             last = await js.get_last_msg(subjects.KEYS_STREAM, subjects.KEY_DIRECTORY_SUBJECT)
-        except Exception:  # bus away or nothing published: keep what we have
+            return bool(last.data) and await self.offer(bytes(last.data or b""))
+        except Exception:  # bus away, nothing published, or our store away: keep what we have
             return False
-        return bool(last.data) and await self.offer(bytes(last.data or b""))
+
+    async def refresher(self, js: JetStreamContext, every_s: float = 30.0) -> None:
+        """Catch up on versions missed while disconnected (core subscriptions do not replay)."""
+        while True:
+            await asyncio.sleep(every_s)
+            await self.refresh(js)
 
     async def load_initial(self, js: JetStreamContext, key_dir: Path) -> None:
         """Newest of: the bus's last value, our own stored copy, the bootstrap file from `keys init`."""

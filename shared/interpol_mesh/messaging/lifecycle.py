@@ -120,6 +120,7 @@ async def start_office(
         *([_supervised("relay", ctx, ctx.relay.run)] if settings.relay_enabled else []),
         _supervised("consumer", ctx, ctx.consumer.run),
         _supervised("group-writer", ctx, ctx.writer.run),
+        _supervised("key-directory-refresh", ctx, partial(keyring.refresher, js)),
         _supervised("audit-head-signer", ctx, partial(head_signer, ctx)),
         *(_supervised(getattr(t, "__name__", "background"), ctx, partial(t, ctx)) for t in role.background),
     ]

@@ -6,6 +6,7 @@ message and before it was published loses nothing: the relay publishes it after 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -87,7 +88,9 @@ async def store(conn: AsyncConnection, ctx: OfficeContext, outgoing: list[Outgoi
             {
                 "message_id": mid,
                 "subject": subjects.for_envelope(h.kind, h.sender, r),
-                "dedupe_id": f"{mid}:{r}",
+                # A random part so no other office can pre-empt this id and have the server drop
+                # the real copy as a duplicate; retries reuse the stored row, so dedupe still works.
+                "dedupe_id": f"{mid}:{r}:{secrets.token_hex(8)}",
                 "data": out.sealed.data,
                 "created_at": h.created_at,
             }

@@ -55,11 +55,8 @@ def install_rotation_listener(ctx: OfficeContext) -> None:
         record = directory.record(signer.key_id)
         if record is None or record.office_id != ctx.office.id:
             return
-        current = current_key_path(ctx)
-        archived = current.with_name(f"{ctx.office.id}.{ctx.signer.key_id.split('/', 1)[-1]}.key.old")
-        if current.exists():
-            current.replace(archived)
-        path.replace(current)
+        # The retired private key is not kept: nothing may sign with it again.
+        path.replace(current_key_path(ctx))
         ctx.signer = signer
         log.info("signing key switched", extra={"key_id": signer.key_id})
 
