@@ -18,30 +18,18 @@ import httpx
 import pytest
 
 from interpol_mesh.natsd import NatsServer, free_port
-from interpol_mesh.testing import plugin
 from interpol_mesh.testing.harness import Backend, TestMesh, wait_until
-from interpol_mesh.testing.plugin import IN_CI
+from interpol_mesh.testing.plugin import CHROMIUM_ARGS, require_chromium
 from interpol_offices.ccc_router.auth import read_dev_tokens
 from interpol_offices.roles import role_for
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]  # fmt: skip
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
 def chromium() -> str:
-    """Like require_postgres: fail in CI, else skip and list the reason in the NOT RUN banner."""
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    message = f"browser test did not run: no Chromium at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)"
-    if IN_CI:
-        pytest.fail(message + " (CI=true: a missing browser is a failure)")
-    plugin._not_run.append(message)
-    pytest.skip(message)
+    """Fails with CI=true when the browser is missing; elsewhere listed in the NOT RUN banner."""
+    return require_chromium()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from interpol_mesh.directory import load_directory
-from interpol_mesh.natsd import free_port
+from interpol_mesh.natsd import free_port_range
 from interpol_mesh.testing.harness import Backend
 from interpol_offices.loadtest import traffic
 from interpol_offices.loadtest.arrivals import Arrivals, Burst
@@ -27,23 +26,7 @@ NCBS = "fr,ar,ke"  # three regions, three working languages (fr, es, en)
 
 
 def _base_port(count: int) -> int:
-    import socket
-
-    for _ in range(50):
-        base = random.randint(20000, 32000 - count)  # below the ephemeral range: no outgoing connection takes one
-        socks = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    return free_port()
+    return free_port_range(count)
 
 
 def _run_load(tmp_path: Path, extra_env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], dict]:

@@ -21,7 +21,6 @@ import json
 import math
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from interpol_mesh.directory import load_directory
-from interpol_mesh.natsd import NatsServer, free_port
+from interpol_mesh.natsd import NatsServer, free_port_range
 from interpol_mesh.settings import OfficeSettings
 from interpol_offices.loadtest import notices
 from interpol_offices.loadtest.bench_mesh import RECIPIENT, SENDER, MeshDriver
@@ -117,24 +116,7 @@ def run_raw(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]
 
 
 def _free_base(count: int) -> int:
-    """A base port with `count` free ports after it, below Linux's ephemeral range (32768+), where
-    other processes' outgoing connections cannot take a port between the check and the bind."""
-    rng = random.Random()
-    for _ in range(100):
-        base = rng.randrange(20000, 32000 - count)
-        socks: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    return free_port()
+    return free_port_range(count)
 
 
 def _start(mesh_factory: Any, what: str) -> tuple[Any, Any]:

@@ -75,12 +75,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def free_port_range(count: int, attempts: int = 50) -> int:
-    """A base port such that base .. base+count-1 are all free right now (for `up --base-port`)."""
+def free_port_range(count: int, attempts: int = 100) -> int:
+    """A base port such that base .. base+count-1 are all free right now (for `up --base-port`).
+
+    Drawn below Linux's ephemeral range (32768+), where outgoing connections of other processes
+    cannot take a port between this check and the bind.
+    """
     import random
 
     for _ in range(attempts):
-        base = random.randint(20000, 60000 - count)
+        base = random.randint(20000, 32000 - count)
         socks = []
         try:
             for port in range(base, base + count):
