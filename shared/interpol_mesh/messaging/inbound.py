@@ -93,7 +93,7 @@ class InboxConsumer:
         try:
             while not self.stopping:
                 try:
-                    batch = await puller.next_batch(idle_wait=2.0)
+                    batch = await puller.next_batch(idle_wait=5.0)  # a long poll returns at the first message
                 except Exception as exc:  # bus away or server restarting: keep trying
                     self.last_error = f"fetch: {type(exc).__name__}: {exc}"
                     await asyncio.sleep(0.5)

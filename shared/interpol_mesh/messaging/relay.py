@@ -15,7 +15,10 @@ from interpol_mesh.storage import tables
 log = logging.getLogger(__name__)
 
 BATCH = 500
-POLL_S = 1.0
+# Every commit in this process wakes the relay; the poll only backs that up (and retries after a
+# bus outage), so it can be slow: 209 idle offices polling each second cost a third of a core.
+POLL_S = 5.0
+RETRY_S = 1.0
 
 
 class OutboxRelay:
@@ -44,7 +47,7 @@ class OutboxRelay:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("outbox relay paused", extra={"error": self.last_error})
                 sent = 0
-                await asyncio.sleep(POLL_S)
+                await asyncio.sleep(RETRY_S)
             if sent < BATCH and not self._stopping:
                 # Nothing more committed: wait for a wake-up from a commit, or poll for rows
                 # committed by a previous run of this office (crash recovery).
