@@ -71,7 +71,8 @@ def install(trace_dir: str) -> None:
             return await real_publish(self, subject, payload, *args, **kwargs)
         t0 = time.time()
         ack = await real_publish(self, subject, payload, *args, **kwargs)
-        dedupe = headers.get("Nats-Msg-Id", "")
+        # Nats-Msg-Id is `<message id>:<recipient>:<nonce>`; the trace keys deliveries by the first two.
+        dedupe = ":".join(headers.get("Nats-Msg-Id", "").split(":")[:2])
         mid = dedupe.partition(":")[0]
         if mid in _skip:
             _skip.discard(mid)
