@@ -5,37 +5,15 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from interpol_mesh.envelope.header import BCP47
-from interpol_mesh.messages import (
-    ArrestWarrant,
-    Distribution,
-    NoticeRequest,
-    NoticeType,
-    ObjectSubject,
-    Offence,
-    Person,
-    PersonStatus,
-    Priority,
-)
+from interpol_mesh.messages import NoticeRequest, Priority
+from interpol_mesh.messages.notices import NoticeContent
 from interpol_mesh.notices import Issue
 
 LANG = Field(None, pattern=BCP47, description="BCP 47 tag; default: this office's working language", examples=["fr-FR"])
 
 
-class NoticeDraft(BaseModel):
+class NoticeDraft(NoticeContent):
     """A NoticeRequest without `requesting_office`: that is always the NCB that signs it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    notice_type: NoticeType
-    title: str = Field(..., min_length=1, max_length=300)
-    person: Person | None = None
-    object: ObjectSubject | None = None
-    person_status: PersonStatus = "not-applicable"
-    offence: Offence | None = None
-    purpose: str = Field(..., min_length=1, max_length=4000, description="What the requesting office asks for")
-    legal_basis: str | None = Field(None, max_length=1000)
-    arrest_warrant: ArrestWarrant | None = None
-    distribution: Distribution = Distribution()
 
     def for_office(self, office_id: str) -> NoticeRequest:
         return NoticeRequest.model_validate({**self.model_dump(), "requesting_office": office_id})

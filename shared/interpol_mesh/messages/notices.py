@@ -18,8 +18,8 @@ from interpol_mesh.messages.common import (
 )
 
 
-class NoticeRequest(Strict):
-    """An NCB asks the General Secretariat to publish a notice; nothing is published unreviewed."""
+class NoticeContent(Strict):
+    """What a notice says; an NCB's draft is exactly this, before it is attributed to the NCB."""
 
     notice_type: NoticeType
     title: str = Field(..., min_length=1, max_length=300)
@@ -30,8 +30,13 @@ class NoticeRequest(Strict):
     purpose: str = Field(..., min_length=1, max_length=4000, description="What the requesting office asks for")
     legal_basis: str | None = Field(None, max_length=1000)
     arrest_warrant: ArrestWarrant | None = None
-    requesting_office: str
     distribution: Distribution = Distribution()
+
+
+class NoticeRequest(NoticeContent):
+    """An NCB asks the General Secretariat to publish a notice; nothing is published unreviewed."""
+
+    requesting_office: str
 
 
 class NoticeEvent(Strict):
