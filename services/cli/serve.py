@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from interpol_mesh.app import create_app
+from interpol_mesh.clock import FakeClock
 from interpol_mesh.directory import load_directory
 from interpol_mesh.logs import configure_logging
 from interpol_mesh.messaging import OfficeContext, start_office, stop_office
@@ -45,7 +46,8 @@ async def serve(assignments: list[tuple[str, int]], base: OfficeSettings) -> Non
         for office_id, port in assignments:
             settings = base.model_copy(update={"office_id": office_id, "port": port})
             role = role_for(directory.get(office_id))
-            ctx = await start_office(settings, role, directory=directory)
+            clock = FakeClock(settings.frozen_time) if settings.frozen_time else None
+            ctx = await start_office(settings, role, directory=directory, clock=clock)
             contexts.append(ctx)
             app = create_app(settings, role, ctx=ctx)
             config = uvicorn.Config(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field
@@ -34,6 +35,9 @@ class OfficeSettings(BaseSettings):
     )
     gs_url: str | None = Field(None, description="HTTP base URL of the General Secretariat (key rotation).")
     relay_enabled: bool = Field(True, description="Publish the outbox; false holds outgoing messages (maintenance).")
+    frozen_time: datetime | None = Field(
+        None, description="Simulation and crash tests only: the office's clock stands still at this UTC time."
+    )
     stream_replicas: int = Field(
         1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production)."
     )
