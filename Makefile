@@ -45,7 +45,7 @@ gen: $(STAMP) ## regenerate proto-schemas/ and deploy/ from the code
 check-gen: $(STAMP) ## fail if generated files differ from the code
 	$(BIN)/python -m interpol_offices.cli.generate --check
 
-check: lint imports check-gen test ## everything CI runs
+check: lint types imports check-gen test ## lint, types, layering, generated files and the tests
 
 RATE ?= 50
 DURATION ?= 60
