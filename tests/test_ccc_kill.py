@@ -8,7 +8,6 @@ frozen time is how time passes while it is down, without sleeping.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.storage import make_engine
 from interpol_mesh.testing.harness import wait_until
-from interpol_mesh.testing.processes import OfficeProcess
+from interpol_mesh.testing.plugin import OfficeSpawner
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.testing import message, send_to_ccc
 
@@ -27,23 +26,12 @@ pytestmark = pytest.mark.slow
 TUESDAY_0300 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def processes() -> Iterator[list[OfficeProcess]]:
-    started: list[OfficeProcess] = []
-    yield started
-    for proc in started:
-        proc.stop()
-
-
 async def test_killed_ccc_fires_an_overdue_escalation_exactly_once(
-    make_mesh: MeshFactory, processes: list[OfficeProcess]
+    make_mesh: MeshFactory, office_processes: OfficeSpawner
 ) -> None:
     mesh = make_mesh(clock=FakeClock(TUESDAY_0300))
     await mesh.start("ncb.eg")
-    ccc = OfficeProcess(
-        mesh.settings("ccc"), log_path=mesh.root / "ccc.log", extra_env={"FROZEN_TIME": TUESDAY_0300.isoformat()}
-    )
-    processes.append(ccc)
+    ccc = office_processes(mesh, "ccc", FROZEN_TIME=TUESDAY_0300.isoformat())
     await asyncio.to_thread(ccc.start)
     db = make_engine(mesh.settings("ccc"))
 

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from conftest import MeshFactory
-from interpol_mesh.testing.processes import OfficeProcess
+from interpol_mesh.testing.plugin import OfficeSpawner
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def office_process() -> Iterator[list[OfficeProcess]]:
-    started: list[OfficeProcess] = []
-    yield started
-    for proc in started:
-        proc.stop()
-
-
-async def test_docs_render_offline(make_mesh: MeshFactory, browser: Any, office_process: list[OfficeProcess]) -> None:
+async def test_docs_render_offline(make_mesh: MeshFactory, browser: Any, office_processes: OfficeSpawner) -> None:
     mesh = make_mesh()
-    gs = OfficeProcess(mesh.settings("gs"), log_path=mesh.root / "gs.log")
-    office_process.append(gs)
+    gs = office_processes(mesh, "gs")
     await asyncio.to_thread(gs.start)
 
     page = await browser.new_page()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,32 +12,18 @@ from conftest import MeshFactory
 from interpol_mesh.messages import FreeTextMessage
 from interpol_mesh.messaging import send
 from interpol_mesh.storage import make_engine, tables
-from interpol_mesh.testing.harness import TestMesh, wait_until
-from interpol_mesh.testing.processes import OfficeProcess
+from interpol_mesh.testing.harness import wait_until
+from interpol_mesh.testing.plugin import OfficeSpawner
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def processes() -> Iterator[list[OfficeProcess]]:
-    started: list[OfficeProcess] = []
-    yield started
-    for proc in started:
-        proc.stop()
-
-
-def office_process(mesh: TestMesh, office_id: str, started: list[OfficeProcess], **env: str) -> OfficeProcess:
-    proc = OfficeProcess(mesh.settings(office_id), log_path=mesh.root / f"{office_id}.log", extra_env=env)
-    started.append(proc)
-    return proc
-
-
 async def test_recipient_killed_mid_stream_holds_each_message_exactly_once(
-    make_mesh: MeshFactory, processes: list[OfficeProcess]
+    make_mesh: MeshFactory, office_processes: OfficeSpawner
 ) -> None:
     mesh = make_mesh()
     await mesh.start("ncb.ar")
-    spain = office_process(mesh, "ncb.es", processes)
+    spain = office_processes(mesh, "ncb.es")
     await asyncio.to_thread(spain.start)
     spain_db = make_engine(mesh.settings("ncb.es"))
     inbox = tables.inbox
@@ -91,11 +76,11 @@ async def test_recipient_killed_mid_stream_holds_each_message_exactly_once(
 
 
 async def test_sender_killed_before_publishing_publishes_after_restart(
-    make_mesh: MeshFactory, processes: list[OfficeProcess]
+    make_mesh: MeshFactory, office_processes: OfficeSpawner
 ) -> None:
     mesh = make_mesh()
     await mesh.start("ncb.es")
-    argentina = office_process(mesh, "ncb.ar", processes, RELAY_ENABLED="false")
+    argentina = office_processes(mesh, "ncb.ar", RELAY_ENABLED="false")
     await asyncio.to_thread(argentina.start)
     async with httpx.AsyncClient(base_url=argentina.url, headers=argentina.staff_headers()) as client:
         accepted = await client.post(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,9 @@ from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.directory import load_directory
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.provision import Deployment, provision_deployment, write_nats_config
-from interpol_mesh.testing.harness import KEY_EPOCH, Backend
+from interpol_mesh.testing.harness import KEY_EPOCH, Backend, TestMesh
 from interpol_mesh.testing.postgres import PostgresSource, find_postgres
+from interpol_mesh.testing.processes import OfficeProcess
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _not_run: list[str] = []
@@ -63,6 +64,28 @@ async def _provision(server: NatsServer, deployment: Deployment) -> None:
         await provision_topology(nc.jetstream(), load_directory())
     finally:
         await nc.close()
+
+
+OfficeSpawner = Callable[..., OfficeProcess]
+
+
+@pytest.fixture
+def office_processes() -> Iterator[OfficeSpawner]:
+    """Offices as real OS processes (for kill -9 and browser tests), stopped at teardown.
+
+    `spawn(mesh, "ncb.es", RELAY_ENABLED="false")` builds one from the mesh's settings; the test
+    starts, kills and restarts it.
+    """
+    started: list[OfficeProcess] = []
+
+    def spawn(mesh: TestMesh, office_id: str, **env: str) -> OfficeProcess:
+        proc = OfficeProcess(mesh.settings(office_id), log_path=mesh.root / f"{office_id}.log", extra_env=env)
+        started.append(proc)
+        return proc
+
+    yield spawn
+    for proc in started:
+        proc.stop()
 
 
 def require_postgres(source: PostgresSource) -> str:
