@@ -54,3 +54,37 @@ async def test_diffusion_reaches_only_its_recipients_and_reports_delivery_then_a
         return by["ncb.br"]["acknowledged_at"] is not None and by["ncb.es"]["acknowledged_at"] is None
 
     await wait_until(acknowledged_by_brazil, what="acknowledged receipt from ncb.br only")
+
+
+def _message(recipient: str, i: int) -> dict[str, object]:
+    return {"recipients": [recipient], "language": "de", "body": {"title": f"Anfrage {i}", "text": f"Fahrzeug {i}"}}
+
+
+async def test_a_batch_is_all_or_nothing_and_each_message_is_its_own_signed_envelope(make_mesh: MeshFactory) -> None:
+    mesh = make_mesh()
+    await mesh.start("ncb.de", "ncb.at", "ncb.ch")
+    client = mesh.client("ncb.de")
+
+    refused = await client.post("/v1/messages/batch", json={"messages": [_message("ncb.at", 0), _message("ncb.zz", 1)]})
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("messages[1]: unknown office id")
+    too_many = await client.post("/v1/messages/batch", json={"messages": [_message("ncb.at", i) for i in range(201)]})
+    assert too_many.status_code == 422
+    assert await mesh.scalar("ncb.de", sa.select(sa.func.count()).select_from(tables.sent)) == 0
+
+    batch = [_message("ncb.at" if i % 2 else "ncb.ch", i) for i in range(20)]
+    accepted = await client.post("/v1/messages/batch", json={"messages": batch})
+    assert accepted.status_code == 202, accepted.text
+    items = accepted.json()["accepted"]
+    assert [i["recipients"] for i in items] == [m["recipients"] for m in batch]
+    assert len({i["message_id"] for i in items}) == 20
+
+    async def all_delivered() -> bool:
+        s = tables.delivery
+        n = await mesh.scalar("ncb.de", sa.select(sa.func.count()).select_from(s).where(s.c.delivered_at.is_not(None)))
+        return bool(n == 20)
+
+    await wait_until(all_delivered, what="20 delivered receipts")
+    at_austria = await mesh.rows("ncb.at", sa.select(tables.inbox.c.message_id, tables.inbox.c.digest))
+    assert {r.message_id: r.digest for r in at_austria} == {
+        i["message_id"]: i["digest_sha256"] for i in items if i["recipients"] == ["ncb.at"]
+    }

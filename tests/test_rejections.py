@@ -11,6 +11,7 @@ from nacl.signing import SigningKey
 from conftest import MeshFactory
 from envelopes import LooseBody, header, message_body, sealed, short_signature, signer_of, tamper
 from interpol_mesh.bus import subjects
+from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import FileSigner
 from interpol_mesh.storage import tables
@@ -95,3 +96,54 @@ async def test_each_bad_envelope_is_quarantined_with_its_reason_and_the_consumer
     assert any("revoked before the bus stored" in q["detail"] for q in quarantine), "backdating is caught"
     counts = mesh.ctx("ncb.es").consumer.counts  # type: ignore[union-attr]
     assert counts["rejected:bad-signature"] == 2 and counts["rejected:malformed"] == 2 and counts["accepted"] >= 2
+
+
+async def test_an_unknown_key_is_held_not_quarantined_while_the_key_directory_cannot_be_read(
+    make_mesh: MeshFactory,
+) -> None:
+    """A key the receiver has not heard of may be brand new: it is called unknown only after the
+    latest key directory was read. Until then the message goes back to the server, and the rest
+    of the inbox flows."""
+    mesh = make_mesh()
+    await mesh.start("ncb.es")
+    admin = await mesh.connect_as(ADMIN_USER)
+    france = await mesh.connect_as("ncb.fr")
+    try:
+        await admin.jetstream().delete_stream(subjects.KEYS_STREAM)  # the directory can no longer be read
+        fr = signer_of(mesh.root / "keys", "ncb.fr")
+        new_key = FileSigner("ncb.fr/not-yet-listed", "ncb.fr", SigningKey.generate())
+        held = sealed(header("ncb.fr", ["ncb.es"]), message_body("signed with a key not in any directory"), new_key)
+        js = france.jetstream()
+        await js.publish(subjects.direct("ncb.fr", "ncb.es"), held, headers={"Nats-Msg-Id": "held"})
+        await js.publish(
+            subjects.direct("ncb.fr", "ncb.es"), sealed(header("ncb.fr", ["ncb.es"]), message_body(), fr),
+            headers={"Nats-Msg-Id": "valid"},
+        )  # fmt: skip
+        consumer = mesh.ctx("ncb.es").consumer
+        assert consumer is not None
+
+        async def valid_accepted_and_unknown_held() -> bool:
+            return consumer.counts["accepted"] == 1 and consumer.counts["held:unknown-key"] >= 2
+
+        await wait_until(valid_accepted_and_unknown_held, what="the valid message accepted, the other held twice")
+        assert await mesh.scalar("ncb.es", sa.select(sa.func.count()).select_from(tables.quarantine)) == 0
+
+        # The directory is back on the bus (the GS republishes it): now the key is known to be unknown.
+        await mesh.provision()
+        kd = tables.key_directory
+        signed = await mesh.scalar("ncb.es", sa.select(kd.c.signed).order_by(kd.c.version.desc()).limit(1))
+        gs = await mesh.connect_as("gs")
+        try:
+            await gs.jetstream().publish(subjects.KEY_DIRECTORY_SUBJECT, signed)
+        finally:
+            await gs.close()
+
+        async def quarantined() -> list[str]:
+            return [r.reason for r in await mesh.rows("ncb.es", sa.select(tables.quarantine.c.reason))]
+
+        assert await wait_until(quarantined, what="the held message quarantined once the directory is readable") == [
+            "unknown-key"
+        ]
+    finally:
+        await france.close()
+        await admin.close()

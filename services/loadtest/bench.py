@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +143,27 @@ def _office_pid(pids: list[int], office_id: str) -> int | None:
     return None
 
 
+@contextlib.contextmanager
+def _profiled(directory: str | None, run: str, targets: dict[str, int], out: dict[str, Any]) -> Iterator[None]:
+    """py-spy the sender and recipient during one run (`--profile DIR`); summaries go to out["profile"]."""
+    profiler = Profiler(Path(directory) / run) if directory else None
+    if profiler is not None and not profiler.start(targets):
+        _say("note: py-spy not found; no profile")
+        profiler = None
+    try:
+        yield
+    finally:
+        if profiler is not None:
+            out.setdefault("profile", {})[run] = profiler.stop()
+
+
+def _is_office_process(pid: int) -> bool:
+    try:
+        return b"serve" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
 def run_mesh(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
     prefix = f"bench_mesh_{uuid.uuid4().hex[:6]}_"
     directory = load_directory()
@@ -157,17 +180,16 @@ def run_mesh(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any
         async def scenarios() -> None:
             async with MeshDriver(view, directory, args.concurrency) as driver:
                 await driver.saturated(300, 16)  # warm-up: connections, caches, JIT-free Python paths
-                profiler = None
-                if args.profile:
-                    profiler = Profiler(Path(args.profile))
-                    targets = {o: p for o in (SENDER, RECIPIENT) if (p := _office_pid(pids, o))}
-                    if not profiler.start(targets):
-                        _say("note: py-spy not found; no profile")
-                        profiler = None
+                targets = {o: p for o in (SENDER, RECIPIENT) if (p := _office_pid(pids, o))}
                 _say(f"mesh: saturated, {args.concurrency} requests in flight ({args.mesh_count} messages) ...")
-                out["saturated"] = await driver.saturated(args.mesh_count, args.concurrency)
-                if profiler is not None:
-                    out["profile"] = profiler.stop()
+                with _profiled(args.profile, "per-request", targets, out):
+                    out["saturated"] = await driver.saturated(args.mesh_count, args.concurrency)
+                if args.batch:
+                    _say(
+                        f"mesh: saturated through the batch API, {args.batch} per request ({args.mesh_count * 2} messages) ..."
+                    )
+                    with _profiled(args.profile, "batch", targets, out):
+                        out["saturated_batch"] = await driver.saturated_batches(args.mesh_count * 2, 4, args.batch)
                 for rate in args.rates:
                     _say(f"mesh: {rate:g} msg/s offered for {args.duration:g} s ...")
                     out[f"rate_{rate:g}"] = await driver.at_rate(rate, args.duration)
@@ -210,7 +232,9 @@ def run_broadcast(work: Path, args: argparse.Namespace) -> dict[str, Any]:
                 await http.close()
             return notices.broadcast_summary(tracker)
 
-        result = asyncio.run(publish())
+        office_pids = {f"p{pid}": pid for pid in mesh.pids() if _is_office_process(pid)}
+        with _profiled(args.profile, "broadcast", office_pids, result := {}):
+            result.update(asyncio.run(publish()))
         result["start_s"] = round(view.started_in_s, 1)
         return result
     finally:
@@ -227,6 +251,9 @@ def _fmt(x: Any) -> str:
 def print_report(r: dict[str, Any], rates: list[float], target_rate: float) -> None:
     raw, mesh = r["raw"], r["mesh"]
     rows = [("saturated throughput (msg/s)", raw["saturated_batched"]["throughput"], mesh["saturated"]["throughput"])]
+    if "saturated_batch" in mesh:
+        rows.append((f"  mesh, batch API ({mesh['saturated_batch']['batch_size']}/request)", raw["saturated_batched"]["throughput"],
+                     mesh["saturated_batch"]["throughput"]))  # fmt: skip
     rows.append(("  raw, one commit per message", raw["saturated_commit_each"]["throughput"], None))
     for rate in rates:
         k = f"rate_{rate:g}"
@@ -252,18 +279,22 @@ def print_report(r: dict[str, Any], rates: list[float], target_rate: float) -> N
         print(f"\nbroadcast to {b['notices'][0]['recipients']} NCBs, {len(b['notices'])} notices: time to last commit "
               f"p50 {b['last_commit_ms'].get('p50')} / max {b['last_commit_ms'].get('max')} ms; per recipient "
               f"p99 {b['per_recipient_ms'].get('p99')} ms")  # fmt: skip
-    for name, prof in (mesh.get("profile") or {}).items():
-        print(f"\nprofile {name} ({prof['samples']} samples, py-spy): top self time")
-        for func, pct in prof["self_top"][:10]:
-            print(f"  {pct:5.1f}%  {func}")
+    for run, profiles in (mesh.get("profile") or {}).items():
+        for name, prof in profiles.items():
+            print(f"\nprofile {run} {name} ({prof['samples']} samples, py-spy): top self time")
+            for func, pct in prof["self_top"][:10]:
+                print(f"  {pct:5.1f}%  {func}")
     print(f"\nmachine: {os.cpu_count()} cpus, load average before {r['load_before']} after {r['load_after']}")
     k = f"rate_{target_rate:g}"
-    for scenario in ("saturated", k):
-        if mesh[scenario].get("errors"):
+    for scenario in ("saturated", "saturated_batch", k):
+        if mesh.get(scenario, {}).get("errors"):
             print(f"mesh errors ({scenario}): {mesh[scenario]['errors']}")
     t_ratio = _ratio(mesh["saturated"]["throughput"], raw["saturated_batched"]["throughput"])
     p_ratio = _ratio(mesh[k]["send_to_commit_ms"].get("p99"), raw[k]["latency_ms"].get("p99"))
-    print(f"throughput ratio mesh/raw: {t_ratio}")
+    print(f"throughput ratio mesh/raw: {t_ratio}  (one API request per message)")
+    if "saturated_batch" in mesh:
+        b_ratio = _ratio(mesh["saturated_batch"]["throughput"], raw["saturated_batched"]["throughput"])
+        print(f"throughput ratio mesh/raw: {b_ratio}  (batch API, {mesh['saturated_batch']['batch_size']} per request)")
     print(f"p99 latency ratio mesh/raw: {p_ratio}  (at {target_rate:g} msg/s offered)")
 
 
@@ -286,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--raw-count", type=int, default=20000, help="messages for the raw saturated run")
     p.add_argument("--mesh-count", type=int, default=4000, help="messages for the mesh saturated run")
     p.add_argument("--concurrency", type=int, default=32, help="mesh API requests in flight when saturating")
+    p.add_argument("--batch", type=int, default=100, help="messages per request in the batch-API run (0: skip it)")
     p.add_argument("--pool", type=int, default=2, help="DATABASE_POOL_SIZE of each mesh office")
     p.add_argument("--notices", type=int, default=10, help="published notices in the broadcast case (0: skip it)")
     p.add_argument("--profile", metavar="DIR", help="py-spy the mesh sender and recipient during the saturated run")

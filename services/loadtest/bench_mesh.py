@@ -6,6 +6,10 @@ to `ncb.de`, 1 KiB of signed payload): API -> sign -> one transaction (sent, del
 relay publishes to JetStream -> `ncb.de`'s consumer pulls, verifies, commits the batch (inbox and
 a signed `delivered` receipt in its outbox) -> acks; the receipt then travels back the same way.
 
+The same through `POST /v1/messages/batch` (a national gateway forwarding a queue): each message
+is still its own signed envelope, stored, published, verified, committed and receipted; only the
+HTTP request and the sender's commit are shared.
+
 Measured from the probe records: send-to-commit (API request to the recipient's commit) and
 sign-to-commit (the part the raw pipeline also does: signing to commit, without the HTTP API).
 """
@@ -59,6 +63,21 @@ class MeshDriver:
             return
         self.tracker.accepted(answer["message_id"], "message", SENDER, answer["recipients"], t_req, time.time())
 
+    async def _send_batch(self, first: int, size: int) -> None:
+        t_req = time.time()
+        batch = {"messages": [self._payload(i) for i in range(first, first + size)]}
+        try:
+            status, answer = await self.http.request(self.view.ports[SENDER], "POST", "/v1/messages/batch", batch)
+        except HttpError as exc:
+            self.errors[exc.reason] += size
+            return
+        if status != 202:
+            self.errors[f"HTTP {status} {str(answer)[:80]}"] += size
+            return
+        t_done = time.time()
+        for item in answer["accepted"]:
+            self.tracker.accepted(item["message_id"], "message", SENDER, item["recipients"], t_req, t_done)
+
     async def _settle(self, timeout: float) -> None:
         end = time.monotonic() + timeout
         while self.tracker.committed < self.tracker.expected and time.monotonic() < end:
@@ -99,6 +118,19 @@ class MeshDriver:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         await self._settle(120)
         return self._result()
+
+    async def saturated_batches(self, count: int, concurrency: int, size: int) -> dict[str, Any]:
+        """Closed loop through `POST /v1/messages/batch`: `concurrency` batches of `size` in flight."""
+        self._fresh()
+        starts = iter(range(0, count, size))
+
+        async def worker() -> None:
+            for first in starts:
+                await self._send_batch(first, min(size, count - first))
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await self._settle(120)
+        return {**self._result(), "batch_size": size}
 
     async def at_rate(self, rate: float, duration_s: float) -> dict[str, Any]:
         """Open loop: one request every 1/rate seconds, whatever the mesh does."""

@@ -10,7 +10,8 @@ from fastapi import Depends, Request
 from interpol_mesh.messaging.context import OfficeContext
 
 
-def get_ctx(request: Request) -> OfficeContext:
+async def get_ctx(request: Request) -> OfficeContext:
+    """Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request."""
     ctx: OfficeContext = request.app.state.ctx
     return ctx
 

@@ -130,6 +130,61 @@ async def send_message(req: MessageSend, ctx: CtxDep) -> Accepted:
     return Accepted(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)
 
 
+MAX_BATCH = 200
+
+
+class MessageBatch(BaseModel):
+    messages: list[MessageSend] = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"1 to {MAX_BATCH} messages, each as for `POST /v1/messages`",
+    )
+
+
+class BatchAccepted(BaseModel):
+    accepted: list[Accepted] = Field(..., description="In the order of the request")
+
+
+@router.post(
+    "/messages/batch",
+    status_code=202,
+    response_model=BatchAccepted,
+    summary="Send many messages in one request (national gateways forwarding a queue)",
+)
+async def send_message_batch(req: MessageBatch, ctx: CtxDep) -> BatchAccepted:
+    """All or nothing: every message is checked first; one bad recipient refuses the whole batch
+    with its index, and the accepted ones are committed in one transaction before 202.
+
+    Each message is still its own signed envelope with its own id, receipts and audit record; only
+    the HTTP request and the database commit are shared, which is what a gateway forwarding a
+    national queue needs to go faster than one request per message.
+    """
+    resolved = []
+    for i, item in enumerate(req.messages):
+        try:
+            resolved.append(resolve_recipients(ctx, item.recipients))
+        except HTTPException as exc:
+            raise HTTPException(exc.status_code, f"messages[{i}]: {exc.detail}") from None
+    outs = []
+    for item, recipients in zip(req.messages, resolved, strict=True):
+        out = compose(
+            ctx, kind="message", recipients=recipients, body=item.body, language=item.language,
+            priority=item.priority, correlation_id=item.correlation_id,
+        )  # fmt: skip
+        outs.append(out)
+    assert ctx.writer is not None, "the office is not started"
+    await ctx.writer.submit(outs)
+    return BatchAccepted(
+        accepted=[
+            Accepted(
+                message_id=o.header.message_id, recipients=list(o.header.recipients), digest_sha256=o.sealed.digest
+            )
+            for o in outs
+        ]
+    )
+
+
 @router.get("/inbox", response_model=InboxPage, summary="List received messages (newest first, paged)")
 async def get_inbox(
     ctx: CtxDep,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from interpol_mesh.directory.models import Desk, Office, OfficeKind
 from interpol_mesh.errors import ConfigError
@@ -27,7 +28,17 @@ class Directory:
                 "(e.g. gs, ccc, ncb.fr, rb.nairobi, lo.unodc-vienna)"
             ) from None
 
+    @cached_property
+    def _by_kind(self) -> dict[OfficeKind, tuple[Office, ...]]:
+        """Built once: message handlers ask "which office is the GS/CCC" for every message."""
+        index: dict[OfficeKind, list[Office]] = {}
+        for office in self.offices.values():
+            index.setdefault(office.kind, []).append(office)
+        return {kind: tuple(offices) for kind, offices in index.items()}
+
     def of_kind(self, *kinds: OfficeKind) -> list[Office]:
+        if len(kinds) == 1:
+            return list(self._by_kind.get(kinds[0], ()))
         return [o for o in self.offices.values() if o.kind in kinds]
 
     def ncbs(self) -> list[Office]:

@@ -17,6 +17,7 @@ from interpol_mesh.clock import Clock
 from interpol_mesh.crypto import Signer
 from interpol_mesh.directory import Directory, Office
 from interpol_mesh.messaging import audit_trail
+from interpol_mesh.messaging import relay as outbox_relay
 from interpol_mesh.messaging.keyring import KeyRing
 from interpol_mesh.settings import OfficeSettings
 
@@ -49,14 +50,18 @@ class OfficeContext:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One database transaction; after it commits, wake whoever publishes what it wrote
-        (the outbox relay, the GS key-directory publisher)."""
+        """One database transaction; once it has committed, hand what it wrote to the outbox to
+        the relay and wake whoever else publishes from the database (the GS key directory)."""
         async with self.engine.begin() as conn:
             try:
                 yield conn
                 await audit_trail.flush(conn, self.clock.now())
+                written = outbox_relay.take_written(conn)
             except BaseException:
                 audit_trail.discard(conn)
+                outbox_relay.take_written(conn)
                 raise
+        if written and self.relay is not None and self.settings.relay_enabled:
+            self.relay.handoff(written)
         for wake in self.on_commit:
             wake()

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 NAK_BACKOFF_S = (1.0, 5.0, 15.0, 30.0, 60.0)
 DB_RETRY_S = 1.0
+KEY_HOLD_S = 2.0  # a message with an unknown key comes back this soon while the directory is unreadable
 
 
 @dataclass
@@ -47,6 +48,10 @@ class Decision:
     rejected: Rejected | None
     sender_token: str | None
     stream_seq: int | None
+
+
+def _unknown_key(decision: Decision) -> bool:
+    return decision.rejected is not None and decision.rejected.reason == "unknown-key"
 
 
 # SQLSTATE classes that mean "try again later": connection (08), resources (53), operator
@@ -155,12 +160,14 @@ class InboxConsumer:
         decisions = [self._decide(m, now) for m in msgs]
         # A key rotated a moment ago may be in a directory we have not received yet:
         # read the latest from the bus once before calling the key unknown.
-        unknown = any(d.rejected is not None and d.rejected.reason == "unknown-key" for d in decisions)
-        if unknown and await self.ctx.keyring.refresh(self.ctx.js):
-            decisions = [
-                self._decide(d.msg, now) if d.rejected is not None and d.rejected.reason == "unknown-key" else d
-                for d in decisions
-            ]
+        if any(_unknown_key(d) for d in decisions):
+            refreshed = await self.ctx.keyring.refresh(self.ctx.js)
+            if refreshed == "adopted":
+                decisions = [self._decide(d.msg, now) if _unknown_key(d) else d for d in decisions]
+            elif refreshed == "unreachable":
+                decisions = await self._hold_unknown_keys(decisions)
+                if not decisions:
+                    return
         while True:
             try:
                 async with self.ctx.transaction() as conn:
@@ -178,6 +185,17 @@ class InboxConsumer:
                 await self._one_by_one(decisions)
                 return
         await asyncio.gather(*(d.msg.ack() for d in decisions), return_exceptions=True)
+
+    async def _hold_unknown_keys(self, decisions: list[Decision]) -> list[Decision]:
+        """Without the latest key directory, "unknown key" may only mean "not heard of yet": such
+        messages go back to the server (nak with a delay) instead of into quarantine, and the rest
+        of the batch goes on."""
+        held = [d for d in decisions if _unknown_key(d)]
+        self.counts["held:unknown-key"] += len(held)
+        self.last_error = "key directory unreadable: messages signed with an unknown key are held"
+        log.warning("key directory unreadable; holding messages with an unknown key", extra={"size": len(held)})
+        await asyncio.gather(*(d.msg.nak(delay=KEY_HOLD_S) for d in held if d.msg.reply), return_exceptions=True)
+        return [d for d in decisions if not _unknown_key(d)]
 
     async def _one_by_one(self, decisions: list[Decision]) -> None:
         for decision in decisions:

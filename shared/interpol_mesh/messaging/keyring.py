@@ -7,6 +7,7 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Literal
 
 import sqlalchemy as sa
 from nacl.signing import VerifyKey
@@ -23,6 +24,8 @@ from interpol_mesh.errors import ConfigError
 from interpol_mesh.storage import insert_ignoring_duplicates, tables
 
 log = logging.getLogger(__name__)
+
+Refreshed = Literal["adopted", "current", "unreachable"]
 
 TRUST_ANCHOR_FILE = "trust-anchor.pub"
 BOOTSTRAP_DIRECTORY_FILE = "directory.signed.json"
@@ -84,13 +87,22 @@ class KeyRing:
         for listener in self.listeners:
             await listener(self.current)
 
-    async def refresh(self, js: JetStreamContext) -> bool:
-        """Read the bus's last key directory now (a key we do not know may be brand new)."""
+    async def refresh(self, js: JetStreamContext) -> Refreshed:
+        """Read the bus's last key directory now (a key we do not know may be brand new).
+
+        "unreachable" (bus away, no directory on the bus, our store away) is not "current": a key
+        can only be called unknown after the latest directory was actually read.
+        """
         try:
             last = await js.get_last_msg(subjects.KEYS_STREAM, subjects.KEY_DIRECTORY_SUBJECT)
-            return bool(last.data) and await self.offer(bytes(last.data or b""))
-        except Exception:  # bus away, nothing published, or our store away: keep what we have
-            return False
+        except Exception:
+            return "unreachable"
+        if not last.data:
+            return "unreachable"
+        try:
+            return "adopted" if await self.offer(bytes(last.data)) else "current"
+        except Exception:  # adopted in memory, but our store refused it
+            return "unreachable"
 
     async def refresher(self, js: JetStreamContext, every_s: float = 30.0) -> None:
         """Catch up on versions missed while disconnected (core subscriptions do not replay)."""

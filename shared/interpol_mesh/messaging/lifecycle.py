@@ -7,7 +7,6 @@ stopping drains the bus before the database closes, so no acked message is left 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -28,6 +27,7 @@ from interpol_mesh.messaging.keyring import KeyRing, load_trust_anchor
 from interpol_mesh.messaging.relay import OutboxRelay
 from interpol_mesh.messaging.role import OfficeRole
 from interpol_mesh.messaging.rotation import install_rotation_listener
+from interpol_mesh.messaging.shutdown import within
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import database_url_for, make_engine, migrate, redacted
 
@@ -113,7 +113,6 @@ async def start_office(
         await engine.dispose()
         raise
     ctx.relay = OutboxRelay(engine, js, ctx.clock)
-    ctx.on_commit.append(ctx.relay.wake)
     ctx.consumer = InboxConsumer(ctx)
     ctx.writer = GroupWriter(ctx)
     ctx.tasks = [
@@ -129,19 +128,17 @@ async def start_office(
 
 
 async def stop_office(ctx: OfficeContext) -> None:
+    """Stop in order, each step bounded, so a stuck socket cannot keep the process (or a test) alive."""
     if ctx.consumer is not None:
         ctx.consumer.stop()
     if ctx.relay is not None:
         ctx.relay.stop()
     for task in ctx.tasks:
         task.cancel()
-    for task in ctx.tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(task, timeout=5)
-    await ctx.keyring.stop()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(ctx.nc.drain(), timeout=5)
-    with contextlib.suppress(Exception):
-        await ctx.nc.close()
-    await ctx.engine.dispose()
+    if ctx.tasks:
+        await within(5, asyncio.gather(*ctx.tasks, return_exceptions=True), "background tasks")
+    await within(5, ctx.keyring.stop(), "key directory subscription")
+    if not ctx.nc.is_closed and not await within(5, ctx.nc.drain(), "bus drain"):
+        await within(5, ctx.nc.close(), "bus close")
+    await within(10, ctx.engine.dispose(), "database pool")
     log.info("office stopped")

@@ -18,7 +18,7 @@ from interpol_mesh.bus import subjects
 from interpol_mesh.envelope import Header, Sealed, seal
 from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages import Kind, Priority, payload_type
-from interpol_mesh.messaging import audit_trail
+from interpol_mesh.messaging import audit_trail, relay
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.storage import tables
 
@@ -68,6 +68,7 @@ async def store(conn: AsyncConnection, ctx: OfficeContext, outgoing: list[Outgoi
     if not outgoing:
         return
     sent_rows, delivery_rows, outbox_rows = [], [], []
+    written: list[relay.OutboxRow] = []
     for out in outgoing:
         h, mid = out.header, out.header.message_id
         sent_rows.append(
@@ -84,18 +85,14 @@ async def store(conn: AsyncConnection, ctx: OfficeContext, outgoing: list[Outgoi
         )
         if out.track_delivery:
             delivery_rows += [{"message_id": mid, "recipient": r} for r in h.recipients]
-        outbox_rows += [
-            {
-                "message_id": mid,
-                "subject": subjects.for_envelope(h.kind, h.sender, r),
-                # A random part so no other office can pre-empt this id and have the server drop
-                # the real copy as a duplicate; retries reuse the stored row, so dedupe still works.
-                "dedupe_id": f"{mid}:{r}:{secrets.token_hex(8)}",
-                "data": out.sealed.data,
-                "created_at": h.created_at,
-            }
-            for r in h.recipients
-        ]
+        for r in h.recipients:
+            # A random part so no other office can pre-empt this id and have the server drop the
+            # real copy as a duplicate; retries reuse the stored row, so dedupe still works.
+            row = relay.OutboxRow(subjects.for_envelope(h.kind, h.sender, r), f"{mid}:{r}:{secrets.token_hex(8)}",
+                                  out.sealed.data)  # fmt: skip
+            written.append(row)
+            outbox_rows.append({"message_id": mid, "subject": row.subject, "dedupe_id": row.dedupe_id,
+                                "data": row.data, "created_at": h.created_at})  # fmt: skip
         audit_trail.record(
             conn,
             AuditEvent(event="envelope-sent", result="sent", message_id=mid, digest=out.sealed.digest,
@@ -105,6 +102,7 @@ async def store(conn: AsyncConnection, ctx: OfficeContext, outgoing: list[Outgoi
     if delivery_rows:
         await conn.execute(tables.delivery.insert(), delivery_rows)
     await conn.execute(tables.outbox.insert(), outbox_rows)
+    relay.written(conn, written)
 
 
 async def send(

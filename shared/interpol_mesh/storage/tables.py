@@ -68,6 +68,7 @@ outbox = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("published_at", TS),
     sa.Index("ix_outbox_pending", "published_at", "seq"),
+    sa.Index("ix_outbox_dedupe", "dedupe_id", unique=True),
 )
 
 quarantine = sa.Table(
