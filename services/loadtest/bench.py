@@ -208,9 +208,12 @@ def run_broadcast(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     directory = load_directory()
     settings = OfficeSettings(data_dir=work / "full", database_url=None, log_level="WARNING")
     n = len(directory.offices)
-    _say(f"broadcast: starting the full membership ({n} offices, SQLite, 8 processes) ...")
+    procs = args.broadcast_processes
+    _say(f"broadcast: starting the full membership ({n} offices, SQLite, {procs} processes) ...")
     mesh, view = _start(
-        lambda: StartedMesh(settings, directory, ncbs="all", base_port=_free_base(n + 5), per_process=math.ceil(n / 8)),
+        lambda: StartedMesh(
+            settings, directory, ncbs="all", base_port=_free_base(n + 5), per_process=math.ceil(n / procs)
+        ),
         "broadcast",
     )
     try:
@@ -320,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=100, help="messages per request in the batch-API run (0: skip it)")
     p.add_argument("--pool", type=int, default=2, help="DATABASE_POOL_SIZE of each mesh office")
     p.add_argument("--notices", type=int, default=10, help="published notices in the broadcast case (0: skip it)")
+    p.add_argument(
+        "--broadcast-processes", type=int, default=8, help="processes of the full-membership mesh (default 8)"
+    )
     p.add_argument("--profile", metavar="DIR", help="py-spy the mesh sender and recipient during the saturated run")
     p.add_argument("--json", default="bench-report.json", help="where to write all figures")
     p.add_argument("--only", default="raw,mesh,broadcast", help="parts to run (default raw,mesh,broadcast)")

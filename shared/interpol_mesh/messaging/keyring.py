@@ -50,6 +50,7 @@ class KeyRing:
         self._anchor = trust_anchor
         self._engine = engine
         self._current: KeyDirectory | None = None
+        self._current_signed: bytes | None = None
         self._sub: Subscription | None = None
         self.listeners: list[Callable[[KeyDirectory], Awaitable[None]]] = []
 
@@ -65,6 +66,8 @@ class KeyRing:
 
     async def offer(self, signed: bytes, *, persist: bool = True) -> bool:
         """Adopt `signed` if it verifies and is newer; returns whether it was adopted."""
+        if signed == self._current_signed:
+            return False  # the periodic refresh reads the same bytes again: no need to verify and parse them
         try:
             document = open_directory(signed, self._anchor)
             if self._current is not None and document.version <= self._current.version:
@@ -74,6 +77,7 @@ class KeyRing:
             log.warning("key directory refused", extra={"reason": f"{type(exc).__name__}: {exc}"})
             return False
         self._current = directory
+        self._current_signed = signed
         for listener in self.listeners:
             await listener(self._current)
         log.info("key directory adopted", extra={"version": document.version, "keys": len(document.keys)})
