@@ -26,6 +26,7 @@ from interpol_mesh.audit.store import AuditHeadMissing
 from interpol_mesh.audit.tables import HEAD_ID, audit_head, audit_head_signatures
 from interpol_mesh.clock import utc
 from interpol_mesh.crypto import KeyRecord, Signer, pae
+from interpol_mesh.storage import writing
 
 if TYPE_CHECKING:  # at run time the messaging package may import the audit package
     from interpol_mesh.messaging.context import OfficeContext
@@ -85,7 +86,7 @@ async def write_signed_head(conn: AsyncConnection, office_id: str, signer: Signe
 
 async def sign_head(ctx: OfficeContext) -> SignedHead:
     """Sign the office's current audit head now, with its current signing key."""
-    async with ctx.engine.begin() as conn:
+    async with writing(ctx.engine) as conn:
         signed = await write_signed_head(conn, ctx.office.id, ctx.signer, ctx.clock.now())
     log.info(
         "audit head signed",

@@ -20,6 +20,7 @@ from interpol_mesh.messaging import audit_trail
 from interpol_mesh.messaging import relay as outbox_relay
 from interpol_mesh.messaging.keyring import KeyRing
 from interpol_mesh.settings import OfficeSettings
+from interpol_mesh.storage import writing
 
 if TYPE_CHECKING:
     from interpol_mesh.messaging.group_writer import GroupWriter
@@ -52,7 +53,7 @@ class OfficeContext:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One database transaction; once it has committed, hand what it wrote to the outbox to
         the relay and wake whoever else publishes from the database (the GS key directory)."""
-        async with self.engine.begin() as conn:
+        async with writing(self.engine) as conn:
             try:
                 yield conn
                 await audit_trail.flush(conn, self.clock.now())

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from interpol_mesh.bus import subjects
 from interpol_mesh.crypto import KeyDirectory, open_directory
 from interpol_mesh.errors import ConfigError
-from interpol_mesh.storage import insert_ignoring_duplicates, tables
+from interpol_mesh.storage import insert_ignoring_duplicates, tables, writing
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class KeyRing:
             await listener(self._current)
         log.info("key directory adopted", extra={"version": document.version, "keys": len(document.keys)})
         if persist:
-            async with self._engine.begin() as conn:
+            async with writing(self._engine) as conn:
                 stmt = insert_ignoring_duplicates(tables.key_directory, conn.dialect.name)
                 await conn.execute(stmt.values(version=document.version, issued_at=document.issued_at, signed=signed))
         return True

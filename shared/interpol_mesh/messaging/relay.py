@@ -27,7 +27,7 @@ from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from interpol_mesh.clock import Clock
-from interpol_mesh.storage import tables
+from interpol_mesh.storage import tables, writing
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class OutboxRelay:
             done = [r.dedupe_id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
             if done:
                 o = tables.outbox
-                async with self._engine.begin() as conn:
+                async with writing(self._engine) as conn:
                     await conn.execute(
                         o.update()
                         .where(o.c.dedupe_id.in_(done), o.c.published_at.is_(None))

@@ -4,6 +4,7 @@ from interpol_mesh.storage import tables
 from interpol_mesh.storage.dialect import insert_ignoring_duplicates
 from interpol_mesh.storage.engine import database_url_for, make_engine, redacted, schema_for
 from interpol_mesh.storage.migrate import migrate
+from interpol_mesh.storage.writing import writing
 
 __all__ = [
     "database_url_for",
@@ -13,4 +14,5 @@ __all__ = [
     "redacted",
     "schema_for",
     "tables",
+    "writing",
 ]

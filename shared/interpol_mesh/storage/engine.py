@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
+import aiosqlite
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -38,6 +42,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _InlineSQLite(aiosqlite.Connection):
+    """aiosqlite's API with each call run in the event loop's own thread.
+
+    aiosqlite hands every call (cursor, execute, fetch, close: four per statement) to a worker
+    thread and back. With two dozen offices packed in one process, those hand-offs fought over
+    the GIL and cost more than the statements: a full-membership broadcast spent most of its
+    time there. The calls themselves take microseconds: SQLite in WAL mode never blocks a reader,
+    and writers of one office queue on an asyncio lock (`storage.writing`), not in SQLite.
+    """
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+def _inline_sqlite(path: str) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    async def connect() -> aiosqlite.Connection:
+        # Opened by aiosqlite's thread, then used from the loop's thread only.
+        conn = _InlineSQLite(partial(sqlite3.connect, path, timeout=30, check_same_thread=False), 64)
+        conn._thread.daemon = True
+        return await conn
+
+    return connect
+
+
 def make_engine(settings: OfficeSettings, url: str | None = None) -> AsyncEngine:
     """Build the office's engine; a malformed URL is a ConfigError naming the variable."""
     raw = url or database_url_for(settings)
@@ -49,7 +79,7 @@ def make_engine(settings: OfficeSettings, url: str | None = None) -> AsyncEngine
     if backend == "sqlite":
         if parsed.drivername != "sqlite+aiosqlite":
             raise ConfigError("DATABASE_URL for SQLite must use the async driver: sqlite+aiosqlite:///path")
-        engine = create_async_engine(parsed, connect_args={"timeout": 30})
+        engine = create_async_engine(parsed, async_creator=_inline_sqlite(parsed.database or ":memory:"))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
