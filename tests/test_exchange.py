@@ -69,6 +69,9 @@ async def test_a_batch_is_all_or_nothing_and_each_message_is_its_own_signed_enve
     assert refused.status_code == 422 and refused.json()["detail"].startswith("messages[1]: unknown office id")
     too_many = await client.post("/v1/messages/batch", json={"messages": [_message("ncb.at", i) for i in range(201)]})
     assert too_many.status_code == 422
+    everyone = [{**_message("ncb.at", i), "recipients": ["all-ncbs"]} for i in range(20)]
+    too_big = await client.post("/v1/messages/batch", json={"messages": everyone})
+    assert too_big.status_code == 422 and "at most 2000" in too_big.json()["detail"]
     assert await mesh.scalar("ncb.de", sa.select(sa.func.count()).select_from(tables.sent)) == 0
 
     batch = [_message("ncb.at" if i % 2 else "ncb.ch", i) for i in range(20)]

@@ -26,7 +26,7 @@ from interpol_mesh.crypto import KeyDirectoryDocument, KeyRecord, Signer, read_p
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import KeyRotation
 from interpol_mesh.messaging import OfficeContext
-from interpol_mesh.storage import tables
+from interpol_mesh.storage import tables, writing
 
 log = logging.getLogger(__name__)
 ROOT_KEY_FILE = "gs-root.key"
@@ -74,7 +74,7 @@ class KeyAuthority:
         """First start: the key table comes from the directory the GS itself runs on (bootstrap)."""
         self.root_signer(ctx)  # a missing root key is a start-up error, not a later surprise
         ctx.on_commit.append(self.wake.set)
-        async with ctx.engine.begin() as conn:
+        async with writing(ctx.engine) as conn:
             count = (await conn.execute(sa.select(sa.func.count()).select_from(tables.office_keys))).scalar_one()
             if count == 0:
                 records = ctx.keyring.current.document.keys

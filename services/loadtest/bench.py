@@ -297,7 +297,9 @@ def print_report(r: dict[str, Any], rates: list[float], target_rate: float) -> N
     print(f"throughput ratio mesh/raw: {t_ratio}  (one API request per message)")
     if "saturated_batch" in mesh:
         b_ratio = _ratio(mesh["saturated_batch"]["throughput"], raw["saturated_batched"]["throughput"])
-        print(f"throughput ratio mesh/raw: {b_ratio}  (batch API, {mesh['saturated_batch']['batch_size']} per request)")
+        print(
+            f"throughput ratio mesh-batch/raw: {b_ratio}  (batch API, {mesh['saturated_batch']['batch_size']} per request)"
+        )
     print(f"p99 latency ratio mesh/raw: {p_ratio}  (at {target_rate:g} msg/s offered)")
 
 
@@ -319,7 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=15.0, help="seconds per open-loop rate (default 15)")
     p.add_argument("--raw-count", type=int, default=20000, help="messages for the raw saturated run")
     p.add_argument("--mesh-count", type=int, default=4000, help="messages for the mesh saturated run")
-    p.add_argument("--concurrency", type=int, default=32, help="mesh API requests in flight when saturating")
+    p.add_argument(
+        "--concurrency", type=int, default=64, help="mesh API requests in flight when saturating (default 64)"
+    )
     p.add_argument("--batch", type=int, default=100, help="messages per request in the batch-API run (0: skip it)")
     p.add_argument("--pool", type=int, default=2, help="DATABASE_POOL_SIZE of each mesh office")
     p.add_argument("--notices", type=int, default=10, help="published notices in the broadcast case (0: skip it)")

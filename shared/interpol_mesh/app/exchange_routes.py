@@ -131,6 +131,7 @@ async def send_message(req: MessageSend, ctx: CtxDep) -> Accepted:
 
 
 MAX_BATCH = 200
+MAX_BATCH_DELIVERIES = 2000  # messages x recipients: one request must not become one huge transaction
 
 
 class MessageBatch(BaseModel):
@@ -166,6 +167,12 @@ async def send_message_batch(req: MessageBatch, ctx: CtxDep) -> BatchAccepted:
             resolved.append(resolve_recipients(ctx, item.recipients))
         except HTTPException as exc:
             raise HTTPException(exc.status_code, f"messages[{i}]: {exc.detail}") from None
+    deliveries = sum(len(r) for r in resolved)
+    if deliveries > MAX_BATCH_DELIVERIES:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{deliveries} deliveries (messages x recipients) in one batch; at most {MAX_BATCH_DELIVERIES}: split it",
+        )
     outs = []
     for item, recipients in zip(req.messages, resolved, strict=True):
         out = compose(

@@ -54,6 +54,7 @@ class OfficeContext:
         """One database transaction; once it has committed, hand what it wrote to the outbox to
         the relay and wake whoever else publishes from the database (the GS key directory)."""
         async with writing(self.engine) as conn:
+            outbox_relay.take_written(conn)  # conn.info outlives checkouts: drop anything a foreign caller left
             try:
                 yield conn
                 await audit_trail.flush(conn, self.clock.now())

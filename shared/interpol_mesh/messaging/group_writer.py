@@ -17,7 +17,9 @@ from interpol_mesh.messaging.outbound import Outgoing, store
 
 log = logging.getLogger(__name__)
 
-MAX_GROUP = 256
+# Messages per transaction: enough to amortise the commit, few enough that one transaction (run
+# in the event loop's thread on SQLite) never holds the loop for long.
+MAX_GROUP_MESSAGES = 512
 _Pending = tuple[list[Outgoing], "asyncio.Future[None]"]
 
 
@@ -35,8 +37,10 @@ class GroupWriter:
     async def run(self) -> None:
         while True:
             group = [await self._queue.get()]
-            while not self._queue.empty() and len(group) < MAX_GROUP:
+            size = len(group[0][0])
+            while not self._queue.empty() and size < MAX_GROUP_MESSAGES:
                 group.append(self._queue.get_nowait())
+                size += len(group[-1][0])
             try:
                 await self._write([o for items, _ in group for o in items])
             except Exception:

@@ -162,9 +162,10 @@ class InboxConsumer:
         # read the latest from the bus once before calling the key unknown.
         if any(_unknown_key(d) for d in decisions):
             refreshed = await self.ctx.keyring.refresh(self.ctx.js)
-            if refreshed == "adopted":
+            if refreshed != "unreachable":
+                # Also when "current": the subscription may have adopted a newer directory meanwhile.
                 decisions = [self._decide(d.msg, now) if _unknown_key(d) else d for d in decisions]
-            elif refreshed == "unreachable":
+            else:
                 decisions = await self._hold_unknown_keys(decisions)
                 if not decisions:
                     return

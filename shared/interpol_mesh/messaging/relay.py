@@ -8,6 +8,10 @@ Two ways in, one way out:
   unpublished in the database: rows a crash left behind, rows whose publish failed, rows written
   by a transaction that did not go through `OfficeContext.transaction()`.
 
+A row the server refuses while other rows go through is retried with a growing delay (up to
+60 s) and does not hold back the rows after it; while the bus is away, everything is retried
+together every second.
+
 Nothing is published before its transaction committed, and a row stays "unpublished" in the
 database until JetStream acked it, so a crash anywhere loses nothing. A row can reach the bus
 twice (a sweep racing the hand-off of the same row); both copies carry the row's `Nats-Msg-Id`,
@@ -36,6 +40,9 @@ BATCH = 500
 # 209 idle offices polling each second cost a third of a core.
 POLL_S = 5.0
 RETRY_S = 1.0
+# A row the server keeps refusing while the bus is up (a subject this office may not use) is
+# retried less and less often, so it cannot hold back the rows committed after it.
+ROW_BACKOFF_MAX_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -66,9 +73,9 @@ class OutboxRelay:
         self._js = js
         self._clock = clock
         self._fresh: deque[OutboxRow] = deque()
-        self._in_flight: set[str] = set()
         self._wake = asyncio.Event()
         self._sweep_needed = True  # at start: whatever a previous run left
+        self._backoff: dict[str, tuple[float, float]] = {}  # dedupe id -> (next try, current delay)
         self._stopping = False
         self.published = 0
         self.last_error: str | None = None
@@ -91,22 +98,31 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
         while not self._stopping:
+            failed: list[tuple[OutboxRow, BaseException]] = []
+            published_before = self.published
             try:
                 if self._sweep_needed or loop.time() >= next_sweep:
                     self._sweep_needed = False
                     next_sweep = loop.time() + POLL_S
-                    while await self.sweep() and not self._stopping:
-                        pass
+                    failed += await self.sweep()
                 while self._fresh and not self._stopping:
-                    await self._publish([self._fresh.popleft() for _ in range(min(BATCH, len(self._fresh)))])
-                self.last_error = None
-            except Exception as exc:  # bus or database away: the rows stay in the outbox; sweep them later
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("outbox relay paused", extra={"error": self.last_error})
-                self._fresh.clear()
-                self._sweep_needed = True
+                    failed += await self._publish([self._fresh.popleft() for _ in range(min(BATCH, len(self._fresh)))])
+            except Exception as exc:  # the database away: rows stay in the outbox, the sweep finds them
+                self._paused(f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(RETRY_S)
                 continue
+            if failed:
+                # Only when other rows went through is the bus known to work: then these rows are the
+                # problem and back off one by one. Otherwise (bus or JetStream away, or recovering)
+                # everything is retried together shortly.
+                bus_works = self.published > published_before
+                self._failed(failed, loop.time() if bus_works else None)
+                if not bus_works:
+                    await asyncio.sleep(RETRY_S)
+                    continue
+                next_sweep = min(next_sweep, loop.time() + RETRY_S)
+            elif not self._backoff:  # while rows are still being refused, last_error keeps saying so
+                self.last_error = None
             if not self._fresh and not self._stopping:
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, next_sweep - loop.time()))
@@ -114,50 +130,72 @@ class OutboxRelay:
                     pass
                 self._wake.clear()
 
-    async def sweep(self) -> bool:
-        """Publish up to BATCH rows still unpublished in the database.
+    def _paused(self, error: str) -> None:
+        self.last_error = error
+        self._sweep_needed = True
+        log.warning("outbox relay paused", extra={"error": error})
 
-        True when there may be more: a full batch was read and some of it was not already queued.
-        """
+    def _failed(self, failed: list[tuple[OutboxRow, BaseException]], now: float | None) -> None:
+        """Record the failure; with `now`, put each failed row on its own growing backoff."""
+        row, first = failed[0]
+        self._paused(f"{len(failed)} row(s) not published, e.g. {row.subject}: {type(first).__name__}: {first}")
+        if now is None:
+            return
+        for row, _ in failed:
+            _, delay = self._backoff.get(row.dedupe_id, (0.0, RETRY_S / 2))
+            delay = min(delay * 2, ROW_BACKOFF_MAX_S)
+            self._backoff[row.dedupe_id] = (now + delay, delay)
+
+    async def sweep(self) -> list[tuple[OutboxRow, BaseException]]:
+        """Publish what is still unpublished in the database, oldest first, a page at a time;
+        return the rows that failed. Rows committed a moment ago (the hand-off has them) and rows
+        waiting out their backoff are left alone."""
         o = tables.outbox
-        async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(o.c.subject, o.c.dedupe_id, o.c.data)
-                    .where(o.c.published_at.is_(None))
-                    .order_by(o.c.seq)
-                    .limit(BATCH)
-                )
-            ).all()
-        queued = self._in_flight | {r.dedupe_id for r in self._fresh}
-        pending = [OutboxRow(r.subject, r.dedupe_id, r.data) for r in rows if r.dedupe_id not in queued]
-        if pending:
-            await self._publish(pending)
-        return len(rows) == BATCH and bool(pending)
-
-    # Kept for callers that want "publish everything pending now" (tests, maintenance).
-    publish_pending = sweep
-
-    async def _publish(self, rows: list[OutboxRow]) -> None:
-        ids = [r.dedupe_id for r in rows]
-        self._in_flight.update(ids)
-        try:
-            results = await asyncio.gather(
-                *(self._js.publish(r.subject, r.data, headers={"Nats-Msg-Id": r.dedupe_id}) for r in rows),
-                return_exceptions=True,
-            )
-            done = [r.dedupe_id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
-            if done:
-                o = tables.outbox
-                async with writing(self._engine) as conn:
+        now = asyncio.get_running_loop().time()
+        after = 0
+        failed: list[tuple[OutboxRow, BaseException]] = []
+        while not self._stopping:
+            async with self._engine.connect() as conn:
+                rows = (
                     await conn.execute(
-                        o.update()
-                        .where(o.c.dedupe_id.in_(done), o.c.published_at.is_(None))
-                        .values(published_at=self._clock.now())
+                        sa.select(o.c.seq, o.c.subject, o.c.dedupe_id, o.c.data)
+                        .where(o.c.published_at.is_(None), o.c.seq > after)
+                        .order_by(o.c.seq)
+                        .limit(BATCH)
                     )
-                self.published += len(done)
-        finally:
-            self._in_flight.difference_update(ids)
-        failed = [res for res in results if isinstance(res, BaseException)]
-        if failed:
-            raise failed[0]
+                ).all()
+            if not rows:
+                break
+            after = rows[-1].seq
+            queued = {r.dedupe_id for r in self._fresh}
+            pending = [
+                OutboxRow(r.subject, r.dedupe_id, r.data)
+                for r in rows
+                if r.dedupe_id not in queued and self._backoff.get(r.dedupe_id, (0.0, 0.0))[0] <= now
+            ]
+            failed += await self._publish(pending)
+            if len(rows) < BATCH:
+                break
+        return failed
+
+    async def _publish(self, rows: list[OutboxRow]) -> list[tuple[OutboxRow, BaseException]]:
+        """Publish, mark what JetStream acked as published, and return what it did not ack."""
+        if not rows:
+            return []
+        results = await asyncio.gather(
+            *(self._js.publish(r.subject, r.data, headers={"Nats-Msg-Id": r.dedupe_id}) for r in rows),
+            return_exceptions=True,
+        )
+        done = [r.dedupe_id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        if done:
+            o = tables.outbox
+            async with writing(self._engine) as conn:
+                await conn.execute(
+                    o.update()
+                    .where(o.c.dedupe_id.in_(done), o.c.published_at.is_(None))
+                    .values(published_at=self._clock.now())
+                )
+            self.published += len(done)
+            for dedupe_id in done:
+                self._backoff.pop(dedupe_id, None)
+        return [(r, res) for r, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]

@@ -19,9 +19,15 @@ log = logging.getLogger(__name__)
 async def within(seconds: float, step: Awaitable[Any], what: str) -> bool:
     """Run one shutdown step for at most `seconds`; True when it finished (errors are logged)."""
     task = asyncio.ensure_future(step)
-    done, _ = await asyncio.wait({task}, timeout=seconds)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
     if not done:
         task.cancel()
+        # It may still end later (drain goes on to flush and close): take its outcome then, quietly.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
         log.warning("shutdown step abandoned after %.0f s", seconds, extra={"step": what})
         return False
     if not task.cancelled() and (error := task.exception()) is not None:
