@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from conftest import MeshFactory
 from interpol_mesh.audit.tables import audit_log
 from interpol_mesh.auth import issue_token, service_roles
+from interpol_mesh.auth.refusals import BURST
+from interpol_mesh.clock import FakeClock
 from interpol_mesh.crypto import read_private_key
 from interpol_mesh.testing.harness import TestMesh
 
@@ -91,3 +93,22 @@ async def test_wrong_tokens_get_401_and_wrong_roles_403(make_mesh: MeshFactory) 
         "ncb.es", sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.event == "auth-failure")
     )
     assert failures >= 5, "every refused call is in the audit log"
+
+
+async def test_a_flood_of_refused_calls_is_all_refused_but_audited_within_a_budget(make_mesh: MeshFactory) -> None:
+    """One audit write per unauthenticated request would let anyone load the database at will."""
+    clock = FakeClock()
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ncb.es")
+    failures = sa.select(audit_log.c.detail).where(audit_log.c.event == "auth-failure").order_by(audit_log.c.seq)
+    async with mesh.raw_client("ncb.es") as anonymous:
+        statuses = [(await anonymous.get("/v1/inbox")).status_code for _ in range(100)]
+        assert statuses == [401] * 100
+        written = await mesh.rows("ncb.es", failures)
+        assert len(written) == BURST, "the burst is written one by one, the rest counted"
+
+        clock.advance(timedelta(seconds=1))  # the budget refills at RATE_PER_S
+        assert (await anonymous.get("/v1/inbox")).status_code == 401
+    written = await mesh.rows("ncb.es", failures)
+    assert len(written) == BURST + 1
+    assert written[-1].detail.startswith("GET /v1/inbox; 80 more refusal(s) not written one by one since ")

@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from interpol_mesh.audit import AuditEvent
+from interpol_mesh.auth.refusals import RefusalBudget
 from interpol_mesh.auth.tokens import Principal, TokenRejected, verify_token
 from interpol_mesh.messaging import OfficeContext, audit_trail
 from interpol_mesh.request_context import CtxDep
@@ -26,14 +27,21 @@ ANY_OFFICE = frozenset({"office:ncb", "office:rb", "office:lo", "office:gs", "of
 
 
 async def _audit_refusal(ctx: CtxDep, request: Request, result: str, who: str | None) -> None:
+    budget = getattr(request.app.state, "refusal_budget", None)
+    if budget is None:  # one per running office (its app), so meshes in one process do not share it
+        budget = request.app.state.refusal_budget = RefusalBudget()
+    write, note = budget.admit(ctx.clock.now())
+    if not write:
+        return
     try:
         async with ctx.transaction() as conn:
             audit_trail.record(
                 conn,
                 AuditEvent(
-                    event="auth-failure", result=result[:40], sender=who, detail=f"{request.method} {request.url.path}"
+                    event="auth-failure", result=result[:40], sender=who,
+                    detail=f"{request.method} {request.url.path}{note}"[:2000],
                 ),
-            )
+            )  # fmt: skip
     except Exception:  # the refusal stands even if the audit store is away; the log line remains
         pass
 
