@@ -189,7 +189,7 @@ def run_mesh(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any
                         f"mesh: saturated through the batch API, {args.batch} per request ({args.mesh_count * 2} messages) ..."
                     )
                     with _profiled(args.profile, "batch", targets, out):
-                        out["saturated_batch"] = await driver.saturated_batches(args.mesh_count * 2, 4, args.batch)
+                        out["saturated_batch"] = await driver.saturated(args.mesh_count * 2, 4, batch=args.batch)
                 for rate in args.rates:
                     _say(f"mesh: {rate:g} msg/s offered for {args.duration:g} s ...")
                     out[f"rate_{rate:g}"] = await driver.at_rate(rate, args.duration)

@@ -51,23 +51,20 @@ class MeshDriver:
             "body": bodies.message(self.office, self.rng, f"bench-{i}"),
         }
 
-    async def _send(self, i: int) -> None:
+    async def _send(self, first: int, batch: int = 0) -> None:
+        """Message `first` through `POST /v1/messages`, or with `batch`, messages `first`.. through
+        `POST /v1/messages/batch` in one request."""
         t_req = time.time()
+        if batch:
+            path, body, size = (
+                "/v1/messages/batch",
+                {"messages": [self._payload(first + k) for k in range(batch)]},
+                batch,
+            )
+        else:
+            path, body, size = "/v1/messages", self._payload(first), 1
         try:
-            status, answer = await self.http.request(self.view.ports[SENDER], "POST", "/v1/messages", self._payload(i))
-        except HttpError as exc:
-            self.errors[exc.reason] += 1
-            return
-        if status != 202:
-            self.errors[f"HTTP {status} {str(answer)[:80]}"] += 1
-            return
-        self.tracker.accepted(answer["message_id"], "message", SENDER, answer["recipients"], t_req, time.time())
-
-    async def _send_batch(self, first: int, size: int) -> None:
-        t_req = time.time()
-        batch = {"messages": [self._payload(i) for i in range(first, first + size)]}
-        try:
-            status, answer = await self.http.request(self.view.ports[SENDER], "POST", "/v1/messages/batch", batch)
+            status, answer = await self.http.request(self.view.ports[SENDER], "POST", path, body)
         except HttpError as exc:
             self.errors[exc.reason] += size
             return
@@ -75,7 +72,7 @@ class MeshDriver:
             self.errors[f"HTTP {status} {str(answer)[:80]}"] += size
             return
         t_done = time.time()
-        for item in answer["accepted"]:
+        for item in answer["accepted"] if batch else [answer]:
             self.tracker.accepted(item["message_id"], "message", SENDER, item["recipients"], t_req, t_done)
 
     async def _settle(self, timeout: float) -> None:
@@ -106,31 +103,20 @@ class MeshDriver:
             "stages_ms": stages, "api_ms": api,
         }  # fmt: skip
 
-    async def saturated(self, count: int, concurrency: int) -> dict[str, Any]:
-        """Closed loop: `concurrency` requests always in flight until `count` were accepted."""
+    async def saturated(self, count: int, concurrency: int, batch: int = 0) -> dict[str, Any]:
+        """Closed loop: `concurrency` requests (of `batch` messages each, with the batch API) always
+        in flight until `count` messages were accepted."""
         self._fresh()
-        counter = iter(range(count))
-
-        async def worker() -> None:
-            for i in counter:
-                await self._send(i)
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        await self._settle(120)
-        return self._result()
-
-    async def saturated_batches(self, count: int, concurrency: int, size: int) -> dict[str, Any]:
-        """Closed loop through `POST /v1/messages/batch`: `concurrency` batches of `size` in flight."""
-        self._fresh()
-        starts = iter(range(0, count, size))
+        step = batch or 1
+        starts = iter(range(0, count, step))
 
         async def worker() -> None:
             for first in starts:
-                await self._send_batch(first, min(size, count - first))
+                await self._send(first, min(batch, count - first))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         await self._settle(120)
-        return {**self._result(), "batch_size": size}
+        return {**self._result(), "batch_size": batch} if batch else self._result()
 
     async def at_rate(self, rate: float, duration_s: float) -> dict[str, Any]:
         """Open loop: one request every 1/rate seconds, whatever the mesh does."""

@@ -35,6 +35,11 @@ class Accepted(BaseModel):
     recipients: list[str]
     digest_sha256: str
 
+    @classmethod
+    def of(cls, out: Outgoing) -> Accepted:
+        h = out.header
+        return cls(message_id=h.message_id, recipients=list(h.recipients), digest_sha256=out.sealed.digest)
+
 
 class DiffusionSend(BaseModel):
     model_config = ConfigDict(
@@ -92,10 +97,10 @@ class MessageSend(BaseModel):
     body: FreeTextMessage
 
 
-async def commit_outgoing(ctx: CtxDep, out: Outgoing) -> None:
-    """Group-committed with concurrent requests (see messaging/group_writer.py)."""
+async def commit_outgoing(ctx: CtxDep, *outs: Outgoing) -> None:
+    """In one transaction, group-committed with concurrent requests (see messaging/group_writer.py)."""
     assert ctx.writer is not None, "the office is not started"
-    await ctx.writer.submit([out])
+    await ctx.writer.submit(list(outs))
 
 
 def resolve_recipients(ctx: CtxDep, targets: list[str]) -> list[str]:
@@ -116,18 +121,21 @@ async def send_diffusion(req: DiffusionSend, ctx: CtxDep) -> Accepted:
         ctx, kind="diffusion", recipients=recipients, body=req.body, language=req.language, priority=req.priority
     )
     await commit_outgoing(ctx, out)
-    return Accepted(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)
+    return Accepted.of(out)
+
+
+def compose_message(ctx: CtxDep, req: MessageSend, recipients: list[str]) -> Outgoing:
+    return compose(
+        ctx, kind="message", recipients=recipients, body=req.body, language=req.language,
+        priority=req.priority, correlation_id=req.correlation_id,
+    )  # fmt: skip
 
 
 @router.post("/messages", status_code=202, response_model=Accepted, summary="Send a message or request for assistance")
 async def send_message(req: MessageSend, ctx: CtxDep) -> Accepted:
-    recipients = resolve_recipients(ctx, req.recipients)
-    out = compose(
-        ctx, kind="message", recipients=recipients, body=req.body, language=req.language,
-        priority=req.priority, correlation_id=req.correlation_id,
-    )  # fmt: skip
+    out = compose_message(ctx, req, resolve_recipients(ctx, req.recipients))
     await commit_outgoing(ctx, out)
-    return Accepted(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)
+    return Accepted.of(out)
 
 
 MAX_BATCH = 200
@@ -173,23 +181,9 @@ async def send_message_batch(req: MessageBatch, ctx: CtxDep) -> BatchAccepted:
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"{deliveries} deliveries (messages x recipients) in one batch; at most {MAX_BATCH_DELIVERIES}: split it",
         )
-    outs = []
-    for item, recipients in zip(req.messages, resolved, strict=True):
-        out = compose(
-            ctx, kind="message", recipients=recipients, body=item.body, language=item.language,
-            priority=item.priority, correlation_id=item.correlation_id,
-        )  # fmt: skip
-        outs.append(out)
-    assert ctx.writer is not None, "the office is not started"
-    await ctx.writer.submit(outs)
-    return BatchAccepted(
-        accepted=[
-            Accepted(
-                message_id=o.header.message_id, recipients=list(o.header.recipients), digest_sha256=o.sealed.digest
-            )
-            for o in outs
-        ]
-    )
+    outs = [compose_message(ctx, item, recipients) for item, recipients in zip(req.messages, resolved, strict=True)]
+    await commit_outgoing(ctx, *outs)
+    return BatchAccepted(accepted=[Accepted.of(o) for o in outs])
 
 
 @router.get("/inbox", response_model=InboxPage, summary="List received messages (newest first, paged)")
