@@ -71,7 +71,12 @@ def _unverified_header(raw: bytes) -> Header:
 def _open(raw: bytes, recipient: str, sender: str | None = None) -> Verified:
     sender = sender or _unverified_header(raw).sender
     return open_envelope(
-        raw, subject_sender=sender, recipient=recipient, keys=_example_keys(), now=generate.EXAMPLE_VERIFY_AT
+        raw,
+        subject_sender=sender,
+        recipient=recipient,
+        keys=_example_keys(),
+        offices=generate.EXAMPLE_OFFICES,
+        now=generate.EXAMPLE_VERIFY_AT,
     )
 
 

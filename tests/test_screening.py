@@ -266,8 +266,9 @@ def test_retention_is_five_years_and_29_february_falls_back() -> None:
 
 def test_refusal_message_carries_the_reason_and_the_screening() -> None:
     incomplete = screen(request(legal_basis=None, offence=offence(max_penalty_years=1)), DIRECTORY)
-    message = refusal_message("n-1", "Wanted for murder", "Incomplete.", incomplete)
-    assert message.title.startswith(REFUSAL_TITLE) and message.references == ("n-1",)
+    notice_id = "019b8e2a-6c00-7000-8000-000000000001"
+    message = refusal_message(notice_id, "Wanted for murder", "Incomplete.", incomplete)
+    assert message.title.startswith(REFUSAL_TITLE) and message.references == (notice_id,)
     assert "legal_basis" in message.text and "offence.max_penalty_years" in message.text
 
 

@@ -97,7 +97,8 @@ def envelope_schema() -> Json:
                 "type": "array",
                 "minItems": 1,
                 "items": sig,
-                "description": "v1 senders send exactly one; message receivers verify the first only.",
+                "description": "v1 senders send exactly one. Every signature must verify with a key of the sender "
+                "(a list with any bad signature is refused), and no key id may appear twice.",
             },
         },
         "if": {"properties": {"payloadType": {"const": KEY_DIRECTORY_TYPE}}},
@@ -195,6 +196,9 @@ def _message_id(n: int) -> str:
     return str(uuid.UUID(int=ms << 80 | 0x7 << 76 | 0b10 << 62 | n))
 
 
+NOTICE_ID = _message_id(1)  # the GS names a notice by the message id of the request (the first example)
+
+
 def _at(minutes: int) -> str:
     return (EXAMPLE_T0 + timedelta(minutes=minutes)).isoformat()
 
@@ -213,7 +217,6 @@ NOTICE: Json = {
                        "issuing_authority": "Juge d'instruction, Tribunal judiciaire de Lyon (exemple)"},
     "requesting_office": "ncb.fr",
 }  # fmt: skip
-NOTICE_ID = "A-0001/1-2026"
 NEXT_KEY = example_signer("ncb.de next", "ncb.de", "ncb.de/20260105T120000-example")
 # kind, sender, recipients, language, extra header fields, body (a function of the earlier examples' digests)
 EXAMPLES_TABLE: list[tuple[str, str, tuple[str, ...], str, Json, Callable[[dict[str, str]], Json]]] = [

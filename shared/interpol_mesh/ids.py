@@ -5,8 +5,28 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from typing import Annotated
+
+from pydantic import Field
 
 from interpol_mesh.clock import Clock
+
+MESSAGE_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+MessageId = Annotated[
+    str,
+    Field(
+        pattern=MESSAGE_ID_PATTERN,
+        min_length=36,
+        max_length=36,
+        description="Canonical lowercase UUID (the mesh mints UUIDv7)",
+        examples=["019b8e2a-6c00-7000-8000-000000000001"],
+    ),
+]
+"""The one format of every id that names a message, notice or case on the wire.
+
+Ids are stored, put in URLs and compared as strings: a fixed format means no id can hold a path
+separator, a NUL or another spelling of the same UUID.
+"""
 
 _lock = threading.Lock()
 _last_ms = 0

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from interpol_mesh.app.deps import CtxDep
 from interpol_mesh.auth.deps import OFFICER, requires
 from interpol_mesh.directory import UnknownOffice
+from interpol_mesh.ids import MessageId
 from interpol_mesh.messages import Diffusion, FreeTextMessage, Priority
 from interpol_mesh.messaging.inbox import (
     InboxMessage,
@@ -93,7 +94,7 @@ class MessageSend(BaseModel):
     recipients: list[str] = Field(..., min_length=1, description="Office ids, `region:<name>` or `all-ncbs`")
     language: str | None = LANG
     priority: Priority = "routine"
-    correlation_id: str | None = Field(None, max_length=64)
+    correlation_id: MessageId | None = Field(None, description="Id of the message, notice or case this relates to")
     body: FreeTextMessage
 
 
@@ -186,6 +187,9 @@ async def send_message_batch(req: MessageBatch, ctx: CtxDep) -> BatchAccepted:
     return BatchAccepted(accepted=[Accepted.of(o) for o in outs])
 
 
+CURSOR = r"^[0-9]{1,18}$"  # an arrival sequence number, as given in next_cursor
+
+
 @router.get("/inbox", response_model=InboxPage, summary="List received messages (newest first, paged)")
 async def get_inbox(
     ctx: CtxDep,
@@ -196,7 +200,7 @@ async def get_inbox(
     until: datetime | None = None,
     include_receipts: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page", pattern=CURSOR)] = None,
 ) -> InboxPage:
     async with ctx.engine.connect() as conn:
         return await list_inbox(

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from interpol_mesh.crypto.keys import Signer
 from interpol_mesh.crypto.pae import pae
+from interpol_mesh.strict_json import loads_strict
 
 KEY_DIRECTORY_TYPE = "application/vnd.interpol-mesh.key-directory.v1+json"
 
@@ -88,12 +89,12 @@ class KeyDirectoryRejected(Exception):
 def open_directory(signed: bytes, trust_anchor: VerifyKey) -> KeyDirectoryDocument:
     """Verify against the trust anchor before parsing; raise KeyDirectoryRejected otherwise."""
     try:
-        outer = json.loads(signed)
+        outer = loads_strict(signed)
         if outer["payloadType"] != KEY_DIRECTORY_TYPE:
             raise KeyDirectoryRejected("not a key directory")
         payload = base64.b64decode(outer["payload"], validate=True)
         sigs = [base64.b64decode(s["sig"], validate=True) for s in outer["signatures"]]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise KeyDirectoryRejected(f"malformed key directory: {exc}") from None
     message = pae(KEY_DIRECTORY_TYPE, payload)
     for sig in sigs:
@@ -101,5 +102,9 @@ def open_directory(signed: bytes, trust_anchor: VerifyKey) -> KeyDirectoryDocume
             trust_anchor.verify(message, sig)
         except BadSignatureError:
             continue
-        return KeyDirectoryDocument.model_validate_json(payload)
+        try:  # the same one reading as for messages: no duplicate keys, no coercion
+            loads_strict(payload)
+            return KeyDirectoryDocument.model_validate_json(payload, strict=True)
+        except (ValueError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
+            raise KeyDirectoryRejected(f"malformed key directory: {str(exc)[:300]}") from None
     raise KeyDirectoryRejected("key directory is not signed by the trust anchor")

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from nacl.exceptions import BadSignatureError
 from pydantic import BaseModel, ValidationError
 
-from interpol_mesh.crypto import KeyDirectory, Signer, pae
-from interpol_mesh.envelope.header import Header, SignedContent
+from interpol_mesh.crypto import KeyDirectory, KeyRecord, Signer, pae
+from interpol_mesh.envelope.header import Header, SignedOf
 from interpol_mesh.envelope.rejection import Rejected
 from interpol_mesh.messages import BODY_MODELS, kind_of, payload_type
+from interpol_mesh.strict_json import loads_strict
 
 MAX_ENVELOPE_BYTES = 256 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -60,17 +62,83 @@ def seal(header: Header, body: BaseModel, signer: Signer) -> Sealed:
     return Sealed(data=data, digest=digest_of(data))
 
 
-def _outer(raw: bytes) -> tuple[str, bytes, list[tuple[str, bytes]]]:
+_OUTER_KEYS = {"payloadType", "payload", "signatures"}
+_SIGNATURE_KEYS = {"keyid", "sig"}
+_SIGNED_KEYS = {"header", "body"}
+_SIGNED: dict[str, type[SignedOf[BaseModel]]] = {kind: SignedOf[model] for kind, model in BODY_MODELS.items()}  # type: ignore[valid-type]
+
+
+def _strict(data: bytes, what: str) -> Any:
     try:
-        outer = json.loads(raw)
-        ptype = outer["payloadType"]
-        payload = base64.b64decode(outer["payload"], validate=True)
-        sigs = [(str(s["keyid"]), base64.b64decode(s["sig"], validate=True)) for s in outer["signatures"]]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
-        raise Rejected("malformed", f"not a signed envelope: {type(exc).__name__}") from None
-    if not isinstance(ptype, str) or not sigs:
-        raise Rejected("malformed", "payloadType or signatures missing")
-    return ptype, payload, sigs
+        return loads_strict(data)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise Rejected("malformed", f"{what} is not JSON with one reading: {str(exc)[:200]}") from None
+
+
+def _outer(raw: bytes) -> tuple[str, bytes, list[tuple[str, bytes]]]:
+    """The DSSE envelope exactly: three fields, each signature exactly `keyid` and `sig`, no key id twice."""
+    outer = _strict(raw, "envelope")
+    if not isinstance(outer, dict) or outer.keys() != _OUTER_KEYS:
+        raise Rejected("malformed", "an envelope has exactly payloadType, payload and signatures")
+    ptype, payload, signatures = outer["payloadType"], outer["payload"], outer["signatures"]
+    if not isinstance(ptype, str) or not isinstance(payload, str) or not isinstance(signatures, list) or not signatures:
+        raise Rejected("malformed", "payloadType and payload must be strings, signatures a non-empty list")
+    if not all(isinstance(s, dict) and s.keys() == _SIGNATURE_KEYS for s in signatures):
+        raise Rejected("malformed", "each signature has exactly keyid and sig")
+    if not all(isinstance(s["keyid"], str) and isinstance(s["sig"], str) for s in signatures):
+        raise Rejected("malformed", "keyid and sig must be strings")
+    if len({s["keyid"] for s in signatures}) != len(signatures):
+        raise Rejected("malformed", "a key id appears twice among the signatures")
+    try:
+        sigs = [(s["keyid"], base64.b64decode(s["sig"], validate=True)) for s in signatures]
+        return ptype, base64.b64decode(payload, validate=True), sigs
+    except ValueError as exc:  # binascii.Error is a ValueError, as is non-ASCII text
+        raise Rejected("malformed", f"bad base64: {exc}") from None
+
+
+def _verify_all(
+    ptype: str, payload: bytes, sigs: list[tuple[str, bytes]], keys: KeyDirectory, sender: str
+) -> list[KeyRecord]:
+    """Every signature must be a good one by a key of the sender: a list that is partly forged is forged."""
+    records = []
+    for key_id, signature in sigs:
+        record = keys.record(key_id)
+        if record is None:
+            raise Rejected("unknown-key", f"key {key_id[:100]!r} is not in key directory v{keys.version}")
+        if record.office_id != sender:
+            raise Rejected("wrong-office-key", f"key {key_id} belongs to {record.office_id}, sender is {sender}")
+        try:
+            keys.verify_key(key_id).verify(pae(ptype, payload), signature)
+        except (BadSignatureError, ValueError):  # PyNaCl raises ValueError for a signature of the wrong length
+            raise Rejected("bad-signature", f"signature by {key_id} does not verify") from None
+        records.append(record)
+    return records
+
+
+def _signed_content(kind: str, payload: bytes) -> tuple[Header, BaseModel | None, str | None]:
+    """Parse the signed bytes once, strictly (no coercion): the header, and the body or why it is invalid.
+
+    A header that does not follow the schema makes the envelope `malformed`; a body that does not is
+    `schema-invalid`, reported only after the header checks so that the header's reason comes first.
+    """
+    parsed = _strict(payload, "signed payload")
+    if not isinstance(parsed, dict) or parsed.keys() != _SIGNED_KEYS:
+        raise Rejected("malformed", "the signed payload has exactly header and body")
+    try:
+        content = _SIGNED[kind].model_validate_json(payload, strict=True)
+        return content.header, content.body, None
+    except ValidationError as exc:
+        errors = exc.errors()
+    header_errors = [e for e in errors if e["loc"][:1] != ("body",)]
+    if header_errors:
+        raise Rejected("malformed", f"signed header invalid: {_where(header_errors[0])}") from None
+    header = Header.model_validate_json(json.dumps(parsed["header"]), strict=True)
+    return header, None, f"{kind} body: {_where(errors[0], skip=1)}"
+
+
+def _where(error: Any, skip: int = 0) -> str:
+    where = ".".join(str(p) for p in error["loc"][skip:])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 def open_envelope(
@@ -79,13 +147,15 @@ def open_envelope(
     subject_sender: str,
     recipient: str,
     keys: KeyDirectory,
+    offices: Container[str],
     now: datetime,
     stored_at: datetime | None = None,
 ) -> Verified:
     """Check, in order, everything that needs no database; raise Rejected with the first failure.
 
-    The payload is parsed only after its signature verified against a key that the directory
-    says belongs to the sender named by the (server-enforced) subject.
+    The payload is parsed only after every signature verified against a key that the directory
+    says belongs to the sender named by the (server-enforced) subject. `offices` are the office
+    ids of the directory: a signed recipient list naming anything else is a forgery or a bug.
     """
     if len(raw) > MAX_ENVELOPE_BYTES:
         raise Rejected("oversized", f"{len(raw)} bytes > {MAX_ENVELOPE_BYTES}")
@@ -93,26 +163,29 @@ def open_envelope(
     kind = kind_of(ptype)
     if kind is None:
         raise Rejected("unsupported-type", f"payload type {ptype[:120]!r}")
-    key_id, signature = sigs[0]
-    record = keys.record(key_id)
-    if record is None:
-        raise Rejected("unknown-key", f"key {key_id[:100]!r} is not in key directory v{keys.version}")
-    if record.office_id != subject_sender:
-        raise Rejected("wrong-office-key", f"key {key_id} belongs to {record.office_id}, sender is {subject_sender}")
-    try:
-        keys.verify_key(key_id).verify(pae(ptype, payload), signature)
-    except (BadSignatureError, ValueError):  # PyNaCl raises ValueError for a signature of the wrong length
-        raise Rejected("bad-signature", f"signature by {key_id} does not verify") from None
-    try:
-        content = SignedContent.model_validate_json(payload)
-    except ValidationError as exc:
-        raise Rejected("malformed", f"signed header invalid: {exc.errors()[0]['msg']}") from None
-    header = content.header
+    records = _verify_all(ptype, payload, sigs, keys, subject_sender)
+    header, body, body_problem = _signed_content(kind, payload)
     mid = header.message_id
     if header.kind != kind or header.sender != subject_sender:
         raise Rejected("header-mismatch", f"header says {header.sender}/{header.kind}", message_id=mid)
+    strangers = [r for r in header.recipients if r not in offices]
+    if strangers:
+        raise Rejected("header-mismatch", f"recipient {strangers[0][:40]!r} is not an office", message_id=mid)
     if recipient not in header.recipients:
         raise Rejected("not-a-recipient", f"{recipient} is not among the recipients", message_id=mid)
+    for record in records:
+        _check_key_times(record, header, stored_at)
+    if header.created_at > now + MAX_CLOCK_SKEW:
+        raise Rejected("from-the-future", f"created {header.created_at.isoformat()}", message_id=mid)
+    if header.expires_at is not None and header.expires_at <= now:
+        raise Rejected("expired", f"expired at {header.expires_at.isoformat()}", message_id=mid)
+    if body is None:
+        raise Rejected("schema-invalid", body_problem or "body invalid", message_id=mid)
+    return Verified(header=header, body=body, key_id=sigs[0][0], digest=digest_of(raw), raw=raw)
+
+
+def _check_key_times(record: KeyRecord, header: Header, stored_at: datetime | None) -> None:
+    mid, key_id = header.message_id, record.key_id
     problem = record.problem_at(header.created_at)
     if problem is not None:
         raise Rejected(problem, f"key {key_id} at signing time {header.created_at.isoformat()}", message_id=mid)
@@ -125,14 +198,3 @@ def open_envelope(
             raise Rejected(
                 "key-not-valid-at-signing-time", f"key {key_id} expired before the bus stored this", message_id=mid
             )
-    if header.created_at > now + MAX_CLOCK_SKEW:
-        raise Rejected("from-the-future", f"created {header.created_at.isoformat()}", message_id=mid)
-    if header.expires_at is not None and header.expires_at <= now:
-        raise Rejected("expired", f"expired at {header.expires_at.isoformat()}", message_id=mid)
-    try:
-        body = BODY_MODELS[kind].model_validate(content.body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise Rejected("schema-invalid", f"{kind} body: {where}: {first['msg']}", message_id=mid) from None
-    return Verified(header=header, body=body, key_id=key_id, digest=digest_of(raw), raw=raw)

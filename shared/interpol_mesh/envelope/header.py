@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from interpol_mesh.ids import MessageId
 from interpol_mesh.messages import Kind, Priority
+from interpol_mesh.messages.common import Timestamp
 
 BCP47 = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 
@@ -16,21 +18,38 @@ class Header(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    message_id: str = Field(..., min_length=1, max_length=36)
+    message_id: MessageId
     kind: Kind
     sender: str
-    recipients: tuple[str, ...] = Field(..., min_length=1)
-    created_at: AwareDatetime
-    expires_at: AwareDatetime | None = None
+    recipients: tuple[Annotated[str, Field(min_length=1, max_length=40)], ...] = Field(
+        ...,
+        min_length=1,
+        json_schema_extra={"uniqueItems": True},
+        description="Office ids, each once; every one must be an office of the receiver's directory",
+    )
+    created_at: Timestamp
+    expires_at: Timestamp | None = Field(None, description="After created_at")
     language: str = Field(..., pattern=BCP47, description="BCP 47 tag, e.g. fr-FR, es-419, ar-EG")
     priority: Priority = "routine"
-    correlation_id: str | None = Field(None, max_length=64)
+    correlation_id: MessageId | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Header:
+        """A signed header that contradicts itself is a forgery or a bug: it is refused, not guessed at."""
+        if len(set(self.recipients)) != len(self.recipients):
+            raise ValueError("recipients must be distinct")
+        if self.expires_at is not None and self.expires_at <= self.created_at:
+            raise ValueError("expires_at must be after created_at")
+        return self
 
 
-class SignedContent(BaseModel):
-    """The exact bytes that are signed decode to this: the header and the kind's body."""
+B = TypeVar("B", bound=BaseModel)
+
+
+class SignedOf(BaseModel, Generic[B]):
+    """The exact signed bytes decode to this: the header and the body of its kind, checked in one strict parse."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     header: Header
-    body: dict[str, Any]
+    body: B

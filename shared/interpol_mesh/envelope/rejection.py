@@ -19,6 +19,7 @@ RejectReason = Literal[
     "from-the-future",
     "replay",
     "schema-invalid",
+    "receipt-mismatch",
     "processing-failed",
 ]
 

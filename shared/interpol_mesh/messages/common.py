@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 Priority = Literal["routine", "urgent", "critical"]
 NoticeType = Literal["red", "yellow", "blue", "black", "green", "orange", "purple", "silver", "un-special"]
@@ -25,6 +26,25 @@ PersonStatus = Literal[
 NOTICE_TYPES: tuple[NoticeType, ...] = (
     "red", "yellow", "blue", "black", "green", "orange", "purple", "silver", "un-special",
 )  # fmt: skip
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    """pydantic reads "1700000000" as a Unix time even in strict mode; a wire time is RFC 3339 text.
+
+    Parsed here because strict validation after a validator takes only a datetime object.
+    """
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
+        return datetime.fromisoformat(value.upper())  # ValueError for 30 February and the like
+    raise ValueError("not an RFC 3339 date-time with a UTC offset")
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), Field(json_schema_extra={"pattern": _RFC3339.pattern})]
+"""Every time on the wire: RFC 3339 with an offset, never a number that some reader takes as epoch seconds."""
 
 
 class Strict(BaseModel):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from interpol_mesh.messages.common import NoticeType, Offence, Person, Strict
+from interpol_mesh.ids import MessageId
+from interpol_mesh.messages.common import NoticeType, Offence, Person, Strict, Timestamp
 
 
 class Diffusion(Strict):
@@ -26,16 +27,16 @@ class FreeTextMessage(Strict):
     title: str = Field(..., min_length=1, max_length=300)
     text: str = Field(..., min_length=1, max_length=20000)
     request_for_assistance: bool = False
-    references: tuple[str, ...] = Field((), description="Message or notice ids this refers to")
+    references: tuple[MessageId, ...] = Field((), description="Message or notice ids this refers to")
 
 
 class HitReport(Strict):
     """A frontline match against a notice, from the NCB where it happened."""
 
-    notice_id: str
+    notice_id: MessageId
     notice_type: NoticeType
     requesting_office: str
-    hit_at: AwareDatetime
+    hit_at: Timestamp
     country: str = Field(..., min_length=2, max_length=2)
     place: str = Field(..., min_length=1, max_length=300)
     description: str = Field(..., min_length=1, max_length=4000)
@@ -46,6 +47,6 @@ class Receipt(Strict):
     """Proof of delivery or acknowledgement, carrying the digest of exactly what was received."""
 
     receipt_type: Literal["delivered", "acknowledged"]
-    for_message_id: str
+    for_message_id: MessageId
     digest: str = Field(..., pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the envelope bytes received")
-    at: AwareDatetime
+    at: Timestamp

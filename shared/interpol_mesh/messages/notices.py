@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from interpol_mesh.ids import MessageId
 from interpol_mesh.messages.common import (
     ArrestWarrant,
     Distribution,
@@ -15,6 +16,7 @@ from interpol_mesh.messages.common import (
     Person,
     PersonStatus,
     Strict,
+    Timestamp,
 )
 
 
@@ -43,10 +45,10 @@ class NoticeEvent(Strict):
     """Published, updated or cancelled notice, sent by the General Secretariat to the recipients."""
 
     event: Literal["published", "updated", "cancelled"]
-    notice_id: str
+    notice_id: MessageId
     notice_type: NoticeType
     requesting_office: str
     notice: NoticeRequest
-    published_at: AwareDatetime
-    expires_at: AwareDatetime | None = None
+    published_at: Timestamp
+    expires_at: Timestamp | None = None
     reason: str | None = Field(None, max_length=2000)

@@ -31,6 +31,7 @@ from interpol_mesh.messages import Receipt, payload_type
 from interpol_mesh.messaging import audit_trail
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.outbound import compose, store
+from interpol_mesh.messaging.receipt_checks import refused_receipts
 from interpol_mesh.storage import tables
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ class InboxConsumer:
                 subject_sender=sender,
                 recipient=self.ctx.office.id,
                 keys=self.ctx.keyring.current,
+                offices=self.ctx.directory.offices,
                 now=now,
                 stored_at=_stored_at(msg),
             )
@@ -245,7 +247,7 @@ class InboxConsumer:
             )
             known = {r.message_id: r.stream_seq for r in rows}
         now = self.ctx.clock.now()
-        accepted: list[tuple[Verified, int | None]] = []
+        accepted: list[tuple[Verified, Decision]] = []
         rejected: list[Decision] = []
         for d in decisions:
             v = d.verified
@@ -255,13 +257,20 @@ class InboxConsumer:
             mid = v.header.message_id
             if mid not in known:
                 known[mid] = d.stream_seq
-                accepted.append((v, d.stream_seq))
+                accepted.append((v, d))
             elif known[mid] == d.stream_seq and d.stream_seq is not None:
                 self.counts["redelivered"] += 1  # our own earlier commit: ack, nothing else
             else:
                 replay = Rejected("replay", f"message {mid} already delivered", message_id=mid)
                 rejected.append(Decision(d.msg, None, replay, d.sender_token, d.stream_seq))
-        await self._accept(conn, accepted, now)
+        # A receipt that does not match what was sent to its signer is refused before it changes anything.
+        refused = await refused_receipts(conn, [v for v, _ in accepted if v.header.kind == "receipt"], now)
+        rejected += [
+            Decision(d.msg, None, refused[v.header.message_id], d.sender_token, d.stream_seq)
+            for v, d in accepted
+            if v.header.message_id in refused
+        ]
+        await self._accept(conn, [(v, d.stream_seq) for v, d in accepted if v.header.message_id not in refused], now)
         await self._quarantine(conn, rejected, now)
 
     async def _accept(self, conn: AsyncConnection, accepted: list[tuple[Verified, int | None]], now: datetime) -> None:
@@ -329,7 +338,10 @@ class InboxConsumer:
 
 
 async def apply_receipts(conn: AsyncConnection, receipts: list[Verified]) -> None:
-    """Record delivered/acknowledged, per recipient, on the messages the receipts name."""
+    """Record delivered/acknowledged, per recipient, on the messages the receipts name.
+
+    Only receipts that passed `refused_receipts` get here: each matches a delivery of ours to its signer.
+    """
     d = tables.delivery
     delivered: list[dict[str, object]] = []
     acknowledged: list[dict[str, object]] = []

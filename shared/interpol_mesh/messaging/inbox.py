@@ -93,9 +93,13 @@ async def list_inbox(
     limit: int = 50,
     cursor: str | None = None,
 ) -> InboxPage:
-    """Newest first, keyset-paged by message id (time-ordered UUIDv7)."""
+    """Newest arrival first, keyset-paged by the bus's stream sequence.
+
+    The sequence is assigned by the server as messages arrive; a message id is chosen by the sender,
+    who could otherwise pin a message to the top of every inbox (or bury it) by picking its id.
+    """
     i = tables.inbox
-    query = sa.select(i).order_by(i.c.message_id.desc()).limit(limit + 1)
+    query = sa.select(i).order_by(i.c.stream_seq.desc().nulls_last()).limit(limit + 1)
     if kind:
         query = query.where(i.c.kind == kind)
     elif not include_receipts:
@@ -109,10 +113,11 @@ async def list_inbox(
     if until:
         query = query.where(i.c.received_at < until)
     if cursor:
-        query = query.where(i.c.message_id < cursor)
+        query = query.where(i.c.stream_seq < int(cursor))
     rows = (await conn.execute(query)).all()
     items = [InboxItem(**_item(r)) for r in rows[:limit]]
-    return InboxPage(items=items, next_cursor=items[-1].message_id if len(rows) > limit else None)
+    more = len(rows) > limit and rows[limit - 1].stream_seq is not None
+    return InboxPage(items=items, next_cursor=str(rows[limit - 1].stream_seq) if more else None)
 
 
 async def read_message(conn: AsyncConnection, ctx: OfficeContext, message_id: str) -> InboxMessage | None:

@@ -33,6 +33,7 @@ inbox = sa.Table(
     sa.Column("body", sa.JSON, nullable=False),
     sa.Column("acknowledged_at", TS),
     sa.Index("ix_inbox_kind_received", "kind", "received_at"),
+    sa.Index("ix_inbox_stream_seq", "stream_seq"),
 )
 
 sent = sa.Table(
