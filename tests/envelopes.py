@@ -11,9 +11,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from interpol_mesh.clock import SystemClock
-from interpol_mesh.crypto import FileSigner, read_private_key
+from interpol_mesh.crypto import FileSigner, pae, read_private_key
 from interpol_mesh.envelope import Header, seal
 from interpol_mesh.ids import new_message_id
+from interpol_mesh.messages import payload_type
 
 
 class LooseBody(BaseModel):
@@ -60,3 +61,31 @@ def short_signature(data: bytes) -> bytes:
     outer: dict[str, Any] = json.loads(data)
     outer["signatures"][0]["sig"] = base64.b64encode(b"short").decode()
     return json.dumps(outer).encode()
+
+
+# -- Raw signed bytes, for inputs the models would never produce ------------------------------------
+
+
+def header_fields(sender: str, recipients: list[str], *, kind: str = "message", **overrides: Any) -> dict[str, Any]:
+    """A valid header as JSON values, to be bent into one the schema forbids."""
+    fields: dict[str, Any] = json.loads(header(sender, recipients, kind=kind).model_dump_json())
+    return fields | overrides
+
+
+def dsse_signature(payload: bytes, signer: FileSigner, *, kind: str = "message") -> dict[str, str]:
+    sig = signer.sign(pae(payload_type(kind), payload))
+    return {"keyid": signer.key_id, "sig": base64.b64encode(sig).decode()}
+
+
+def dsse(payload: bytes, signatures: list[dict[str, Any]], *, kind: str = "message") -> bytes:
+    outer = {"payloadType": payload_type(kind), "payload": base64.b64encode(payload).decode(), "signatures": signatures}
+    return json.dumps(outer).encode()
+
+
+def signed_payload(payload: bytes, signer: FileSigner, *, kind: str = "message") -> bytes:
+    """Exactly these payload bytes, properly signed: the signature is good, the content is the test."""
+    return dsse(payload, [dsse_signature(payload, signer, kind=kind)], kind=kind)
+
+
+def signed_fields(fields: dict[str, Any], body: dict[str, Any], signer: FileSigner, *, kind: str = "message") -> bytes:
+    return signed_payload(json.dumps({"header": fields, "body": body}).encode(), signer, kind=kind)
