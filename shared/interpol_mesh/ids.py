@@ -36,8 +36,8 @@ _seq = 0
 def new_message_id(clock: Clock) -> str:
     """Return a UUIDv7 string; ids from one process sort by creation time.
 
-    A 12-bit counter keeps ids from the same millisecond strictly increasing, so an inbox
-    ordered by id is ordered by send time.
+    A 12-bit counter keeps ids from the same millisecond strictly increasing. Receivers do not
+    order by id (a sender chooses it): the inbox is listed by the bus's arrival sequence.
     """
     global _last_ms, _seq
     ms = int(clock.now().timestamp() * 1000)
