@@ -27,7 +27,7 @@ async def send_to_ccc(
 
 def hit_report(description: str, *, place: str, country: str, at: datetime, requesting: str = "ncb.fr") -> HitReport:
     return HitReport(
-        notice_id="2026-00042",
+        notice_id="0199a1b2-0000-7000-8000-000000000042",  # notice ids are the message ids of their requests
         notice_type="red",
         requesting_office=requesting,
         hit_at=at,
