@@ -97,9 +97,11 @@ async def list_inbox(
 
     The sequence is assigned by the server as messages arrive; a message id is chosen by the sender,
     who could otherwise pin a message to the top of every inbox (or bury it) by picking its id.
+    The consumer stores the sequence of every message it accepts (JetStream metadata), so a plain
+    descending order walks the index on both backends.
     """
     i = tables.inbox
-    query = sa.select(i).order_by(i.c.stream_seq.desc().nulls_last()).limit(limit + 1)
+    query = sa.select(i).order_by(i.c.stream_seq.desc()).limit(limit + 1)
     if kind:
         query = query.where(i.c.kind == kind)
     elif not include_receipts:
