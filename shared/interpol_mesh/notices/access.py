@@ -81,7 +81,9 @@ class Reader:
             for entry in notice.history
             if self.view is View.HELD or entry.action in LIFECYCLE_ACTIONS
         ]
-        return notice.model_copy(update={"screening": None, "reviewer": None, "decision_reason": None, "history": history})
+        return notice.model_copy(
+            update={"screening": None, "reviewer": None, "decision_reason": None, "history": history}
+        )
 
 
 def reader(principal: Principal, here: Office, directory: Directory) -> Reader:
