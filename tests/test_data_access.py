@@ -17,7 +17,10 @@ from typing import Any
 
 from conftest import MeshFactory
 from interpol_mesh.auth import issue_token, service_roles
+from interpol_mesh.crypto import read_private_key
 from interpol_mesh.ids import new_message_id
+from interpol_mesh.messages import NoticeRequest
+from interpol_mesh.notices import store
 from interpol_mesh.testing.harness import STAFF_ROLES, StaffToken, TestMesh, wait_until
 from interpol_offices.ccc_router.testing import case_for_message
 from test_notices import decide, notice_at, red, request_notice
@@ -91,10 +94,10 @@ async def restricted_notices(mesh: TestMesh) -> Restricted:
 
 
 def office_token(mesh: TestMesh, office: str, audience: str) -> str:
-    ctx = mesh.ctx(office)
-    return issue_token(
-        ctx.signer, subject=office, audience=audience, roles=service_roles(ctx.office.kind), now=ctx.clock.now()
-    )
+    """Signed with the office's key file, so the calling office need not run here."""
+    signer = read_private_key(mesh.root / "keys" / f"{office}.key")
+    roles = service_roles(mesh.directory.get(office).kind)
+    return issue_token(signer, subject=office, audience=audience, roles=roles, now=mesh.ctx(audience).clock.now())
 
 
 def staff_token(mesh: TestMesh, office: str, audience: str) -> str:
@@ -237,3 +240,32 @@ async def test_each_reader_gets_what_the_notice_entitles_it_to(make_mesh: MeshFa
                 "items": [],
                 "next_cursor": None,
             }, (caller, at)
+
+
+async def test_paging_counts_only_what_the_reader_may_see(make_mesh: MeshFactory) -> None:
+    """Hidden notices between visible ones neither shorten a page nor end up as its cursor."""
+    mesh = make_mesh()
+    await mesh.start("gs")
+    ctx = mesh.ctx("gs")
+    visible: list[str] = []
+    async with ctx.transaction() as conn:
+        for i in range(12):
+            distribution = {"mode": "deny", "countries": ["ES"]} if i % 3 == 0 else {"mode": "all"}
+            status = "pending-review" if i % 4 == 1 else "published"
+            request = NoticeRequest.model_validate({**red(distribution=distribution), "requesting_office": "ncb.fr"})
+            notice_id = new_message_id(ctx.clock)
+            await store.insert_notice(conn, notice_id=notice_id, request=request, status=status, now=ctx.clock.now())
+            if i % 3 and status == "published":
+                visible.append(notice_id)
+    pages, cursor = [], None
+    async with mesh.raw_client("gs") as gs:
+        while True:
+            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await gs.get("/v1/notices", params=params, headers=bearer(mesh, "ncb.es", "gs"))).json()
+            pages.append([n["notice_id"] for n in page["items"]])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+            assert cursor in visible
+    assert [i for p in pages for i in p] == sorted(visible, reverse=True)
+    assert [len(p) for p in pages] == [2] * (len(visible) // 2) + ([len(visible) % 2] if len(visible) % 2 else [])

@@ -74,10 +74,9 @@ class Reader:
         """The notice with what this reader may not see removed."""
         if self.view is View.FULL:
             return notice
+        hidden = dict.fromkeys(("actor", "reason") if self.view is View.HELD else ("actor", "reason", "message_id"))
         history = [
-            entry.model_copy(update={"actor": None, "reason": None})
-            if self.view is View.HELD
-            else entry.model_copy(update={"actor": None, "reason": None, "message_id": None})
+            entry.model_copy(update=hidden)
             for entry in notice.history
             if self.view is View.HELD or entry.action in LIFECYCLE_ACTIONS
         ]
