@@ -18,17 +18,21 @@ def _named(office: Office, distribution: Distribution) -> bool:
     return (office.country or "").upper() in countries or office.region in distribution.regions
 
 
+def receives(office: Office, distribution: Distribution, requesting_office: str) -> bool:
+    """Whether `office` is one of the notice's permitted recipients (the API's read rule uses it too)."""
+    if office.id == requesting_office:  # it holds its own notice whatever the list says (it may deny its region)
+        return True
+    if office.kind != "ncb":
+        return False
+    if distribution.mode == "all":
+        return True
+    return _named(office, distribution) == (distribution.mode == "allow")
+
+
 def recipients_for(distribution: Distribution, requesting_office: str, directory: Directory) -> list[str]:
     """Member NCBs allowed by the distribution, always including the requesting office, sorted."""
-    ncbs = directory.ncbs()
-    if distribution.mode == "all":
-        chosen = {o.id for o in ncbs}
-    elif distribution.mode == "allow":
-        chosen = {o.id for o in ncbs if _named(o, distribution)}
-    else:
-        chosen = {o.id for o in ncbs if not _named(o, distribution)}
-    # The requester holds its own notice whatever the list says (it may have denied its own region).
-    chosen.add(requesting_office)
+    chosen = {o.id for o in directory.ncbs() if receives(o, distribution, requesting_office)}
+    chosen.add(requesting_office)  # even when the requester is not (or no longer) in the directory
     return sorted(chosen)
 
 

@@ -8,7 +8,7 @@ anything is sent.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,6 +18,9 @@ from interpol_mesh.notices.screening import Screening
 from interpol_mesh.notices.status import InvalidTransition, check_transition
 from interpol_mesh.notices.views import NoticeDetail, NoticePage, NoticeSummary, detail_of, summary_fields
 from interpol_mesh.storage import tables
+
+if TYPE_CHECKING:  # the read rule is the API's; the store only applies the one it is given
+    from interpol_mesh.notices.access import Reader
 
 n, h = tables.notices, tables.notice_history
 
@@ -105,24 +108,30 @@ async def history_message(conn: AsyncConnection, notice_id: str, action: str) ->
     return (await conn.execute(query)).scalar()
 
 
-async def detail(conn: AsyncConnection, notice_id: str) -> NoticeDetail | None:
+async def detail(conn: AsyncConnection, notice_id: str, reader: Reader) -> NoticeDetail | None:
+    """None both when there is no such notice and when `reader` may not read it: the caller cannot tell which."""
     row = await get_notice(conn, notice_id)
-    if row is None:
+    if row is None or not reader.may_read(row):
         return None
     history = (await conn.execute(sa.select(h).where(h.c.notice_id == notice_id).order_by(h.c.id))).all()
-    return detail_of(row, list(history))
+    return reader.shown(detail_of(row, list(history)))
 
 
 async def list_notices(
     conn: AsyncConnection,
     *,
+    reader: Reader,
     notice_type: str | None = None,
     status: str | None = None,
     requesting_office: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> NoticePage:
-    """Newest first, keyset-paged by notice id (the request's time-ordered message id)."""
+    """Newest first, keyset-paged by notice id (the request's time-ordered message id).
+
+    Only notices `reader` may read are counted, before paging: a page is short only at the end,
+    and the cursor is always a notice the reader saw.
+    """
     query = sa.select(n).order_by(n.c.notice_id.desc()).limit(limit + 1)
     if notice_type:
         query = query.where(n.c.notice_type == notice_type)
@@ -130,11 +139,24 @@ async def list_notices(
         query = query.where(n.c.status == status)
     if requesting_office:
         query = query.where(n.c.requesting_office == requesting_office)
-    if cursor:
-        query = query.where(n.c.notice_id < cursor)
-    rows = (await conn.execute(query)).all()
-    items = [NoticeSummary(**summary_fields(r)) for r in rows[:limit]]
-    return NoticePage(items=items, next_cursor=items[-1].notice_id if len(rows) > limit else None)
+    where = reader.where()
+    if where is not None:
+        query = query.where(where)
+    shown: list[Any] = []
+    after, more = cursor, False
+    while not more:
+        rows = (await conn.execute(query.where(n.c.notice_id < after) if after else query)).all()
+        for row in rows:
+            if reader.may_read(row):
+                more = len(shown) == limit
+                if more:
+                    break
+                shown.append(row)
+        if len(rows) <= limit:
+            break
+        after = rows[-1].notice_id
+    items = [NoticeSummary(**summary_fields(r)) for r in shown]
+    return NoticePage(items=items, next_cursor=items[-1].notice_id if more else None)
 
 
 async def pending_review(
