@@ -5,6 +5,11 @@ which countries see its data (RPD "restrictions", DOMAIN.md §2 "Ownership and n
 sovereignty": "model it as a per-record allow/deny list of recipient countries"). The General
 Secretariat resolves the list and sends the notice to each permitted NCB's own subject, so an
 excluded office never receives the bytes: restriction is routing, not filtering at the receiver.
+
+The CCC receives every published notice whatever the distribution: it is the General
+Secretariat's own operations room (DOMAIN.md §4: it "makes instant database checks"), not a member
+country a restriction could be aimed at, and it must be able to confirm that a hit report names a
+real notice the reporting NCB was sent before treating the hit as urgent.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ def _named(office: Office, distribution: Distribution) -> bool:
 
 
 def recipients_for(distribution: Distribution, requesting_office: str, directory: Directory) -> list[str]:
-    """Member NCBs allowed by the distribution, always including the requesting office, sorted."""
+    """Member NCBs allowed by the distribution, always including the requesting office, plus the CCC; sorted."""
     ncbs = directory.ncbs()
     if distribution.mode == "all":
         chosen = {o.id for o in ncbs}
@@ -29,6 +34,7 @@ def recipients_for(distribution: Distribution, requesting_office: str, directory
         chosen = {o.id for o in ncbs if not _named(o, distribution)}
     # The requester holds its own notice whatever the list says (it may have denied its own region).
     chosen.add(requesting_office)
+    chosen.update(o.id for o in directory.of_kind("ccc"))
     return sorted(chosen)
 
 
