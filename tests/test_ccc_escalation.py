@@ -15,7 +15,7 @@ from interpol_mesh.clock import FakeClock
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import wait_until
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.testing import case_for_message, events_of, hit_report, send_to_ccc
+from interpol_offices.ccc_router.testing import case_for_message, events_of, hit_report, publish_to_ccc, send_to_ccc
 from interpol_offices.ccc_router.timers import fire_due
 
 TUESDAY_0300 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)  # Singapore desk on duty (00-08 UTC)
@@ -31,6 +31,7 @@ async def test_critical_arabic_hit_report_escalates_to_duty_officer_then_head_of
     clock = FakeClock(TUESDAY_0300)
     mesh = make_mesh(clock=clock)
     await mesh.start("ccc", "gs", "ncb.sa", "ncb.fr")
+    await publish_to_ccc(mesh)  # a hit keeps its critical priority only on a notice the CCC confirms
     mid = await send_to_ccc(
         mesh, "ncb.sa",
         hit_report(ARABIC_HIT, place="مطار الملك خالد الدولي، الرياض", country="SA", at=TUESDAY_0300),
@@ -102,7 +103,8 @@ async def test_acknowledging_in_time_cancels_the_escalation(make_mesh: MeshFacto
 
     clock = FakeClock(TUESDAY_0300)
     mesh = make_mesh(clock=clock)
-    await mesh.start("ccc", "ncb.sa", "ncb.fr")
+    await mesh.start("ccc", "gs", "ncb.sa", "ncb.fr")
+    await publish_to_ccc(mesh)
     mid = await send_to_ccc(
         mesh, "ncb.sa", hit_report(ARABIC_HIT, place="الرياض", country="SA", at=TUESDAY_0300),
         kind="hit-report", language="ar", priority="critical",

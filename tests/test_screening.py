@@ -227,17 +227,23 @@ def test_names_are_not_screened() -> None:
 
 def test_distribution_all_allow_and_deny() -> None:
     everyone = recipients_for(Distribution(), "ncb.fr", DIRECTORY)
-    assert len(everyone) == 196 and all(r.startswith("ncb.") for r in everyone)
+    assert len(everyone) == 197 and all(r.startswith("ncb.") for r in everyone if r != "ccc")
     deny = recipients_for(Distribution(mode="deny", countries=("de",)), "ncb.fr", DIRECTORY)
-    assert "ncb.de" not in deny and len(deny) == 195
+    assert "ncb.de" not in deny and len(deny) == 196
     allow = recipients_for(Distribution(mode="allow", countries=("ES",), regions=("americas",)), "ncb.fr", DIRECTORY)
     assert {"ncb.fr", "ncb.es", "ncb.ar", "ncb.br", "ncb.us"} <= set(allow) and "ncb.de" not in allow
-    assert all(DIRECTORY.get(o).region == "americas" for o in allow if o not in ("ncb.fr", "ncb.es"))
+    assert all(DIRECTORY.get(o).region == "americas" for o in allow if o not in ("ncb.fr", "ncb.es", "ccc"))
 
 
 def test_the_requester_always_receives_its_own_notice() -> None:
     assert "ncb.fr" in recipients_for(Distribution(mode="deny", regions=("europe",)), "ncb.fr", DIRECTORY)
-    assert recipients_for(Distribution(mode="allow"), "ncb.fr", DIRECTORY) == ["ncb.fr"]
+    assert recipients_for(Distribution(mode="allow"), "ncb.fr", DIRECTORY) == ["ccc", "ncb.fr"]
+
+
+def test_the_ccc_receives_every_notice_whatever_the_distribution() -> None:
+    """It confirms hit reports against its copies (ccc_router/hit_check.py); it is no country to exclude."""
+    for distribution in (Distribution(), Distribution(mode="allow"), Distribution(mode="deny", regions=("europe",))):
+        assert "ccc" in recipients_for(distribution, "ncb.fr", DIRECTORY)
 
 
 def test_unknown_country_codes_are_reported() -> None:

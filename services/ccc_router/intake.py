@@ -4,15 +4,22 @@ Runs inside the inbox consumer's transaction, after verification and storage, so
 its case, the dispatch and the planned deadlines commit together or not at all. Which
 messages open a case: every hit report; a free-text message if it is urgent or critical, or
 a request for assistance at any priority. Anything else stays in the inbox only.
+
+A hit report keeps its sender's priority only when the CCC confirms the notice it names
+(`hit_check.py`); otherwise its case opens at `routine`, marked "notice unconfirmed" with the
+reason, and the decision is audited: an insider cannot page the duty officers with an
+invented notice, and a real but odd report still reaches a human.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.audit import AuditEvent
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import FreeTextMessage, HitReport
-from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.messaging import OfficeContext, audit_trail
+from interpol_offices.ccc_router.hit_check import unconfirmed
 from interpol_offices.ccc_router.runtime import runtime_of
 from interpol_offices.ccc_router.workflow import Intake, open_case
 
@@ -61,6 +68,21 @@ async def on_hit_report(conn: AsyncConnection, ctx: OfficeContext, verified: Ver
         f"{body.description}\n\nplace: {body.place} ({body.country}); hit at {body.hit_at.isoformat()}; {detained}; "
         f"requesting office: {body.requesting_office}"
     )
+    check = await unconfirmed(conn, ctx, h.sender, body)
+    priority = h.priority
+    notes: dict[str, object] = {"notice": {"confirmed": True}}
+    if check is not None:
+        priority = "routine"
+        title = f"Notice unconfirmed: {title}"
+        text += f"\nnotice unconfirmed: {check.reason}; sent as {h.priority}, opened as routine"
+        notes = {"notice": {"confirmed": False, "code": check.code, "reason": check.reason, "sent_as": h.priority}}
+        audit_trail.record(
+            conn,
+            AuditEvent(
+                event="hit-unconfirmed", result=check.code, message_id=h.message_id, sender=h.sender,
+                detail=f"{check.reason}; case opened as routine instead of {h.priority}",
+            ),
+        )  # fmt: skip
     involved = tuple(o for o in (h.sender, body.requesting_office) if o in ctx.directory.offices)
     await open_case(
         conn,
@@ -71,12 +93,13 @@ async def on_hit_report(conn: AsyncConnection, ctx: OfficeContext, verified: Ver
             kind="hit-report",
             title=title,
             text=text,
-            priority=h.priority,
+            priority=priority,
             language_tag=h.language,
             involved=involved,
             detect_text=f"{body.description}\n{body.place}",
             message_id=h.message_id,
             sender=h.sender,
             sent_at=h.created_at,
+            notes=notes,
         ),
     )

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from interpol_mesh.app.exchange_routes import router as exchange_router
 from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.notices.copies import on_notice_event
+from interpol_mesh.notices.expiry import expire_notices
 from interpol_offices.ccc_router import roster_store
 from interpol_offices.ccc_router.auth import seed_dev_tokens
 from interpol_offices.ccc_router.intake import on_hit_report, on_message
@@ -39,8 +41,9 @@ def build_role(data_dir: Path = DATA_DIR, poll_seconds: float = 1.0) -> CccRole:
         name="ccc_router",
         description=DESCRIPTION,
         routers=[cases_router, roster_router, exchange_router],
-        handlers={"message": on_message, "hit-report": on_hit_report},
+        # Copies of every published notice, so a hit report can be confirmed (hit_check.py).
+        handlers={"message": on_message, "hit-report": on_hit_report, "notice-event": on_notice_event},
         startup=[load_ccc],
-        background=[timer_loop],
+        background=[timer_loop, expire_notices],
         runtime=CccRuntime(data_dir=data_dir, poll_seconds=poll_seconds),
     )

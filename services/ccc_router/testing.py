@@ -8,9 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from interpol_mesh.messages import FreeTextMessage, HitReport, Kind, Priority
+from interpol_mesh.messages import FreeTextMessage, HitReport, Kind, NoticeEvent, NoticeRequest, Priority
 from interpol_mesh.messaging import send
-from interpol_mesh.testing.harness import TestMesh
+from interpol_mesh.notices import expiry_for
+from interpol_mesh.notices import store as notices
+from interpol_mesh.testing.harness import TestMesh, wait_until
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.auth import read_dev_tokens
 
@@ -25,9 +27,36 @@ async def send_to_ccc(
     return out.header.message_id
 
 
+HIT_NOTICE_ID = "019c9f5e-2a00-7000-8000-000000000042"  # the Red Notice `hit_report` names by default
+
+
+async def publish_to_ccc(mesh: TestMesh, notice_id: str = HIT_NOTICE_ID, *, requesting: str = "ncb.fr") -> None:
+    """The GS sends the CCC its copy of a published Red Notice, so hit reports on it are confirmed (hit_check.py).
+
+    Needs the `gs` and `ccc` offices started; returns once the CCC holds the copy.
+    """
+    ctx = mesh.ctx("gs")
+    now = ctx.clock.now()
+    request = NoticeRequest(
+        notice_type="red", title="Wanted", purpose="Locate and arrest", requesting_office=requesting
+    )
+    event = NoticeEvent(
+        event="published", notice_id=notice_id, notice_type="red", requesting_office=requesting, notice=request,
+        published_at=now, expires_at=expiry_for(now),
+    )  # fmt: skip
+    async with ctx.transaction() as conn:
+        await send(conn, ctx, kind="notice-event", recipients=["ccc"], body=event, language="en", priority="urgent")
+
+    async def held() -> bool:
+        async with mesh.ctx("ccc").engine.connect() as conn:
+            return await notices.get_notice(conn, notice_id) is not None
+
+    await wait_until(held, what=f"the CCC's copy of notice {notice_id}")
+
+
 def hit_report(description: str, *, place: str, country: str, at: datetime, requesting: str = "ncb.fr") -> HitReport:
     return HitReport(
-        notice_id="0199a1b2-0000-7000-8000-000000000042",  # notice ids are the message ids of their requests
+        notice_id=HIT_NOTICE_ID,
         notice_type="red",
         requesting_office=requesting,
         hit_at=at,

@@ -13,7 +13,7 @@ Permission checks live at the edge (auth.py); these functions trust the actor th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -48,6 +48,7 @@ class Intake:
     sender: str | None = None
     reported_by: str | None = None
     sent_at: datetime | None = None
+    notes: Mapping[str, Any] = field(default_factory=dict)  # what intake checked (a hit's notice), kept on `opened`
 
 
 async def _decide(conn: AsyncConnection, rt: CccRuntime, lang: Language, at: datetime) -> Decision:
@@ -79,7 +80,7 @@ async def open_case(conn: AsyncConnection, ctx: OfficeContext, rt: CccRuntime, i
     )  # fmt: skip
     opened = {
         "source": intake.source, "kind": intake.kind, "message_id": intake.message_id, "priority": intake.priority,
-        "language": decided.record(), "policy_digest": policy.digest,
+        "language": decided.record(), "policy_digest": policy.digest, **intake.notes,
     }  # fmt: skip
     await cases.add_events(
         conn,

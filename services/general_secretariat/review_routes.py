@@ -75,7 +75,7 @@ async def get_review_queue(
 )
 async def post_decision(notice_id: str, req: ReviewDecision, ctx: CtxDep) -> DecisionResult:
     """`publish` sends a signed `notice-event` to every NCB the requester's distribution allows (and to the
-    requester); excluded NCBs never receive the bytes. `refuse` sends the requester a signed message with
+    requester and the CCC, which confirms hit reports against it); excluded NCBs never receive the bytes. `refuse` sends the requester a signed message with
     the reason. A request whose screening did not pass (Article 3 flags, conditions not met) is published
     only with a reason; one with missing required fields cannot be published at all."""
     async with _http_errors(), ctx.transaction() as conn:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from interpol_mesh.app.exchange_routes import router as exchange_router
 from interpol_mesh.messaging import OfficeRole
+from interpol_mesh.notices.copies import on_notice_event
 from interpol_mesh.notices.expiry import expire_notices
 from interpol_mesh.notices.routes import router as notices_router
-from interpol_offices.ncb.handlers import on_hit_report, on_message, on_notice_event
+from interpol_offices.ncb.handlers import on_hit_report, on_message
 from interpol_offices.ncb.hit_routes import router as hit_router
 from interpol_offices.ncb.request_routes import router as request_router
 

@@ -12,6 +12,7 @@ from nats.aio.client import Client
 
 from interpol_mesh.bus.tls import client_context
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
+from interpol_mesh.logs import quiet_tls_eof_notice
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ async def connect(
         status.last_error = f"{type(exc).__name__}: {exc}"
         status.errors = [*status.errors[-4:], status.last_error]
 
+    quiet_tls_eof_notice()  # asyncio's harmless warning at every close of a TLS connection (logs.py)
     servers = [s.strip() for s in url.split(",") if s.strip()]
     options: dict[str, Any] = {}
     if nkey_seed is not None:

@@ -1,9 +1,10 @@
 """Notices: screening rules, Article 3 screen, distribution, status machine and the notices store.
 
-Shared by the General Secretariat (which screens, reviews and publishes) and the NCBs (which
-request notices and keep copies of those published to them). Route modules (`routes`) and the
-background task (`expiry`) are imported by the roles directly, so that importing the rules does
-not pull in FastAPI.
+Shared by the General Secretariat (which screens, reviews and publishes), the NCBs (which
+request notices and keep copies of those published to them) and the CCC (which keeps a copy of
+every published notice to confirm hit reports). Route modules (`routes`), the copy handler
+(`copies`) and the background task (`expiry`) are imported by the roles directly, so that
+importing the rules does not pull in FastAPI.
 """
 
 from interpol_mesh.notices.article3 import Article3Flag, normalise, scan

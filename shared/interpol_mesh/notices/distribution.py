@@ -5,6 +5,11 @@ which countries see its data (RPD "restrictions", DOMAIN.md §2 "Ownership and n
 sovereignty": "model it as a per-record allow/deny list of recipient countries"). The General
 Secretariat resolves the list and sends the notice to each permitted NCB's own subject, so an
 excluded office never receives the bytes: restriction is routing, not filtering at the receiver.
+
+The CCC receives every published notice whatever the distribution: it is the General
+Secretariat's own operations room (DOMAIN.md §4: it "makes instant database checks"), not a member
+country a restriction could be aimed at, and it must be able to confirm that a hit report names a
+real notice the reporting NCB was sent before treating the hit as urgent.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ def receives(office: Office, distribution: Distribution, requesting_office: str)
 
 
 def recipients_for(distribution: Distribution, requesting_office: str, directory: Directory) -> list[str]:
-    """Member NCBs allowed by the distribution, always including the requesting office, sorted."""
+    """Member NCBs allowed by the distribution, always including the requesting office, plus the CCC; sorted."""
     chosen = {o.id for o in directory.ncbs() if receives(o, distribution, requesting_office)}
     chosen.add(requesting_office)  # even when the requester is not (or no longer) in the directory
+    chosen.update(o.id for o in directory.of_kind("ccc"))
     return sorted(chosen)
 
 

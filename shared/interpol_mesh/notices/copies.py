@@ -1,0 +1,60 @@
+"""An office's copies of published notices, kept in step with the General Secretariat's signed events.
+
+Every office the GS publishes a notice to keeps a copy: the NCBs the distribution allows (to act
+on it and report hits) and the CCC (to confirm that a hit report names a real, published notice
+before it treats the hit as urgent). The handler runs inside the inbox consumer's transaction,
+after the envelope was verified and stored, so a copy changes only together with the signed
+message that changed it. It is idempotent and monotonic: a late or repeated event never brings a
+cancelled notice back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from interpol_mesh.envelope import Verified
+from interpol_mesh.messages import NoticeEvent
+from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.notices import store as notices
+
+log = logging.getLogger(__name__)
+
+
+async def on_notice_event(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+    """Upsert the copy: published/updated -> published (or expired), cancelled -> cancelled."""
+    event = verified.body
+    assert isinstance(event, NoticeEvent)
+    sender = verified.header.sender
+    if sender != ctx.directory.of_kind("gs")[0].id:
+        # Only the GS publishes notices; the message stays in the inbox as evidence, the copy is untouched.
+        log.warning("notice event from a non-GS office ignored", extra={"sender": sender, "notice_id": event.notice_id})
+        return
+    now = ctx.clock.now()
+    row = await notices.get_notice(conn, event.notice_id)
+    current = row.status if row is not None else None
+    if event.event == "cancelled":
+        if current == "cancelled":
+            return
+        status = "cancelled"
+    else:
+        if current in ("refused", "cancelled") or (event.event == "published" and current in ("published", "expired")):
+            return  # repeated or late: never resurrect a notice
+        status = "expired" if event.expires_at is not None and event.expires_at <= now else "published"
+    values: dict[str, Any] = {"published_at": event.published_at, "expires_at": event.expires_at}
+    if event.event == "cancelled":
+        values["decision_reason"] = event.reason
+    if row is None:
+        await notices.insert_notice(
+            conn, notice_id=event.notice_id, request=event.notice, status=status, now=now, **values
+        )
+    else:
+        await notices.update_copy(
+            conn, event.notice_id, now=now, status=status, **notices.request_columns(event.notice), **values
+        )
+    await notices.record(
+        conn, event.notice_id, action=event.event, status=status, at=now, actor=sender, reason=event.reason,
+        message_id=verified.header.message_id,
+    )  # fmt: skip
