@@ -60,3 +60,13 @@ def short_signature(data: bytes) -> bytes:
     outer: dict[str, Any] = json.loads(data)
     outer["signatures"][0]["sig"] = base64.b64encode(b"short").decode()
     return json.dumps(outer).encode()
+
+
+def of_size(h: Header, signer: FileSigner, size: int) -> bytes:
+    """A validly signed message of at least `size` bytes and not much more (the text is base64'd once)."""
+    text = ""
+    while True:
+        data = sealed(h, message_body(text), signer)
+        if len(data) >= size:
+            return data
+        text += "x" * max(1, (size - len(data)) * 3 // 4)
