@@ -5,23 +5,37 @@ Each test drives a real, secured nats-server as an insider holding one office's 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import APIError, NotFoundError
 
 from conftest import MeshFactory
 from envelopes import header, message_body, of_size, sealed, signer_of
 from interpol_mesh.bus import subjects
 from interpol_mesh.bus.credentials import ADMIN_USER
-from interpol_mesh.bus.streams import DIRECT_MAX_MSG_BYTES, DIRECT_MAX_PER_SUBJECT
+from interpol_mesh.bus.streams import DIRECT_MAX_AGE_S, DIRECT_MAX_MSG_BYTES, DIRECT_MAX_PER_SUBJECT, direct_stream
+from interpol_mesh.bus.topology import provision_topology
+from interpol_mesh.clock import SystemClock
+from interpol_mesh.directory import load_directory
 from interpol_mesh.envelope import MAX_ENVELOPE_BYTES
+from interpol_mesh.errors import ConfigError
 from interpol_mesh.messaging.inbound import QUARANTINE_PREFIX_BYTES
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.provision import Deployment
-from interpol_mesh.storage import tables
-from interpol_mesh.testing.harness import wait_until
+from interpol_mesh.settings import OfficeSettings
+from interpol_mesh.storage import make_engine, tables
+from interpol_mesh.storage.engine import ensure_schema, schema_for
+from interpol_mesh.storage.migrate import alembic_config, migrate
+from interpol_mesh.testing.harness import Backend, wait_until
 from test_bus_permissions import Refusals, connect_as, refused
 
 SUBJECT_FULL = 10077  # JetStream: maximum messages per subject exceeded
@@ -186,3 +200,72 @@ async def test_unreadable_junk_is_quarantined_as_a_prefix_with_its_size_and_dige
     assert listed[0]["sha256"] == hashlib.sha256(oversized).hexdigest()
     summary = (await client.get("/v1/quarantine/summary")).json()
     assert summary == {"total": 51, "by_reason": {"malformed": 50, "oversized": 1}, "stored_bytes": stored}
+
+
+async def test_a_store_from_an_older_version_is_brought_to_the_limits_or_refused_in_one_line(
+    nats_server: NatsServer, mesh_deployment: Deployment
+) -> None:
+    """`up` on an existing var/: the old unbounded stream (retention LIMITS) is updated in place and
+    drops what its consumer had already acked; a stream the server cannot convert names the fix."""
+    admin = await connect_as(nats_server, mesh_deployment, ADMIN_USER, Refusals())
+    try:
+        js = admin.jetstream()
+        await js.delete_stream(subjects.DIRECT_STREAM)
+        old = StreamConfig(name=subjects.DIRECT_STREAM, subjects=direct_stream().subjects, storage=StorageType.FILE,
+                           retention=RetentionPolicy.LIMITS, max_age=DIRECT_MAX_AGE_S)  # fmt: skip
+        await js.add_stream(old)
+        await provision_topology(js, load_directory())  # the consumers, as the old version made them
+        await js.update_stream(old)  # back to the old limits, consumers kept
+        for i in range(3):
+            await js.publish(subjects.direct("ncb.fr", "ncb.es"), b"old", headers={"Nats-Msg-Id": f"old-{i}"})
+        spain = await js.pull_subscribe_bind(subjects.consumer_name("ncb.es"), subjects.DIRECT_STREAM)
+        for msg in await spain.fetch(2, timeout=5):
+            await msg.ack_sync()
+
+        await provision_topology(js, load_directory())
+        info = await js.stream_info(subjects.DIRECT_STREAM)
+        assert info.config.retention == RetentionPolicy.INTEREST
+        assert info.config.max_msgs_per_subject == DIRECT_MAX_PER_SUBJECT and info.config.discard_new_per_subject
+        assert info.state.messages == 1  # the acked two are gone, the waiting one is kept
+
+        await js.delete_stream(subjects.DIRECT_STREAM)
+        await js.add_stream(dataclasses.replace(old, retention=RetentionPolicy.WORK_QUEUE))
+        with pytest.raises(ConfigError, match=r"MESH_DIRECT .*nats stream rm MESH_DIRECT"):
+            await provision_topology(js, load_directory())
+    finally:
+        await admin.close()
+
+
+async def test_the_migration_sizes_digests_and_cuts_the_junk_already_quarantined(
+    backend: Backend, tmp_path: Path
+) -> None:
+    settings = OfficeSettings(office_id="ncb.es", database_url=backend.database_url,
+                              db_schema_prefix=backend.schema_prefix, data_dir=tmp_path, database_pool_size=2)  # fmt: skip
+    engine = make_engine(settings)
+    junk, evidence = b"\x00" * 100_000, b"{" + b"e" * 30_000 + b"}"
+    try:
+        await ensure_schema(engine, schema_for("ncb.es", settings.db_schema_prefix))
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0001"))
+            old = sa.table("quarantine", *(sa.column(n) for n in ("received_at", "subject", "reason", "detail", "raw")))
+            now = SystemClock().now()
+            await conn.execute(old.insert(), [
+                {"received_at": now, "subject": "s", "reason": "malformed", "detail": "d", "raw": junk},
+                {"received_at": now, "subject": "s", "reason": "bad-signature", "detail": "d", "raw": evidence},
+            ])  # fmt: skip
+        await migrate(engine, "ncb.es", settings.db_schema_prefix)
+        q = tables.quarantine
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(q.c.raw, q.c.raw_size, q.c.raw_sha256).order_by(q.c.id))).all()
+
+            def diff(sync_conn: sa.Connection) -> list[Any]:
+                found = compare_metadata(MigrationContext.configure(sync_conn), tables.metadata)
+                return [d for d in found if "quarantine" in repr(d)]
+
+            assert await conn.run_sync(diff) == []
+        assert [(bytes(r.raw), r.raw_size, r.raw_sha256) for r in rows] == [
+            (junk[:QUARANTINE_PREFIX_BYTES], len(junk), hashlib.sha256(junk).hexdigest()),
+            (evidence, len(evidence), hashlib.sha256(evidence).hexdigest()),
+        ]
+    finally:
+        await engine.dispose()

@@ -93,6 +93,7 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
     for config in (direct_stream(replicas), keys_stream(replicas)):
         # Update an existing stream rather than add it again: the server checks an add's byte
         # reservation before noticing the stream exists, and would count MESH_DIRECT twice.
+        assert config.name is not None
         try:
             await js.stream_info(config.name)
         except NotFoundError:
