@@ -89,3 +89,13 @@ def signed_payload(payload: bytes, signer: FileSigner, *, kind: str = "message")
 
 def signed_fields(fields: dict[str, Any], body: dict[str, Any], signer: FileSigner, *, kind: str = "message") -> bytes:
     return signed_payload(json.dumps({"header": fields, "body": body}).encode(), signer, kind=kind)
+
+
+def of_size(h: Header, signer: FileSigner, size: int) -> bytes:
+    """A validly signed message of at least `size` bytes and not much more (the text is base64'd once)."""
+    text = ""
+    while True:
+        data = sealed(h, message_body(text), signer)
+        if len(data) >= size:
+            return data
+        text += "x" * max(1, (size - len(data)) * 3 // 4)

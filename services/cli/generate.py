@@ -371,6 +371,12 @@ def _stream(config: StreamConfig) -> Json:
         out["duplicate_window_seconds"] = int(config.duplicate_window)
     if config.max_msgs_per_subject and config.max_msgs_per_subject > 0:
         out["max_msgs_per_subject"] = config.max_msgs_per_subject
+    if config.max_msg_size and config.max_msg_size > 0:
+        out["max_msg_size"] = config.max_msg_size
+    if config.max_bytes and config.max_bytes > 0:
+        out["max_bytes"] = config.max_bytes
+    if config.discard:
+        out["discard"] = config.discard.value + (" (per subject)" if config.discard_new_per_subject else "")
     out["replicas"] = "STREAM_REPLICAS setting: 1 by default, 3 in production"
     return out
 

@@ -17,10 +17,12 @@ from interpol_mesh.messaging.inbox import (
     InboxMessage,
     InboxPage,
     QuarantineItem,
+    QuarantineSummary,
     SentStatus,
     acknowledge,
     list_inbox,
     list_quarantine,
+    quarantine_summary,
     read_message,
     sent_status,
 )
@@ -248,3 +250,9 @@ async def get_quarantine(
 ) -> list[QuarantineItem]:
     async with ctx.engine.connect() as conn:
         return await list_quarantine(conn, reason, limit)
+
+
+@router.get("/quarantine/summary", response_model=QuarantineSummary, summary="Rejected messages counted by reason")
+async def get_quarantine_summary(ctx: CtxDep) -> QuarantineSummary:
+    async with ctx.engine.connect() as conn:
+        return await quarantine_summary(conn)

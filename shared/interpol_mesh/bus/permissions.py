@@ -1,26 +1,31 @@
 """What each office may publish and subscribe to on the server, derived from the directory.
 
-An office publishes only as itself (`mesh.v1.direct.<self>.*`), reads only its own durable
-consumer, and receives replies only on its own inbox prefix. Only the GS publishes notice
-events and the key directory. Stream and consumer creation is the admin's (`up`, provisioning).
+An office publishes only as itself and only to offices that exist: one allow entry
+`mesh.v1.direct.<self>.<recipient>` per office in the directory, not `<self>.*` (its own subject
+included: the GS addresses its own key rotation to itself). A wildcard
+let an insider store anything under a recipient nobody consumes (300 MB in 1.4 s, kept for the
+stream's whole retention); now the server refuses such a publish as a permissions violation, and
+every subject it accepts has a provisioned consumer. It reads only its own durable consumer and
+receives replies only on its own inbox prefix. Only the GS publishes notice events (one subject
+per office it may address) and the key directory. Stream and consumer creation is the admin's
+(`up`, provisioning).
 """
 
 from __future__ import annotations
 
 from interpol_mesh.bus import subjects
-from interpol_mesh.directory import Office, office_token
+from interpol_mesh.directory import Directory, Office, office_token
 
 
 def inbox_prefix(office_id: str) -> str:
     return f"_INBOX_{office_token(office_id)}"
 
 
-def permissions_for(office: Office) -> dict[str, list[str]]:
-    token = office.token
+def permissions_for(office: Office, directory: Directory) -> dict[str, list[str]]:
     consumer = subjects.consumer_name(office.id)
     stream = subjects.DIRECT_STREAM
-    publish = [
-        f"{subjects.PREFIX}.direct.{token}.*",
+    publish = [subjects.direct(office.id, recipient) for recipient in sorted(directory.offices)]
+    publish += [
         f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}",
         f"$JS.ACK.{stream}.{consumer}.>",
         f"$JS.API.CONSUMER.INFO.{stream}.{consumer}",
@@ -28,6 +33,8 @@ def permissions_for(office: Office) -> dict[str, list[str]]:
         "$JS.API.INFO",
     ]
     if office.id == subjects.NOTICE_SENDER:
-        publish += [f"{subjects.PREFIX}.notice.*", subjects.KEY_DIRECTORY_SUBJECT]
+        # Any office may request a notice and so receive its events; the GS itself never does.
+        publish += [subjects.notice(o) for o in sorted(directory.offices) if o != office.id]
+        publish.append(subjects.KEY_DIRECTORY_SUBJECT)
     subscribe = [f"{inbox_prefix(office.id)}.>", subjects.KEY_DIRECTORY_SUBJECT]
     return {"publish": publish, "subscribe": subscribe}

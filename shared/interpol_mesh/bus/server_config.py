@@ -21,7 +21,7 @@ def render_auth(directory: Directory, key_dir: Path) -> str:
     ]
     lines.append(f'    {{nkey: "{public_nkey(key_dir, ADMIN_USER)}"}}  # {ADMIN_USER}: creates streams and consumers')
     for office in sorted(directory.offices.values(), key=lambda o: o.id):
-        perms = permissions_for(office)
+        perms = permissions_for(office, directory)
         publish = json.dumps(perms["publish"])
         subscribe = json.dumps(perms["subscribe"])
         lines.append(

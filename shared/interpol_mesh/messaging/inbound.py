@@ -40,6 +40,11 @@ MAX_ATTEMPTS = 5
 NAK_BACKOFF_S = (1.0, 5.0, 15.0, 30.0, 60.0)
 DB_RETRY_S = 1.0
 KEY_HOLD_S = 2.0  # a message with an unknown key comes back this soon while the directory is unreadable
+# Input that is not an envelope at all is no evidence of anything: the quarantine keeps its first
+# QUARANTINE_PREFIX_BYTES (enough to see what it was) with the size and digest of the whole, so junk
+# cannot fill the database. Anything that parsed as an envelope is kept whole, as evidence.
+QUARANTINE_PREFIX_BYTES = 16 * 1024
+UNREADABLE = frozenset({"malformed", "oversized"})
 
 
 @dataclass
@@ -320,9 +325,10 @@ class InboxConsumer:
             r = d.rejected
             assert r is not None
             self.counts[f"rejected:{r.reason}"] += 1
+            raw, digest = d.msg.data, digest_of(d.msg.data)
             audit_trail.record(
                 conn,
-                AuditEvent(event="rejected", result=r.reason, message_id=r.message_id, digest=digest_of(d.msg.data),
+                AuditEvent(event="rejected", result=r.reason, message_id=r.message_id, digest=digest,
                            sender=d.sender_token, at=now, detail=f"{d.msg.subject}: {r.detail}"),
             )  # fmt: skip
             log.warning("message rejected", extra={"reason": r.reason, "detail": r.detail, "subject": d.msg.subject})
@@ -331,7 +337,8 @@ class InboxConsumer:
                     "received_at": now, "subject": d.msg.subject[:200], "reason": r.reason, "detail": r.detail[:2000],
                     "claimed_sender": (d.sender_token or "")[:40] or None, "message_id": r.message_id,
                     "stream_seq": d.stream_seq, "deliveries": d.msg.metadata.num_delivered if d.msg.reply else 1,
-                    "raw": d.msg.data,
+                    "raw": raw[:QUARANTINE_PREFIX_BYTES] if r.reason in UNREADABLE else raw,
+                    "raw_size": len(raw), "raw_sha256": digest,
                 }
             )  # fmt: skip
         await conn.execute(tables.quarantine.insert(), rows)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.clock import utc
@@ -213,13 +213,23 @@ class QuarantineItem(BaseModel):
     detail: str
     claimed_sender: str | None
     message_id: str | None
-    size_bytes: int
+    size_bytes: int = Field(description="Size of the input as received")
+    sha256: str = Field(description="SHA-256 of the whole input, hex")
+    stored_bytes: int = Field(description="How much of it this office kept")
+    truncated: bool = Field(description="Only a prefix was kept: input that is not an envelope (malformed, oversized)")
+
+
+class QuarantineSummary(BaseModel):
+    total: int
+    by_reason: dict[str, int]
+    stored_bytes: int = Field(description="Bytes of rejected input this office holds")
 
 
 async def list_quarantine(conn: AsyncConnection, reason: str | None, limit: int) -> list[QuarantineItem]:
     q = tables.quarantine
     query = sa.select(q.c.id, q.c.received_at, q.c.subject, q.c.reason, q.c.detail, q.c.claimed_sender,
-                      q.c.message_id, sa.func.length(q.c.raw).label("size")).order_by(q.c.id.desc()).limit(limit)  # fmt: skip
+                      q.c.message_id, q.c.raw_size, q.c.raw_sha256,
+                      sa.func.length(q.c.raw).label("stored")).order_by(q.c.id.desc()).limit(limit)  # fmt: skip
     if reason:
         query = query.where(q.c.reason == reason)
     rows = (await conn.execute(query)).all()
@@ -232,7 +242,27 @@ async def list_quarantine(conn: AsyncConnection, reason: str | None, limit: int)
             detail=r.detail,
             claimed_sender=r.claimed_sender,
             message_id=r.message_id,
-            size_bytes=r.size,
+            size_bytes=r.raw_size,
+            sha256=r.raw_sha256,
+            stored_bytes=r.stored,
+            truncated=r.stored < r.raw_size,
         )
         for r in rows
     ]
+
+
+async def quarantine_summary(conn: AsyncConnection) -> QuarantineSummary:
+    """Counts per reason: the listing is capped, a flood of one reason must still show in numbers."""
+    q = tables.quarantine
+    rows = (
+        await conn.execute(
+            sa.select(q.c.reason, sa.func.count().label("n"), sa.func.sum(sa.func.length(q.c.raw)).label("stored"))
+            .group_by(q.c.reason)
+            .order_by(q.c.reason)
+        )
+    ).all()
+    return QuarantineSummary(
+        total=sum(r.n for r in rows),
+        by_reason={r.reason: r.n for r in rows},
+        stored_bytes=sum(int(r.stored or 0) for r in rows),
+    )

@@ -84,7 +84,9 @@ quarantine = sa.Table(
     sa.Column("message_id", sa.String(36)),
     sa.Column("stream_seq", sa.BigInteger),
     sa.Column("deliveries", sa.Integer, nullable=False, server_default="1"),
-    sa.Column("raw", sa.LargeBinary, nullable=False),
+    sa.Column("raw", sa.LargeBinary, nullable=False),  # whole, or a prefix of unreadable input
+    sa.Column("raw_size", sa.BigInteger, nullable=False),  # of the whole input, as received
+    sa.Column("raw_sha256", sa.String(64), nullable=False),  # of the whole input
     sa.Index("ix_quarantine_reason", "reason"),
 )
 
