@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from nacl.signing import SigningKey
 
 from conftest import MeshFactory
-from envelopes import header, message_body, sealed, signer_of
+from envelopes import header, sealed, signer_of
 from interpol_mesh.audit.tables import audit_log
 from interpol_mesh.auth.tokens import issue_token, service_roles
 from interpol_mesh.bus import subjects
@@ -75,21 +75,23 @@ async def test_a_rotation_flood_stays_bounded_and_blocks_neither_revocations_nor
     finally:
         await insider.close()
 
-    async def all_judged() -> bool:
-        return len(await _key_events(mesh)) >= FLOOD
+    inbox = tables.inbox.c
+    held = sa.select(sa.func.count()).where(inbox.kind == "key-rotation", inbox.sender == "ncb.fr")
+
+    async def all_judged() -> bool:  # the handler runs in the transaction that stores the request
+        return bool(await mesh.scalar("gs", held) == FLOOD)
 
     await wait_until(all_judged, timeout=120, what="the GS to judge every rotation request")
-    results = await _key_events(mesh)
-    assert results.count("key-enrolled") == 1, "one rotation at a time"
-    assert results.count("rotation-pending") == FLOOD - 1, "every refusal is audited with its reason"
-
     gs = mesh.ctx("gs")
     listed = [k for k in gs.keyring.current.document.keys if k.office_id == "ncb.fr"]
-    assert len(listed) <= MAX_LISTED_PER_OFFICE
+    assert len(listed) <= MAX_LISTED_PER_OFFICE, f"{len(listed)} keys of ncb.fr listed"
     kd = tables.key_directory
     signed = await mesh.scalar("gs", sa.select(kd.c.signed).order_by(kd.c.version.desc()).limit(1))
     assert len(signed) < size_limit(gs.nc.max_payload)
     assert len(signed) < 150_000, "209 offices with one key each, plus the flooder's two"
+    results = await _key_events(mesh)
+    assert results.count("key-enrolled") == 1, "one rotation at a time"
+    assert results.count("rotation-pending") == FLOOD - 1, "every refusal is audited with its reason"
 
     # A revocation still leaves the GS and reaches every office.
     es_key = mesh.ctx("ncb.es").signer.key_id
@@ -140,7 +142,6 @@ async def test_a_revocation_reaches_the_keys_the_revoked_key_enrolled(make_mesh:
         f"/v1/keys/{k0}/revoke", json={"reason": "test: stolen", "invalid_from": before_enrolment.isoformat()}
     )
     assert revoked.status_code == 200, revoked.text
-    assert revoked.json()["also_revoked"] == [k1]
 
     async def es_knows() -> bool:
         return es.keyring.current.version > version and mesh.ctx("gs").keyring.current.version > version
@@ -163,8 +164,25 @@ async def test_a_revocation_reaches_the_keys_the_revoked_key_enrolled(make_mesh:
     listed = {k.key_id for k in mesh.ctx("gs").keyring.current.document.keys if k.office_id == "ncb.fr"}
     assert listed == {k0, k1}
 
-    # The directory says why.
+    # The GS and the directory say why.
+    assert revoked.json()["also_revoked"] == [k1]
     record = es.keyring.current.record(k1)
     assert record is not None and record.revoked_from == record.valid_from
     assert record.revocation_reason == f"enrolled by revoked key {k0}"
     assert record.enrolled_by == k0
+
+
+async def test_the_rotate_route_is_strict_and_keeps_live_tokens_unless_told(make_mesh: MeshFactory) -> None:
+    """Issue 16, finding 8: `{"overlap_hours": false}` was read as 0 and retired the key at once."""
+    mesh = make_mesh()
+    await mesh.start("ncb.fr")
+    client = mesh.client("ncb.fr")
+    for body in ({"overlap_hours": False}, {"overlap_hours": "24"}, {"overlap_hours": 24, "invalidate_live_tokens": 1}):
+        response = await client.post("/v1/keys/rotate", json=body)
+        assert response.status_code == 422, (body, response.text)
+    short = await client.post("/v1/keys/rotate", json={"overlap_hours": 1})
+    assert short.status_code == 422
+    assert "would invalidate live tokens; set invalidate_live_tokens to true" in short.text
+    assert not (mesh.root / "keys" / "ncb.fr.next.key").exists(), "nothing was started"
+    described = (await client.get("/openapi.json")).json()["paths"]["/v1/keys/rotate"]["post"]["description"]
+    assert "invalidate_live_tokens" in described
