@@ -13,8 +13,9 @@ below the bus's maximum payload whatever any single office does. Three rules bou
   signed is still alive. The GS keeps every key in `office_keys`, and every office keeps every
   directory version it adopted, which is what audit verification reads.
 
-With 209 offices the directory is then at most 209 x 4 records (about 230 KB signed, with the
-key id format the GS requires), and the GS refuses to sign anything above `size_limit`.
+With 209 offices the directory is then at most 209 x 4 records: about 190 KB signed with the
+key id format the GS requires, 450 KB if every one of them were revoked with a reason; the GS
+refuses to sign anything above `size_limit` (512 KiB on the default 1 MiB bus).
 """
 
 from __future__ import annotations

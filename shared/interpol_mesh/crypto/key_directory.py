@@ -20,7 +20,7 @@ from interpol_mesh.crypto.pae import pae
 
 KEY_DIRECTORY_TYPE = "application/vnd.interpol-mesh.key-directory.v1+json"
 
-REASON_LIMIT = 200  # the directory carries the gist; the GS's own table keeps the full text
+REASON_LIMIT = 80  # the directory carries the gist; the GS's own table keeps the full text
 
 KeyProblem = Literal["revoked-key", "key-not-valid-at-signing-time"]
 
