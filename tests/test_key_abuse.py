@@ -19,6 +19,7 @@ from interpol_mesh.audit.tables import audit_log
 from interpol_mesh.auth.tokens import issue_token, service_roles
 from interpol_mesh.bus import subjects
 from interpol_mesh.clock import SystemClock
+from interpol_mesh.crypto.key_directory import REASON_LIMIT
 from interpol_mesh.messages import FreeTextMessage, KeyRotation
 from interpol_mesh.messaging import send
 from interpol_mesh.messaging.rotation import begin_rotation
@@ -139,7 +140,8 @@ async def test_a_revocation_reaches_the_keys_the_revoked_key_enrolled(make_mesh:
 
     version = es.keyring.current.version
     revoked = await mesh.client("gs").post(
-        f"/v1/keys/{k0}/revoke", json={"reason": "test: stolen", "invalid_from": before_enrolment.isoformat()}
+        f"/v1/keys/{k0}/revoke",
+        json={"reason": "test: stolen " + "x" * 300, "invalid_from": before_enrolment.isoformat()},
     )
     assert revoked.status_code == 200, revoked.text
 
@@ -170,6 +172,9 @@ async def test_a_revocation_reaches_the_keys_the_revoked_key_enrolled(make_mesh:
     assert record is not None and record.revoked_from == record.valid_from
     assert record.revocation_reason == f"enrolled by revoked key {k0}"
     assert record.enrolled_by == k0
+    first = es.keyring.current.record(k0)
+    assert first is not None and first.revocation_reason is not None
+    assert len(first.revocation_reason) == REASON_LIMIT and first.revocation_reason.startswith("test: stolen x")
 
 
 async def test_the_rotate_route_is_strict_and_keeps_live_tokens_unless_told(make_mesh: MeshFactory) -> None:

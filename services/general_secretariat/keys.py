@@ -38,7 +38,6 @@ ROOT_KEY_FILE = "gs-root.key"
 
 def _record(row: sa.Row[tuple[object, ...]]) -> KeyRecord:
     m = row._mapping
-    reason = m["revocation_reason"]
     return KeyRecord(
         key_id=m["key_id"],
         office_id=m["office_id"],
@@ -47,12 +46,16 @@ def _record(row: sa.Row[tuple[object, ...]]) -> KeyRecord:
         valid_until=utc(m["valid_until"]) if m["valid_until"] else None,
         revoked_from=utc(m["revoked_from"]) if m["revoked_from"] else None,
         enrolled_by=m["enrolled_by"],
-        revocation_reason=None if reason is None else _cut(reason, REASON_LIMIT),
+        revocation_reason=_gist(m["revocation_reason"]),
     )
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _gist(reason: str | None) -> str | None:
+    """The directory carries the gist of a reason (every office refuses a record above the limit);
+    the full text stays in `office_keys`."""
+    if reason is None or len(reason) <= REASON_LIMIT:
+        return reason
+    return reason[: REASON_LIMIT - 1] + "…"
 
 
 async def _keys(conn: AsyncConnection, office_id: str | None = None) -> list[KeyRecord]:
@@ -229,7 +232,9 @@ def build_key_router(authority: KeyAuthority) -> APIRouter:
                 raise HTTPException(404, f"no key {key_id}")
             reach = revocation_reach(keys, key_id, invalid_from, req.reason)
             revoked = [
-                k.model_copy(update={"revoked_from": reach[k.key_id][0], "revocation_reason": reach[k.key_id][1]})
+                k.model_copy(
+                    update={"revoked_from": reach[k.key_id][0], "revocation_reason": _gist(reach[k.key_id][1])}
+                )
                 if k.key_id in reach
                 else k
                 for k in keys
