@@ -12,10 +12,11 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.app.deps import CtxDep
@@ -192,8 +193,17 @@ def _key_event(verified: Verified, result: str, detail: str) -> AuditEvent:
     )
 
 
+def _iso_text(value: object) -> object:
+    """A number is not a time here: `0` would silently mean "revoked since 1970"."""
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("invalid_from must be an ISO 8601 date-time string with a time zone")
+    return value
+
+
 class Revocation(BaseModel):
-    invalid_from: AwareDatetime | None = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    invalid_from: Annotated[AwareDatetime | None, BeforeValidator(_iso_text)] = Field(
         None, description="Everything signed by the key from this time on is refused; default now"
     )
     reason: str = Field(..., min_length=1, max_length=1000, examples=["key file exposed on a compromised workstation"])
