@@ -67,6 +67,7 @@ class AuditedOffice:
     signer: FileSigner
     other: FileSigner  # ncb.de's genuine key
     keys: KeyDirectory
+    root: FileSigner  # the GS root, to sign later directory versions
 
     @property
     def ctx(self) -> Any:
@@ -108,7 +109,7 @@ async def _unguard(conn: AsyncConnection) -> None:
         await conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
 
 
-def _keys(key_dir: Path) -> tuple[FileSigner, FileSigner, bytes]:
+def _keys(key_dir: Path) -> tuple[FileSigner, FileSigner, bytes, FileSigner]:
     """A GS root (trust anchor written to key_dir), ncb.fr's and ncb.de's keys, the signed directory."""
     key_dir.mkdir(parents=True, exist_ok=True)
     root = generate_signer("gs", EPOCH)
@@ -118,7 +119,7 @@ def _keys(key_dir: Path) -> tuple[FileSigner, FileSigner, bytes]:
         KeyRecord(key_id=s.key_id, office_id=s.office_id, public_key=s.public_key_b64(), valid_from=EPOCH)
         for s in (fr, de)
     )
-    return fr, de, sign_directory(KeyDirectoryDocument(version=1, issued_at=EPOCH, keys=records), root)
+    return fr, de, sign_directory(KeyDirectoryDocument(version=1, issued_at=EPOCH, keys=records), root), root
 
 
 @pytest.fixture
@@ -131,13 +132,13 @@ async def office(backend: Backend, tmp_path: Path) -> AsyncIterator[AuditedOffic
         data_dir=tmp_path,
         database_pool_size=4,
     )
-    fr, de, signed = _keys(settings.key_dir)
+    fr, de, signed, root = _keys(settings.key_dir)
     engine = make_engine(settings)
     await migrate(engine, OFFICE, settings.db_schema_prefix)
     async with engine.begin() as conn:
         await conn.execute(tables.key_directory.insert().values(version=1, issued_at=EPOCH, signed=signed))
     keys = KeyDirectory(open_directory(signed, load_trust_anchor(settings.key_dir)))
-    yield AuditedOffice(settings, engine, FakeClock(T0), fr, de, keys)
+    yield AuditedOffice(settings, engine, FakeClock(T0), fr, de, keys, root)
     await engine.dispose()
 
 
@@ -418,6 +419,44 @@ async def test_a_head_signed_by_a_key_outside_its_validity_is_refused(office: Au
     await sign_head(office.ctx)
     report = await office.verify()
     assert report.problem == "forged-head" and "key-not-valid-at-signing-time" in report.detail
+
+
+async def test_heads_signed_before_a_revocation_still_count_and_later_ones_are_set_aside(
+    office: AuditedOffice, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16: after a revocation the log read BROKEN; heads are judged at their signing time."""
+    await filled(office, 2)
+    before = await sign_head(office.ctx)
+    revoked_at = office.clock.now() + timedelta(minutes=1)
+    office.clock.set(revoked_at + timedelta(minutes=1))
+    await office.append(received(99))
+    after = await sign_head(office.ctx)  # the office (or a thief) still signing with the revoked key
+    await office.append(received(100))
+    by_id = {k.key_id: k for k in office.keys.document.keys}
+    fr = by_id[office.signer.key_id].model_copy(update={"revoked_from": revoked_at, "revocation_reason": "exposed"})
+    later = [
+        KeyDirectoryDocument(version=2, issued_at=revoked_at, keys=(fr, by_id[office.other.key_id])),
+        # a week later the GS no longer lists the revoked key at all
+        KeyDirectoryDocument(version=3, issued_at=revoked_at + timedelta(days=8), keys=(by_id[office.other.key_id],)),
+    ]
+    async with office.engine.begin() as conn:
+        for doc in later:
+            signed = sign_directory(doc, office.root)
+            await conn.execute(
+                tables.key_directory.insert().values(version=doc.version, issued_at=doc.issued_at, signed=signed)
+            )
+    office.keys = KeyDirectory(later[0])
+
+    report = await office.verify()
+    assert report.ok, report.summary()
+    assert report.signed == before and report.ignored == (after,)
+    assert report.unsigned == 2
+
+    assert await asyncio.to_thread(audit_verify_command, office.settings, OFFICE) == 0  # reads every stored version
+    out = capsys.readouterr().out
+    assert f"8 records, chain intact, head signed at seq 6 by {office.signer.key_id}" in out
+    assert "2 later records not yet signed; 1 head(s) signed after their key's revocation not counted" in out
+    assert f"#{after.seq}" in out
 
 
 # ---------------------------------------------------------------- the background signer

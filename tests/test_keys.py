@@ -46,7 +46,9 @@ async def test_rotation_then_revocation_propagate_to_every_office(make_mesh: Mes
     fr = mesh.ctx("ncb.fr")
     old_key = fr.signer.key_id
 
-    rotated = await mesh.client("ncb.fr").post("/v1/keys/rotate", json={"overlap_hours": 1})
+    rotated = await mesh.client("ncb.fr").post(
+        "/v1/keys/rotate", json={"overlap_hours": 1, "invalidate_live_tokens": True}
+    )
     assert rotated.status_code == 202, rotated.text
     new_key = rotated.json()["new_key_id"]
 

@@ -12,21 +12,26 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.audit import AuditEvent
+from interpol_mesh.audit.model import KEY_CHANGE
 from interpol_mesh.auth.deps import ADMIN, requires
 from interpol_mesh.bus import subjects
 from interpol_mesh.clock import utc
 from interpol_mesh.crypto import KeyDirectoryDocument, KeyRecord, Signer, read_private_key, sign_directory
+from interpol_mesh.crypto.key_directory import REASON_LIMIT
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import KeyRotation
-from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.messaging import OfficeContext, audit_trail
 from interpol_mesh.storage import tables, writing
+from interpol_offices.general_secretariat.key_policy import listed, revocation_reach, rotation_refusal, size_limit
 
 log = logging.getLogger(__name__)
 ROOT_KEY_FILE = "gs-root.key"
@@ -41,7 +46,30 @@ def _record(row: sa.Row[tuple[object, ...]]) -> KeyRecord:
         valid_from=utc(m["valid_from"]),
         valid_until=utc(m["valid_until"]) if m["valid_until"] else None,
         revoked_from=utc(m["revoked_from"]) if m["revoked_from"] else None,
+        enrolled_by=m["enrolled_by"],
+        revocation_reason=_gist(m["revocation_reason"]),
     )
+
+
+def _gist(reason: str | None) -> str | None:
+    """The directory carries the gist of a reason (every office refuses a record above the limit);
+    the full text stays in `office_keys`."""
+    if reason is None or len(reason) <= REASON_LIMIT:
+        return reason
+    return reason[: REASON_LIMIT - 1] + "…"
+
+
+async def _keys(conn: AsyncConnection, office_id: str | None = None) -> list[KeyRecord]:
+    """The GS's full key history (or one office's): every key ever listed, pruned or not."""
+    ok = tables.office_keys
+    query = sa.select(ok).order_by(ok.c.key_id)
+    if office_id is not None:
+        query = query.where(ok.c.office_id == office_id)
+    return [_record(r) for r in (await conn.execute(query)).all()]
+
+
+class DirectoryTooLarge(Exception):
+    """A version that would not fit the bus; refused at signing rather than wedging the publisher."""
 
 
 @dataclass
@@ -57,16 +85,20 @@ class KeyAuthority:
             self.root = read_private_key(ctx.settings.key_dir / ROOT_KEY_FILE, expected_office="gs")
         return self.root
 
-    async def sign_new_version(self, conn: AsyncConnection, ctx: OfficeContext) -> int:
-        """Sign the current key table as the next directory version, inside the caller's transaction."""
+    async def sign_new_version(self, conn: AsyncConnection, ctx: OfficeContext, keys: list[KeyRecord]) -> int:
+        """Sign `keys` (the whole history; pruned here) as the next directory version, in the caller's transaction.
+
+        Raises DirectoryTooLarge, before writing anything, if the signed version would not fit the bus.
+        """
         kd = tables.key_directory
         stored = (await conn.execute(sa.select(sa.func.max(kd.c.version)))).scalar() or 0
         version = max(stored, ctx.keyring.current.version) + 1
-        rows = (await conn.execute(sa.select(tables.office_keys).order_by(tables.office_keys.c.key_id))).all()
-        document = KeyDirectoryDocument(
-            version=version, issued_at=ctx.clock.now(), keys=tuple(_record(r) for r in rows)
-        )
+        now = ctx.clock.now()
+        document = KeyDirectoryDocument(version=version, issued_at=now, keys=listed(keys, now))
         signed = sign_directory(document, self.root_signer(ctx))
+        limit = size_limit(ctx.nc.max_payload)
+        if len(signed) > limit:
+            raise DirectoryTooLarge(f"directory v{version} would be {len(signed)} bytes, above the limit of {limit}")
         await conn.execute(kd.insert().values(version=version, issued_at=document.issued_at, signed=signed))
         return version  # published by `publisher`, woken through ctx.on_commit
 
@@ -93,7 +125,7 @@ class KeyAuthority:
             await ctx.js.publish(subjects.KEY_DIRECTORY_SUBJECT, row.signed)
             await ctx.keyring.offer(row.signed)
             self.published_version = row.version
-            log.info("key directory published", extra={"version": row.version})
+            log.info("key directory published", extra={"version": row.version, "bytes": len(row.signed)})
 
     async def publisher(self, ctx: OfficeContext) -> None:
         while True:
@@ -106,38 +138,72 @@ class KeyAuthority:
             self.wake.clear()
 
     async def on_rotation(self, conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
-        """Register an office's next key; the request is signed by its current key, proving possession."""
+        """Register an office's next key; the request is signed by its current key, proving possession.
+
+        Judged against the GS's own key table (the truth the directory is signed from, never behind
+        a revocation decided here). A refusal is logged and audited; the consumer goes on.
+        """
         body = verified.body
         assert isinstance(body, KeyRotation)
         office_id = verified.header.sender
-        if not body.new_key_id.startswith(f"{office_id}/"):
-            log.warning("key rotation refused: key id must start with the office id", extra={"office": office_id})
-            return
         now = ctx.clock.now()
-        signing = ctx.keyring.current.record(verified.key_id)
-        if signing is None or signing.problem_at(now) is not None:
-            # A revoked or retired key must not be able to enrol a successor (even with a backdated request).
-            log.warning("key rotation refused: signing key not valid now", extra={"office": office_id})
+        history = await _keys(conn, office_id)
+        refusal = rotation_refusal(history, office_id, verified.key_id, body.new_key_id, now)
+        if refusal is None:
+            retire_at = now + timedelta(seconds=body.overlap_seconds)
+            others = [k for k in await _keys(conn) if k.office_id != office_id]
+            mine = [
+                k.model_copy(update={"valid_until": retire_at})
+                if k.valid_until is None and k.revoked_from is None
+                else k
+                for k in history
+            ]
+            new = KeyRecord(
+                key_id=body.new_key_id,
+                office_id=office_id,
+                public_key=body.new_public_key,
+                valid_from=now,
+                enrolled_by=verified.key_id,
+            )
+            try:
+                await self.sign_new_version(conn, ctx, [*others, *mine, new])
+            except DirectoryTooLarge as exc:
+                refusal = ("directory-too-large", str(exc))
+        if refusal is not None:
+            reason, detail = refusal
+            log.warning("key rotation refused", extra={"office": office_id, "reason": reason, "detail": detail})
+            audit_trail.record(conn, _key_event(verified, reason, detail))
             return
         ok = tables.office_keys
-        exists = (await conn.execute(sa.select(ok.c.key_id).where(ok.c.key_id == body.new_key_id))).first()
-        if exists is not None:
-            return
         await conn.execute(
             ok.update()
             .where(ok.c.office_id == office_id, ok.c.valid_until.is_(None), ok.c.revoked_from.is_(None))
-            .values(valid_until=now + timedelta(seconds=body.overlap_seconds))
+            .values(valid_until=retire_at)
         )
-        await conn.execute(
-            ok.insert().values(
-                key_id=body.new_key_id, office_id=office_id, public_key=body.new_public_key, valid_from=now
-            )
+        await conn.execute(ok.insert().values(new.model_dump(exclude={"revocation_reason"})))
+        audit_trail.record(
+            conn, _key_event(verified, "key-enrolled", f"{new.key_id} retires the others at {retire_at}")
         )
-        await self.sign_new_version(conn, ctx)
+
+
+def _key_event(verified: Verified, result: str, detail: str) -> AuditEvent:
+    h = verified.header
+    return AuditEvent(
+        event=KEY_CHANGE, result=result, message_id=h.message_id, digest=verified.digest, sender=h.sender, detail=detail
+    )
+
+
+def _iso_text(value: object) -> object:
+    """A number is not a time here: `0` would silently mean "revoked since 1970"."""
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("invalid_from must be an ISO 8601 date-time string with a time zone")
+    return value
 
 
 class Revocation(BaseModel):
-    invalid_from: AwareDatetime | None = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    invalid_from: Annotated[AwareDatetime | None, BeforeValidator(_iso_text)] = Field(
         None, description="Everything signed by the key from this time on is refused; default now"
     )
     reason: str = Field(..., min_length=1, max_length=1000, examples=["key file exposed on a compromised workstation"])
@@ -147,24 +213,62 @@ class DirectoryVersion(BaseModel):
     key_id: str
     version: int
     invalid_from: datetime
+    also_revoked: list[str] = Field(
+        default_factory=list, description="Keys the revoked key enrolled after invalid_from"
+    )
 
 
 def build_key_router(authority: KeyAuthority) -> APIRouter:
     router = APIRouter(prefix="/v1/keys", tags=["keys"], dependencies=[requires(ADMIN)])
 
-    @router.post("/{key_id:path}/revoke", response_model=DirectoryVersion, summary="Revoke a key from a given time")
+    @router.post(
+        "/{key_id:path}/revoke",
+        response_model=DirectoryVersion,
+        summary="Revoke a key from a given time",
+        responses={404: {"description": "No such key"}, 503: {"description": "The directory would not fit the bus"}},
+    )
     async def revoke(key_id: str, req: Revocation, ctx: CtxDep) -> DirectoryVersion:
-        """Signs and publishes a new directory; every office then refuses the key's messages signed after `invalid_from`."""
+        """Signs and publishes a new directory; every office then refuses the key's messages signed after `invalid_from`.
+
+        Every key the revoked key enrolled at or after `invalid_from` is revoked with it, from its
+        own start (and so on down the chain), with `revocation_reason` naming the enroller. An
+        earlier `invalid_from` already set is never moved later.
+        """
         ok = tables.office_keys
         invalid_from = req.invalid_from or ctx.clock.now()
         async with ctx.transaction() as conn:
-            result = await conn.execute(
-                ok.update().where(ok.c.key_id == key_id).values(revoked_from=invalid_from, revocation_reason=req.reason)
-            )
-            if result.rowcount == 0:
+            keys = await _keys(conn)
+            if key_id not in {k.key_id for k in keys}:
                 raise HTTPException(404, f"no key {key_id}")
-            version = await authority.sign_new_version(conn, ctx)
-        return DirectoryVersion(key_id=key_id, version=version, invalid_from=invalid_from)
+            reach = revocation_reach(keys, key_id, invalid_from, req.reason)
+            revoked = [
+                k.model_copy(
+                    update={"revoked_from": reach[k.key_id][0], "revocation_reason": _gist(reach[k.key_id][1])}
+                )
+                if k.key_id in reach
+                else k
+                for k in keys
+            ]
+            try:
+                version = await authority.sign_new_version(conn, ctx, revoked)
+            except DirectoryTooLarge as exc:  # cannot happen within the rotation bounds; say so loudly if it does
+                log.error("revocation not signed", extra={"key_id": key_id, "error": str(exc)})
+                raise HTTPException(503, f"revocation not signed: {exc}") from None
+            for kid, (since, why) in reach.items():
+                await conn.execute(
+                    ok.update().where(ok.c.key_id == kid).values(revoked_from=since, revocation_reason=why)
+                )
+            audit_trail.record(
+                conn,
+                AuditEvent(
+                    event=KEY_CHANGE,
+                    result="key-revoked",
+                    detail=f"{', '.join(sorted(reach))} from {invalid_from.isoformat()}: {req.reason}",
+                ),
+            )
+        return DirectoryVersion(
+            key_id=key_id, version=version, invalid_from=invalid_from, also_revoked=sorted(set(reach) - {key_id})
+        )
 
     return router
 

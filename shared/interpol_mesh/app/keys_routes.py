@@ -6,12 +6,15 @@ import base64
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from interpol_mesh.app.deps import CtxDep
 from interpol_mesh.auth.deps import ADMIN, authenticate, requires
+from interpol_mesh.auth.tokens import STAFF_TTL
 from interpol_mesh.crypto import KeyRecord
 from interpol_mesh.messaging.rotation import begin_rotation
+
+_STAFF_TTL_H = STAFF_TTL.total_seconds() / 3600
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], dependencies=[Depends(authenticate)])
 
@@ -54,7 +57,29 @@ async def get_signed(ctx: CtxDep) -> SignedDirectory:
 
 
 class RotationRequest(BaseModel):
-    overlap_hours: float = Field(24, ge=0, le=720, description="How long the current key stays valid after the switch")
+    """Strict: `{"overlap_hours": false}` or `"24"` is a 422, not a silent 0 or a guess."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    overlap_hours: float = Field(
+        24, ge=0, le=720, strict=True, description="How long the current key stays valid after the switch"
+    )
+    invalidate_live_tokens: bool = Field(
+        False,
+        strict=True,
+        description=f"Required for an overlap shorter than the staff token lifetime ({_STAFF_TTL_H:g} h): "
+        "the current key's end then also ends the consoles' sessions signed by it",
+    )
+
+    @model_validator(mode="after")
+    def _keeps_live_tokens(self) -> RotationRequest:
+        """Retiring the key before its tokens expire logs every console out: only on explicit request."""
+        if timedelta(hours=self.overlap_hours) < STAFF_TTL and not self.invalidate_live_tokens:
+            raise ValueError(
+                f"overlap_hours {self.overlap_hours:g} is shorter than the staff token lifetime ({_STAFF_TTL_H:g} h) "
+                "and would invalidate live tokens; set invalidate_live_tokens to true to do so"
+            )
+        return self
 
 
 class RotationStarted(BaseModel):
@@ -70,6 +95,13 @@ class RotationStarted(BaseModel):
     dependencies=[requires(ADMIN)],
 )
 async def rotate(req: RotationRequest, ctx: CtxDep) -> RotationStarted:
-    """Generates the next key, announces it to the GS signed with the current key, and switches once listed."""
+    """Generates the next key, announces it to the GS signed with the current key, and switches once listed.
+
+    The current key stays valid for `overlap_hours` after the GS lists the new one. Staff tokens
+    live 12 h and are signed by the key, so an overlap below 12 h is refused (422) unless
+    `invalidate_live_tokens` is true. The GS accepts one rotation at a time per office (none while
+    a previous key's overlap is open), at most 2 per 24 h and 4 keys listed per office; a refused
+    rotation is audited at the GS and the office keeps its current key.
+    """
     new_key_id = await begin_rotation(ctx, timedelta(hours=req.overlap_hours))
     return RotationStarted(new_key_id=new_key_id, note="switches when the GS-signed key directory lists the new key")

@@ -10,15 +10,17 @@ import asyncio
 from pathlib import Path
 
 import sqlalchemy as sa
+from nacl.signing import VerifyKey
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.audit.key_history import KeyHistory, key_history
+from interpol_mesh.audit.tables import audit_head_signatures
 from interpol_mesh.audit.verify import VerifyReport, read_snapshot, verify_chain
-from interpol_mesh.crypto import KeyDirectory, KeyDirectoryRejected, open_directory
 from interpol_mesh.errors import MeshError
 from interpol_mesh.settings import OfficeSettings
-from interpol_mesh.storage import database_url_for, make_engine, redacted, tables
+from interpol_mesh.storage import database_url_for, make_engine, redacted
 
 
 def audit_verify_command(settings: OfficeSettings, office_id: str) -> int:
@@ -44,10 +46,14 @@ def _require_sqlite_file(settings: OfficeSettings) -> None:
 
 
 async def _verify(settings: OfficeSettings) -> VerifyReport:
+    # Imported here: the messaging package imports the audit package at run time.
+    from interpol_mesh.messaging.keyring import load_trust_anchor
+
+    anchor = load_trust_anchor(settings.key_dir)
     engine = make_engine(settings)
     try:
-        keys = await _key_directory(engine, settings)
         async with read_snapshot(engine) as conn:
+            keys = await _key_history(conn, settings.office_id, anchor)
             return await verify_chain(conn, settings.office_id, keys)
     except sa_exc.DBAPIError as exc:
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
@@ -57,21 +63,15 @@ async def _verify(settings: OfficeSettings) -> VerifyReport:
         await engine.dispose()
 
 
-async def _key_directory(engine: AsyncEngine, settings: OfficeSettings) -> KeyDirectory:
-    """The newest directory version the office stored that verifies against the trust anchor.
+async def _key_history(conn: AsyncConnection, office_id: str, anchor: VerifyKey) -> KeyHistory:
+    """The records of the keys the office's heads name, from every directory version it stored.
 
-    Read from the office's own database, so the check works with the office (and the bus) down.
+    Read from the office's own database, so the check works with the office (and the bus) down,
+    and for keys the current directory no longer lists.
     """
-    # Imported here: the messaging package imports the audit package at run time.
-    from interpol_mesh.messaging.keyring import load_trust_anchor
-
-    anchor = load_trust_anchor(settings.key_dir)
-    kd = tables.key_directory.c
-    async with engine.connect() as conn:
-        stored = (await conn.execute(sa.select(kd.signed).order_by(kd.version.desc()))).scalars().all()
-    for signed in stored:
-        try:
-            return KeyDirectory(open_directory(signed, anchor))
-        except KeyDirectoryRejected:
-            continue  # a row not signed by the GS root: ignored, like the office ignores it
-    raise MeshError(f"no verifiable key directory in the database of {settings.office_id}")
+    sigs = audit_head_signatures.c
+    needed = (await conn.execute(sa.select(sigs.key_id).distinct())).scalars().all()
+    history = await key_history(conn, anchor, [str(k) for k in needed])
+    if history is None:
+        raise MeshError(f"no verifiable key directory in the database of {office_id}")
+    return history

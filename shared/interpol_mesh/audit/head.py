@@ -100,21 +100,32 @@ async def sign_head(ctx: OfficeContext) -> SignedHead:
     return signed
 
 
+SIGNED_AFTER_REVOCATION = "signed after its key's revocation"
+
+
 def signature_problem(keys: KeyLookup, office_id: str, signed: SignedHead) -> str | None:
-    """Why `signed` is not the office's genuine signature, or None if it is."""
+    """Why `signed` is not the office's genuine signature, or None if it is.
+
+    The key is judged by its record at the head's signing time, like a message by its creation
+    time. A genuine signature made at or after the key's revocation gives SIGNED_AFTER_REVOCATION:
+    the office may well have made it (it learns of the revocation later), but it proves nothing,
+    since whoever stole the key could have made it too.
+    """
     record = keys.record(signed.key_id)
     if record is None:
         return f"key {signed.key_id} is not in the key directory"
     if record.office_id != office_id:
         return f"key {signed.key_id} belongs to {record.office_id}, not {office_id}"
-    problem = record.problem_at(utc(signed.signed_at))
-    if problem is not None:
-        return f"key {signed.key_id}: {problem} ({iso_utc(signed.signed_at)})"
     try:
         raw = base64.b64decode(signed.signature, validate=True)
         keys.verify_key(signed.key_id).verify(head_payload(office_id, signed.seq, signed.hash, signed.signed_at), raw)
     except (CryptoError, ValueError):
         return "the signature does not verify"
+    problem = record.problem_at(utc(signed.signed_at))
+    if problem == "revoked-key":
+        return SIGNED_AFTER_REVOCATION
+    if problem is not None:
+        return f"key {signed.key_id}: {problem} ({iso_utc(signed.signed_at)})"
     return None
 
 

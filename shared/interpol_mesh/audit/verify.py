@@ -6,6 +6,10 @@ of another position), `relinked` (a record is self-consistent but does not chain
 predecessor), `inserted` (records past the head), `rewritten` (a signed head, or the head row,
 does not match the recomputed chain: a consistent rewrite), `forged-head` (a head signature that
 is not the office's genuine signature).
+
+A head signed at or after its key's revocation is no finding and no evidence either: it is set
+aside (`VerifyReport.ignored`), and the records after the newest head that counts are reported
+as not yet signed.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from interpol_mesh.audit.chain import chain_hash, iso_utc, stored_record_bytes
-from interpol_mesh.audit.head import KeyLookup, SignedHead, read_head, signature_problem
+from interpol_mesh.audit.head import SIGNED_AFTER_REVOCATION, KeyLookup, SignedHead, read_head, signature_problem
 from interpol_mesh.audit.tables import GENESIS_HASH, audit_head_signatures, audit_log
 from interpol_mesh.clock import utc
 
@@ -38,6 +42,7 @@ class VerifyReport:
     problem: Problem | None = None
     detail: str = ""
     signed: SignedHead | None = None  # newest valid signed head matching the chain
+    ignored: tuple[SignedHead, ...] = ()  # heads signed after their key's revocation
 
     @property
     def ok(self) -> bool:
@@ -54,9 +59,18 @@ class VerifyReport:
             return f"{prefix}: BROKEN at record #{self.bad_seq}: {self.detail}"
         text = f"{prefix}: {self.records} records, chain intact, "
         if self.signed is None:
-            return text + "head never signed (a rewrite of the whole log cannot be excluded)"
+            return text + "head never signed (a rewrite of the whole log cannot be excluded)" + self._ignored_note()
         text += f"head signed at seq {self.signed.seq} by {self.signed.key_id} ({iso_utc(self.signed.signed_at)})"
-        return text + (f"; {self.unsigned} later records not yet signed" if self.unsigned else "")
+        text += f"; {self.unsigned} later records not yet signed" if self.unsigned else ""
+        return text + self._ignored_note()
+
+    def _ignored_note(self) -> str:
+        if not self.ignored:
+            return ""
+        first = self.ignored[0]
+        return (
+            f"; {len(self.ignored)} head(s) signed after their key's revocation not counted (first: {_describe(first)})"
+        )
 
 
 class _Broken(Exception):
@@ -91,8 +105,10 @@ async def verify_chain(conn: AsyncConnection, office_id: str, keys: KeyLookup) -
     try:
         await walker.run()
     except _Broken as broken:
-        return VerifyReport(office_id, walker.count, broken.seq, broken.problem, broken.detail, walker.signed)
-    return VerifyReport(office_id, walker.count, signed=walker.signed)
+        return VerifyReport(
+            office_id, walker.count, broken.seq, broken.problem, broken.detail, walker.signed, tuple(walker.ignored)
+        )
+    return VerifyReport(office_id, walker.count, signed=walker.signed, ignored=tuple(walker.ignored))
 
 
 @dataclass(frozen=True)
@@ -157,6 +173,7 @@ class _Walker:
         self.count = 0
         self.signed: SignedHead | None = None
         self.pending: deque[SignedHead] = deque()
+        self.ignored: list[SignedHead] = []
 
     async def _signed_heads(self) -> list[SignedHead]:
         """All signed heads in seq order; one whose stored values cannot be decoded is a finding."""
@@ -183,9 +200,10 @@ class _Walker:
             self.count = row.seq
             self._check_signed_heads(row.seq, running)
         self._check_head(head_seq, head_hash, running)
+        while self.pending and not self._counts(self.pending[0]):
+            self.pending.popleft()
         if self.pending:  # a signed head beyond the last record
             s = self.pending[0]
-            self._check_signature(s)
             raise _Broken(
                 self.count + 1,
                 "deleted",
@@ -225,7 +243,8 @@ class _Walker:
     def _check_signed_heads(self, seq: int, running: str) -> None:
         while self.pending and self.pending[0].seq <= seq:
             s = self.pending.popleft()
-            self._check_signature(s)
+            if not self._counts(s):
+                continue
             if s.hash != running:
                 since = min(self.signed.seq + 1 if self.signed else 1, s.seq)
                 raise _Broken(
@@ -236,10 +255,15 @@ class _Walker:
                 )
             self.signed = s
 
-    def _check_signature(self, s: SignedHead) -> None:
+    def _counts(self, s: SignedHead) -> bool:
+        """Whether `s` is evidence; raises _Broken if it is not the office's genuine signature."""
         problem = signature_problem(self.keys, self.office_id, s)
+        if problem == SIGNED_AFTER_REVOCATION:
+            self.ignored.append(s)
+            return False
         if problem is not None:
             raise _Broken(s.seq, "forged-head", f"head signature at #{s.seq} is not genuine: {problem}")
+        return True
 
     def _check_head(self, head_seq: int, head_hash: str, running: str) -> None:
         last = self.count

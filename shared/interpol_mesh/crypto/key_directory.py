@@ -13,13 +13,15 @@ from typing import Literal
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from interpol_mesh.crypto.keys import Signer
 from interpol_mesh.crypto.pae import pae
 from interpol_mesh.strict_json import loads_strict
 
 KEY_DIRECTORY_TYPE = "application/vnd.interpol-mesh.key-directory.v1+json"
+
+REASON_LIMIT = 80  # the directory carries the gist; the GS's own table keeps the full text
 
 KeyProblem = Literal["revoked-key", "key-not-valid-at-signing-time"]
 
@@ -33,6 +35,10 @@ class KeyRecord(BaseModel):
     valid_from: AwareDatetime
     valid_until: AwareDatetime | None = None
     revoked_from: AwareDatetime | None = None
+    # Optional, and left out of the signed bytes when unset (`sign_directory`), so a directory
+    # without them reads exactly as before.
+    enrolled_by: str | None = Field(None, max_length=80, description="The key that signed this key's rotation")
+    revocation_reason: str | None = Field(None, max_length=REASON_LIMIT, description="Why the key was revoked")
 
     def problem_at(self, signed_at: datetime) -> KeyProblem | None:
         if self.revoked_from is not None and signed_at >= self.revoked_from:
@@ -71,7 +77,7 @@ class KeyDirectory:
 
 def sign_directory(document: KeyDirectoryDocument, root: Signer) -> bytes:
     """Seal the document as a DSSE envelope signed by the root (trust-anchor) key."""
-    payload = document.model_dump_json().encode()
+    payload = document.model_dump_json(exclude_none=True).encode()
     sig = root.sign(pae(KEY_DIRECTORY_TYPE, payload))
     return json.dumps(
         {

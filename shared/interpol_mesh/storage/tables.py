@@ -134,6 +134,7 @@ office_keys = sa.Table(
     sa.Column("valid_until", TS),
     sa.Column("revoked_from", TS),
     sa.Column("revocation_reason", sa.Text),
+    sa.Column("enrolled_by", sa.String(80)),  # keys_0002: the key that signed the rotation (None: provisioned)
 )
 
 key_directory = sa.Table(
