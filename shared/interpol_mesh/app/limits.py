@@ -7,7 +7,8 @@ bounds an anonymous client's body was held whole before the 401 (a 1 GiB POST co
 - A body limit per route (`DEFAULT_BODY_BYTES`, more where a route declares it, e.g. the batch
   send): a declared Content-Length over it is answered 413 before a byte is read; a chunked body
   is counted as it arrives and answered 413 as soon as the count passes the limit. Nothing past
-  the limit is read, and the 413 closes the connection, so the rest is not even received.
+  the limit is read: uvicorn drops the rest as it arrives. (Closing the connection instead would
+  reset it under a client still sending, and the client would never see the 413.)
 - A bound on what is in flight: at most `max_requests` requests and `max_body_bytes` of request
   body at once (a declared length is reserved on arrival, a chunked body charged as it arrives).
   Beyond either, 503 with Retry-After rather than a queue: a queue would hold the very
@@ -49,14 +50,10 @@ def too_large_detail(limit: int) -> str:
 
 
 class Refused(HTTPException):
-    """Raised from `receive` once a body passes a bound: FastAPI answers it where the route reads.
-
-    It closes the connection so that the rest of the body is not received either.
-    """
+    """Raised from `receive` once a body passes a bound: FastAPI answers it where the route reads."""
 
     def __init__(self, status: int, detail: str) -> None:
-        headers = {"Connection": "close"} | ({"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {})
-        super().__init__(status, detail, headers=headers)
+        super().__init__(status, detail, headers={"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None)
 
 
 class RequestLimits:
