@@ -109,6 +109,9 @@ async def test_api_inputs_are_strict_json_no_bool_or_string_to_number_coercion(m
         refused = await es.post("/v1/hits", json={"body": body})
         assert refused.status_code == 422, (case, refused.text)
     assert (await es.post("/v1/messages", json={"recipients": ["ncb.fr"], "priority": 1, "body": {"title": "t", "text": "x"}})).status_code == 422  # fmt: skip
+    for language in ("!!", "en-" + "x" * 40):  # not a tag; longer than the 35 characters storage holds
+        message = {"recipients": ["ncb.fr"], "language": language, "body": {"title": "t", "text": "x"}}
+        assert (await es.post("/v1/messages", json=message)).status_code == 422, language
     parsed = await es.post("/v1/hits", json={"body": HIT})
     assert parsed.status_code == 404, "a valid ISO time still parses (the notice is unknown here)"
 

@@ -10,7 +10,13 @@ from interpol_mesh.messages import NoticeRequest, Priority
 from interpol_mesh.messages.notices import NoticeContent
 from interpol_mesh.notices import Issue
 
-LANG = Field(None, pattern=BCP47, description="BCP 47 tag; default: this office's working language", examples=["fr-FR"])
+LANG = Field(
+    None,
+    pattern=BCP47,
+    max_length=35,
+    description="BCP 47 tag; default: this office's working language",
+    examples=["fr-FR"],
+)
 
 
 class NoticeDraft(NoticeContent):

@@ -49,6 +49,7 @@ def _add_refusals(path: str, operation: dict[str, Any], body_limit: int) -> None
     if "{" in path:
         statuses |= WITH_PATH_ID
     if "requestBody" in operation:
+        statuses["400"] = "The body could not be read as text (FastAPI: `There was an error parsing the body`)"
         statuses["413"] = f"The {too_large_detail(body_limit)} (nothing past the limit is read)"
     if path not in UNMETERED:
         statuses |= EVERY
