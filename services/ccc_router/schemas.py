@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from interpol_mesh.app.inputs import ApiInput
 from interpol_mesh.messages import Priority
 from interpol_offices.ccc_router.cases import Case
 from interpol_offices.ccc_router.roster import Roster
@@ -89,7 +90,7 @@ class CaseDetail(CaseSummary):
     timeline: list[TimelineEvent]
 
 
-class NewCase(BaseModel):
+class NewCase(ApiInput):
     """A case opened by an operator (phone call, walk-in, e-mail)."""
 
     model_config = _examples(
@@ -109,13 +110,13 @@ class NewCase(BaseModel):
     reporting_office: str | None = Field(None, description="Office to keep informed (office id)", examples=["ncb.fr"])
 
 
-class Reason(BaseModel):
+class Reason(ApiInput):
     model_config = _examples({"reason": "Subject about to board; duty officer must authorise contact with NCB Madrid"})
 
     reason: str = Field(..., min_length=3, max_length=2000, description="Why; stored in the case timeline")
 
 
-class Resolution(BaseModel):
+class Resolution(ApiInput):
     model_config = _examples(
         {"resolution": "Identity confirmed by NCB Riyadh; requesting NCB informed; no further action."}
     )
@@ -123,7 +124,7 @@ class Resolution(BaseModel):
     resolution: str = Field(..., min_length=3, max_length=2000)
 
 
-class Reassign(BaseModel):
+class Reassign(ApiInput):
     model_config = _examples(
         {"operator": "ly.benali", "reason": "Needs an Arabic and French speaker"},
         {"desk": "desk.lyon", "reason": "Requesting NCB works Lyon hours"},
@@ -161,7 +162,7 @@ class RosterView(BaseModel):
     override_ids: list[int] = Field(..., description="Ids of API overrides (in the order of roster.overrides' tail)")
 
 
-class RosterChange(BaseModel):
+class RosterChange(ApiInput):
     roster: Roster
     reason: str = Field(..., min_length=3, max_length=500, examples=["Summer rota from 30 March"])
 
@@ -171,7 +172,7 @@ class OverrideCreated(BaseModel):
     roster_version: int
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(ApiInput):
     model_config = _examples({"hours": 12, "label": "night shift tablet"})
 
     hours: int = Field(12, ge=1, le=24 * 30, description="Lifetime in hours")

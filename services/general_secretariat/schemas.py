@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from interpol_mesh.app.inputs import ApiInput
 from interpol_mesh.notices import Screening
 
 NON_BLANK = r"\S"
 
 
-class ReviewDecision(BaseModel):
+class ReviewDecision(ApiInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -36,7 +37,7 @@ class ReviewDecision(BaseModel):
     )
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(ApiInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"reason": "Person arrested and extradited on 2026-02-01.", "reviewer": "ndtf.martin"}]

@@ -14,7 +14,13 @@ from interpol_offices.ncb.schemas import HitSend, HitSent
 router = APIRouter(prefix="/v1", tags=["notices"], dependencies=[requires(OFFICER)])
 
 
-@router.post("/hits", status_code=202, response_model=HitSent, summary="Report a hit on a notice")
+@router.post(
+    "/hits",
+    status_code=202,
+    response_model=HitSent,
+    summary="Report a hit on a notice",
+    responses={404: {"description": "This office holds no such notice"}, 409: {"description": "Not published"}},
+)
 async def report_hit(req: HitSend, ctx: CtxDep) -> HitSent:
     """Sends a signed `hit-report` to the requesting office and to the CCC (urgent by default).
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from interpol_mesh.app.inputs import ApiInput, IsoTime
 from interpol_mesh.envelope.header import BCP47
 from interpol_mesh.messages import NoticeRequest, Priority
 from interpol_mesh.messages.notices import NoticeContent
 from interpol_mesh.notices import Issue
 
-LANG = Field(None, pattern=BCP47, description="BCP 47 tag; default: this office's working language", examples=["fr-FR"])
+LANG = Field(
+    None,
+    pattern=BCP47,
+    max_length=35,
+    description="BCP 47 tag; default: this office's working language",
+    examples=["fr-FR"],
+)
 
 
 class NoticeDraft(NoticeContent):
@@ -45,7 +52,7 @@ RED_NOTICE_EXAMPLE = {
 }
 
 
-class NoticeRequestSend(BaseModel):
+class NoticeRequestSend(ApiInput):
     model_config = ConfigDict(json_schema_extra={"examples": [RED_NOTICE_EXAMPLE]})
 
     language: str | None = LANG
@@ -72,20 +79,20 @@ class NoticeRequested(BaseModel):
     preliminary: Preliminary
 
 
-class HitDraft(BaseModel):
+class HitDraft(ApiInput):
     """A hit on a notice this office holds; type and requesting office are taken from the held copy."""
 
     model_config = ConfigDict(extra="forbid")
 
     notice_id: str
-    hit_at: AwareDatetime
+    hit_at: IsoTime
     country: str | None = Field(None, min_length=2, max_length=2, description="Default: this NCB's country")
     place: str = Field(..., min_length=1, max_length=300)
     description: str = Field(..., min_length=1, max_length=4000)
     subject_detained: bool = False
 
 
-class HitSend(BaseModel):
+class HitSend(ApiInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

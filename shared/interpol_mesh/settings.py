@@ -38,6 +38,12 @@ class OfficeSettings(BaseSettings):
     frozen_time: datetime | None = Field(
         None, description="Simulation and crash tests only: the office's clock stands still at this UTC time."
     )
+    max_concurrent_requests: int = Field(
+        128, ge=1, description="HTTP requests in flight at once at this office; beyond it 503 with Retry-After."
+    )
+    max_inflight_body_bytes: int = Field(
+        32 * 1024 * 1024, ge=1, description="Request body bytes in flight at once at this office; beyond it 503."
+    )
     stream_replicas: int = Field(
         1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production)."
     )

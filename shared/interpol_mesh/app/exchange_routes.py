@@ -9,8 +9,11 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from interpol_mesh.app.deps import CtxDep
+from interpol_mesh.app.inputs import ApiInput
+from interpol_mesh.app.limits import BodyLimits, batch_body_bytes
 from interpol_mesh.auth.deps import OFFICER, requires
 from interpol_mesh.directory import UnknownOffice
+from interpol_mesh.envelope.header import BCP47
 from interpol_mesh.ids import MessageId
 from interpol_mesh.messages import Diffusion, FreeTextMessage, Priority
 from interpol_mesh.messaging.inbox import (
@@ -30,7 +33,13 @@ from interpol_mesh.messaging.outbound import Outgoing, compose
 
 router = APIRouter(prefix="/v1", tags=["exchange"], dependencies=[requires(OFFICER)])
 
-LANG = Field(None, description="BCP 47 tag; default: this office's working language", examples=["es-AR"])
+LANG = Field(
+    None,
+    pattern=BCP47,
+    max_length=35,
+    description="BCP 47 tag; default: this office's working language",
+    examples=["es-AR"],
+)
 
 
 class Accepted(BaseModel):
@@ -44,7 +53,7 @@ class Accepted(BaseModel):
         return cls(message_id=h.message_id, recipients=list(h.recipients), digest_sha256=out.sealed.digest)
 
 
-class DiffusionSend(BaseModel):
+class DiffusionSend(ApiInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -75,7 +84,7 @@ class DiffusionSend(BaseModel):
     body: Diffusion
 
 
-class MessageSend(BaseModel):
+class MessageSend(ApiInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -143,14 +152,16 @@ async def send_message(req: MessageSend, ctx: CtxDep) -> Accepted:
 
 MAX_BATCH = 200
 MAX_BATCH_DELIVERIES = 2000  # messages x recipients: one request must not become one huge transaction
+BATCH_BODY_BYTES = batch_body_bytes(MAX_BATCH)
+BODY_LIMITS: BodyLimits = {("POST", "/v1/messages/batch"): BATCH_BODY_BYTES}
 
 
-class MessageBatch(BaseModel):
+class MessageBatch(ApiInput):
     messages: list[MessageSend] = Field(
         ...,
         min_length=1,
         max_length=MAX_BATCH,
-        description=f"1 to {MAX_BATCH} messages, each as for `POST /v1/messages`",
+        description=f"1 to {MAX_BATCH} messages, each as for `POST /v1/messages`; the body at most {BATCH_BODY_BYTES} bytes",
     )
 
 

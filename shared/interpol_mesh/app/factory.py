@@ -10,6 +10,9 @@ from fastapi import FastAPI
 from interpol_mesh import __version__
 from interpol_mesh.app import directory_routes, health, keys_routes
 from interpol_mesh.app.console import mount_console
+from interpol_mesh.app.exchange_routes import BODY_LIMITS
+from interpol_mesh.app.limits import RequestLimits
+from interpol_mesh.app.refusal_docs import document_refusals
 from interpol_mesh.clock import Clock
 from interpol_mesh.directory import Directory
 from interpol_mesh.messaging import OfficeContext, OfficeRole, start_office, stop_office
@@ -43,10 +46,17 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.add_middleware(
+        RequestLimits,
+        body_limits=BODY_LIMITS,
+        max_requests=settings.max_concurrent_requests,
+        max_body_bytes=settings.max_inflight_body_bytes,
+    )
     mount_console(app)
     app.include_router(health.router)
     app.include_router(directory_routes.router)
     app.include_router(keys_routes.router)
     for router in role.routers:
         app.include_router(router)
+    document_refusals(app, BODY_LIMITS)
     return app

@@ -20,8 +20,10 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 from nacl.exceptions import BadSignatureError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interpol_mesh.crypto import KeyDirectory, Signer
 
@@ -30,6 +32,30 @@ DOMAIN = b"interpol-mesh-token-v1."
 SERVICE_TTL = timedelta(minutes=5)
 STAFF_TTL = timedelta(hours=12)
 CLOCK_SKEW = timedelta(minutes=2)
+
+
+LAST_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+Timestamp = Annotated[int, Field(ge=0, le=LAST_TIMESTAMP)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Claims(BaseModel):
+    """What a token says, read strictly: a signed token is still only a claim by its issuer.
+
+    An office's key signs whatever its software puts in a token, so a bug there (or a stolen
+    key's holder) must meet one clear refusal, never a 500: no coercion (`"iat": true`), no
+    missing or extra claim, times within what a datetime can hold.
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    iss: Name
+    kid: Name
+    sub: Name
+    aud: Name
+    roles: list[Name] = Field(max_length=50)
+    iat: Timestamp
+    exp: Timestamp
 
 
 class TokenRejected(Exception):
@@ -87,33 +113,39 @@ def service_roles(kind: str) -> list[str]:
 
 
 def verify_token(token: str, *, keys: KeyDirectory, audience: str, now: datetime) -> Principal:
-    """Check signature first, then owner, validity, audience and lifetime; raise TokenRejected."""
+    """Check signature first, then claims, owner, validity, audience and lifetime; raise TokenRejected."""
     try:
         prefix, body, sig = token.split(".")
         if prefix != PREFIX:
             raise ValueError
         claims_raw = _unb64(body)
         signature = _unb64(sig)
-        kid = json.loads(claims_raw)["kid"]
-    except (ValueError, KeyError, TypeError, RecursionError):
+        parsed = json.loads(claims_raw, object_pairs_hook=_no_duplicates)
+        kid = parsed["kid"]
+        if not isinstance(kid, str):
+            raise ValueError
+    except (ValueError, KeyError, TypeError, RecursionError):  # UnicodeDecodeError and binascii.Error are ValueErrors
         raise TokenRejected("malformed token") from None
-    record = keys.record(str(kid))
+    record = keys.record(kid)
     if record is None:
         raise TokenRejected("unknown signing key")
     try:
         keys.verify_key(record.key_id).verify(DOMAIN + body.encode(), signature)
     except (BadSignatureError, ValueError):
         raise TokenRejected("bad token signature") from None
-    claims = json.loads(claims_raw)
-    issuer, subject = claims.get("iss"), claims.get("sub")
+    try:
+        claims = Claims.model_validate(parsed)
+    except ValidationError:
+        raise TokenRejected("malformed token") from None
+    issuer, subject = claims.iss, claims.sub
     if record.office_id != issuer:
         raise TokenRejected("token key does not belong to its issuer")
-    issued = datetime.fromtimestamp(int(claims["iat"]), tz=now.tzinfo)
-    expires = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
+    issued = datetime.fromtimestamp(claims.iat, tz=now.tzinfo)
+    expires = datetime.fromtimestamp(claims.exp, tz=now.tzinfo)
     if record.problem_at(now) is not None:  # tokens live minutes: the key must be good now
         raise TokenRejected("token key revoked or not valid")
-    if claims.get("aud") != audience:
-        raise TokenRejected(f"token is for {claims.get('aud')}, not {audience}")
+    if claims.aud != audience:
+        raise TokenRejected(f"token is for {claims.aud}, not {audience}")
     if issued > now + CLOCK_SKEW or expires <= now:
         raise TokenRejected("token expired or not yet valid")
     service = subject == issuer
@@ -121,10 +153,18 @@ def verify_token(token: str, *, keys: KeyDirectory, audience: str, now: datetime
         raise TokenRejected("token lifetime too long")
     if not service and issuer != audience:
         raise TokenRejected("staff tokens are valid only at the office that issued them")
-    roles = frozenset(str(r) for r in claims.get("roles", []))
+    roles = frozenset(claims.roles)
     if service and roles != frozenset({f"office:{_kind(issuer)}"}):
         raise TokenRejected("an office token carries exactly its office role")
-    return Principal(subject=str(subject), issuer=str(issuer), roles=roles, key_id=record.key_id, expires_at=expires)
+    return Principal(subject=subject, issuer=issuer, roles=roles, key_id=record.key_id, expires_at=expires)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A claim given twice could be read two ways (first or last wins): refuse the token."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate claim")
+    return result
 
 
 def _kind(office_id: str) -> str:

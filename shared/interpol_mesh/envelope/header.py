@@ -29,7 +29,7 @@ class Header(BaseModel):
     )
     created_at: Timestamp
     expires_at: Timestamp | None = Field(None, description="After created_at")
-    language: str = Field(..., pattern=BCP47, description="BCP 47 tag, e.g. fr-FR, es-419, ar-EG")
+    language: str = Field(..., pattern=BCP47, max_length=35, description="BCP 47 tag, e.g. fr-FR, es-419, ar-EG")
     priority: Priority = "routine"
     correlation_id: MessageId | None = None
 

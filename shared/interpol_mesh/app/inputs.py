@@ -1,0 +1,30 @@
+"""The base of every API request body: JSON is read as written, never coerced.
+
+Pydantic's default (lax) mode turns `false` into 0, `1` into True and `"5"` into 5, so a client's
+mistake (`{"overlap_hours": false}`) silently becomes a different, valid request. Strict mode
+refuses those with a 422. FastAPI validates the parsed JSON in Python mode, where strict mode
+would also refuse the ISO strings JSON carries for times: such fields are `IsoTime`, which takes
+a string only.
+
+Strictness is per model: a nested model keeps its own configuration (the wire models in
+interpol_mesh.messages have theirs).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+
+class ApiInput(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+
+def _text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("an ISO 8601 date-time string with its UTC offset")
+    return value
+
+
+IsoTime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_text)]
