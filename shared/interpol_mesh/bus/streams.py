@@ -35,7 +35,7 @@ DEDUPE_WINDOW_S = 5 * 60
 ACK_WAIT_S = 10.0
 # Room for the NATS headers (Nats-Msg-Id) on top of the largest envelope a receiver accepts.
 DIRECT_MAX_MSG_BYTES = MAX_ENVELOPE_BYTES + 4 * 1024
-DIRECT_MAX_PER_SUBJECT = 256
+DIRECT_MAX_PER_SUBJECT = 1024
 DIRECT_MAX_BYTES = 8 * 1024**3  # of the server's 10 GiB file store (natsd.render_config)
 
 
