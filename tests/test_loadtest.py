@@ -54,7 +54,7 @@ def _check(proc: subprocess.CompletedProcess[str], result: dict, tmp_path: Path)
     assert set(result["stages_ms"]) == {"accept", "sign", "publish", "deliver", "verify", "commit"}
     for stage, figures in result["stages_ms"].items():  # every stage was actually traced
         assert figures and all(v is not None for v in figures.values()), (stage, figures)
-    assert result["broadcast"]["notices"][0]["committed"] == 3  # the published notice reached every NCB
+    assert result["broadcast"]["notices"][0]["committed"] == 4  # the published notice reached every NCB (3) and the CCC
     assert "message" in result["by_operation"]
     html = (tmp_path / "out" / "load-report.html").read_text()
     assert html.startswith("<!doctype html>") and "<svg" in html

@@ -128,7 +128,9 @@ async def test_every_signature_in_the_list_must_verify(make_mesh: MeshFactory) -
     await mesh.start("gs", "ncb.fr", "ncb.es")
     fr = mesh.ctx("ncb.fr")
     old = signer_of(mesh.root / "keys", "ncb.fr")
-    rotated = await mesh.client("ncb.fr").post("/v1/keys/rotate", json={"overlap_hours": 1})
+    rotated = await mesh.client("ncb.fr").post(
+        "/v1/keys/rotate", json={"overlap_hours": 1, "invalidate_live_tokens": True}
+    )
     assert rotated.status_code == 202, rotated.text
     new_key = rotated.json()["new_key_id"]
 
