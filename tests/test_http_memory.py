@@ -133,3 +133,21 @@ async def _post_status(client: httpx.AsyncClient, size: int) -> int:
 async def _refusal(client: httpx.AsyncClient) -> httpx.Response | None:
     response = await client.get("/v1/directory")
     return response if response.status_code == 503 else None
+
+
+async def test_a_trickled_body_gets_408_at_its_deadline_and_frees_its_slot(
+    make_mesh: MeshFactory, office_processes: OfficeSpawner
+) -> None:
+    """Without a deadline, clients sending a byte now and then held every request slot for ever."""
+    office = await _office(make_mesh, office_processes, MAX_CONCURRENT_REQUESTS="1", REQUEST_BODY_DEADLINE_S="1")
+    reader, writer = await _open(office, _head(Content_Length="1000") + "{")  # and then nothing more
+    try:
+        assert await _status(reader) == 408
+    finally:
+        writer.close()
+    async with httpx.AsyncClient(base_url=office.url, timeout=15) as anonymous:
+
+        async def status() -> int:
+            return (await anonymous.get("/v1/directory")).status_code
+
+        await wait_until(lambda: _is(status, 401), what="the trickled body's slot to be released")

@@ -200,3 +200,22 @@ async def test_the_revoke_route_takes_no_number_for_a_time(make_mesh: MeshFactor
         response = await mesh.client("gs").post(f"/v1/keys/{key_id}/revoke", json=body)
         assert response.status_code == 422, (body, response.text)
     assert mesh.ctx("gs").keyring.current.record(key_id).revoked_from is None  # type: ignore[union-attr]
+
+
+async def test_a_revocation_dated_back_beyond_the_pruning_horizon_is_still_announced(make_mesh: MeshFactory) -> None:
+    mesh = make_mesh()
+    await mesh.start("gs", "ncb.es")
+    key_id = signer_of(mesh.root / "keys", "ncb.fr").key_id
+    theft = mesh.ctx("gs").clock.now() - timedelta(days=8)
+    body = {"reason": "theft found late", "invalid_from": theft.isoformat()}
+    revoked = await mesh.client("gs").post(f"/v1/keys/{key_id}/revoke", json=body)
+    assert revoked.status_code == 200, revoked.text
+    version = revoked.json()["version"]
+
+    async def spain_has_it() -> bool:
+        return mesh.ctx("ncb.es").keyring.current.version >= version
+
+    await wait_until(spain_has_it, what="the revocation to reach ncb.es")
+    record = mesh.ctx("ncb.es").keyring.current.record(key_id)
+    assert record is not None, "the key vanished from the directory instead of being announced as revoked"
+    assert record.revoked_from is not None and abs(record.revoked_from - theft) < timedelta(seconds=1)

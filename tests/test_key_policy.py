@@ -83,6 +83,14 @@ def test_a_key_leaves_the_directory_once_nothing_in_flight_can_need_it() -> None
     assert [k.key_id[-1] for k in listed(keys, NOW)] == ["1", "3"]
 
 
+def test_a_revocation_dated_back_is_listed_from_when_it_was_decided() -> None:
+    """A theft found late: the key must be announced as revoked, not vanish as if it never existed."""
+    stolen = key(0, start=NOW - timedelta(days=30), revoked_from=NOW - timedelta(days=8))
+    assert listed([stolen], NOW) == ()  # by its invalid-from alone it would be pruned at once
+    assert listed([stolen], NOW, {stolen.key_id: NOW}) == (stolen,)
+    assert listed([stolen], NOW + PRUNE_AFTER, {stolen.key_id: NOW}) == ()
+
+
 def test_a_revocation_reaches_what_the_key_enrolled_after_its_invalid_from_recursively() -> None:
     t = NOW - timedelta(days=3)
     keys = [

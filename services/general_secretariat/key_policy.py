@@ -21,7 +21,7 @@ refuses to sign anything above `size_limit` (512 KiB on the default 1 MiB bus).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from interpol_mesh.bus.streams import DIRECT_MAX_AGE_S
@@ -47,15 +47,26 @@ def ended_at(record: KeyRecord) -> datetime | None:
     return min(ends) if ends else None
 
 
-def still_needed(record: KeyRecord, now: datetime) -> bool:
-    """Whether anything in flight can still be signed by the key (else it leaves the directory)."""
+def still_needed(record: KeyRecord, now: datetime, revoked_at: datetime | None = None) -> bool:
+    """Whether anything in flight can still be signed by the key (else it leaves the directory).
+
+    A revocation is listed for PRUNE_AFTER from when it was decided (`revoked_at`), even when it
+    is dated further back: otherwise a theft found late would make the key vanish (offices would
+    say "unknown key", not "revoked") instead of being announced as revoked.
+    """
     end = ended_at(record)
+    if end is not None and revoked_at is not None:
+        end = max(end, revoked_at)
     return end is None or end + PRUNE_AFTER > now
 
 
-def listed(records: Iterable[KeyRecord], now: datetime) -> tuple[KeyRecord, ...]:
+def listed(
+    records: Iterable[KeyRecord], now: datetime, revoked_at: Mapping[str, datetime] | None = None
+) -> tuple[KeyRecord, ...]:
     """The records a directory version signed at `now` carries, in a stable order."""
-    return tuple(sorted((r for r in records if still_needed(r, now)), key=lambda r: r.key_id))
+    decided = revoked_at or {}
+    kept = (r for r in records if still_needed(r, now, decided.get(r.key_id)))
+    return tuple(sorted(kept, key=lambda r: r.key_id))
 
 
 def rotation_refusal(

@@ -51,6 +51,14 @@ def _record(row: sa.Row[tuple[object, ...]]) -> KeyRecord:
     )
 
 
+async def _one_key_change_at_a_time(conn: AsyncConnection) -> None:
+    """PostgreSQL: key changes read the key table and sign version N+1; two at once could sign the
+    same version, or one could sign from a read that misses the other's change (a revocation
+    left out of the newest directory). SQLite already runs an office's writers one at a time."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.text("LOCK TABLE office_keys IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def _gist(reason: str | None) -> str | None:
     """The directory carries the gist of a reason (every office refuses a record above the limit);
     the full text stays in `office_keys`."""
@@ -94,7 +102,10 @@ class KeyAuthority:
         stored = (await conn.execute(sa.select(sa.func.max(kd.c.version)))).scalar() or 0
         version = max(stored, ctx.keyring.current.version) + 1
         now = ctx.clock.now()
-        document = KeyDirectoryDocument(version=version, issued_at=now, keys=listed(keys, now))
+        ok = tables.office_keys
+        decided = await conn.execute(sa.select(ok.c.key_id, ok.c.revoked_at).where(ok.c.revoked_at.is_not(None)))
+        revoked_at = {r.key_id: utc(r.revoked_at) for r in decided}
+        document = KeyDirectoryDocument(version=version, issued_at=now, keys=listed(keys, now, revoked_at))
         signed = sign_directory(document, self.root_signer(ctx))
         limit = size_limit(ctx.nc.max_payload)
         if len(signed) > limit:
@@ -147,6 +158,7 @@ class KeyAuthority:
         assert isinstance(body, KeyRotation)
         office_id = verified.header.sender
         now = ctx.clock.now()
+        await _one_key_change_at_a_time(conn)
         history = await _keys(conn, office_id)
         refusal = rotation_refusal(history, office_id, verified.key_id, body.new_key_id, now)
         if refusal is None:
@@ -237,6 +249,7 @@ def build_key_router(authority: KeyAuthority) -> APIRouter:
         ok = tables.office_keys
         invalid_from = req.invalid_from or ctx.clock.now()
         async with ctx.transaction() as conn:
+            await _one_key_change_at_a_time(conn)
             keys = await _keys(conn)
             if key_id not in {k.key_id for k in keys}:
                 raise HTTPException(404, f"no key {key_id}")
@@ -249,15 +262,18 @@ def build_key_router(authority: KeyAuthority) -> APIRouter:
                 else k
                 for k in keys
             ]
+            decided_at = ctx.clock.now()
+            for kid, (since, why) in reach.items():  # rolled back with the rest if the version cannot be signed
+                await conn.execute(
+                    ok.update()
+                    .where(ok.c.key_id == kid)
+                    .values(revoked_from=since, revocation_reason=why, revoked_at=decided_at)
+                )
             try:
                 version = await authority.sign_new_version(conn, ctx, revoked)
             except DirectoryTooLarge as exc:  # cannot happen within the rotation bounds; say so loudly if it does
                 log.error("revocation not signed", extra={"key_id": key_id, "error": str(exc)})
                 raise HTTPException(503, f"revocation not signed: {exc}") from None
-            for kid, (since, why) in reach.items():
-                await conn.execute(
-                    ok.update().where(ok.c.key_id == kid).values(revoked_from=since, revocation_reason=why)
-                )
             audit_trail.record(
                 conn,
                 AuditEvent(

@@ -44,6 +44,9 @@ class OfficeSettings(BaseSettings):
     max_inflight_body_bytes: int = Field(
         32 * 1024 * 1024, ge=1, description="Request body bytes in flight at once at this office; beyond it 503."
     )
+    request_body_deadline_s: float = Field(
+        30.0, gt=0, description="Seconds a client has to send a request body; a slower one gets 408."
+    )
     stream_replicas: int = Field(
         1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production)."
     )

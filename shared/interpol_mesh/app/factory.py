@@ -51,6 +51,7 @@ def create_app(
         body_limits=BODY_LIMITS,
         max_requests=settings.max_concurrent_requests,
         max_body_bytes=settings.max_inflight_body_bytes,
+        body_deadline_s=settings.request_body_deadline_s,
     )
     mount_console(app)
     app.include_router(health.router)

@@ -14,10 +14,14 @@ bounds an anonymous client's body was held whole before the 401 (a 1 GiB POST co
   Beyond either, 503 with Retry-After rather than a queue: a queue would hold the very
   connections and bodies this bound is for, and a client can retry where a queue cannot shed
   load. So slow or oversized bodies cannot pile up memory, however many arrive.
+- A deadline for the body (`body_deadline_s` from the first byte of the request): a client that
+  trickles a body holds a slot only that long, then gets 408, so slow clients cannot keep every
+  slot busy for ever (the bound above alone let 128 trickling connections shut an office's API).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 
@@ -60,9 +64,11 @@ class RequestLimits:
     """Pure ASGI middleware: body limits per route and the in-flight bound of one office (see above)."""
 
     def __init__(
-        self, app: ASGIApp, *, body_limits: BodyLimits, max_requests: int, max_body_bytes: int
+        self, app: ASGIApp, *, body_limits: BodyLimits, max_requests: int, max_body_bytes: int,
+        body_deadline_s: float,
     ) -> None:  # fmt: skip
         self.app = app
+        self.body_deadline_s = body_deadline_s
         self.body_limits = dict(body_limits)
         self.max_requests = max_requests
         self.max_body_bytes = max_body_bytes
@@ -87,13 +93,23 @@ class RequestLimits:
         charged = declared or 0
         received = 0
         started = False
+        body_complete = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.body_deadline_s
         self.requests += 1
         self.body_bytes += charged
 
         async def limited_receive() -> Message:
-            nonlocal charged, received
-            message = await receive()
+            nonlocal charged, received, body_complete
+            if body_complete:  # afterwards only a disconnect can come: no deadline on waiting for it
+                return await receive()
+            try:
+                async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                    message = await receive()
+            except TimeoutError:
+                raise Refused(408, f"request body not complete within {self.body_deadline_s:g} s") from None
             if message["type"] == "http.request":
+                body_complete = not message.get("more_body", False)
                 size = len(message.get("body", b""))
                 received += size
                 if received > limit:
@@ -123,7 +139,7 @@ class RequestLimits:
 
 def _content_length(scope: Scope) -> int | None:
     value = Headers(scope=scope).get("content-length")
-    return int(value) if value is not None and value.isdigit() else None
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
 async def _answer(send: Send, refusal: Refused) -> None:

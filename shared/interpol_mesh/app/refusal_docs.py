@@ -51,6 +51,7 @@ def _add_refusals(path: str, operation: dict[str, Any], body_limit: int) -> None
     if "requestBody" in operation:
         statuses["400"] = "The body could not be read as text (FastAPI: `There was an error parsing the body`)"
         statuses["413"] = f"The {too_large_detail(body_limit)} (nothing past the limit is read)"
+        statuses["408"] = "The body was not complete within the office's body deadline (REQUEST_BODY_DEADLINE_S)"
     if path not in UNMETERED:
         statuses |= EVERY
     responses = operation.setdefault("responses", {})

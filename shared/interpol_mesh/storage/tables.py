@@ -135,6 +135,7 @@ office_keys = sa.Table(
     sa.Column("revoked_from", TS),
     sa.Column("revocation_reason", sa.Text),
     sa.Column("enrolled_by", sa.String(80)),  # keys_0002: the key that signed the rotation (None: provisioned)
+    sa.Column("revoked_at", TS),  # keys_0002: when the GS decided the revocation (revoked_from may be earlier)
 )
 
 key_directory = sa.Table(
