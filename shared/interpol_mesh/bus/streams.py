@@ -107,6 +107,7 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
         except APIError as exc:
             raise ConfigError(
                 f"JetStream stream {config.name} exists with a configuration this version cannot change "
-                f"to ({exc.description}): let its consumers drain it, then delete it (`nats stream rm "
-                f"{config.name}`, or remove the server's store directory, e.g. var/nats) and start again"
+                f"to ({exc.description}): let its consumers drain it (deleting it deletes every message still "
+                f"waiting), then delete it (`nats stream rm {config.name}`, or remove the server's store "
+                f"directory, e.g. var/nats) and start again"
             ) from None

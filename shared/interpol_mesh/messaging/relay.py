@@ -9,7 +9,8 @@ Two ways in, one way out:
   by a transaction that did not go through `OfficeContext.transaction()`.
 
 A row the server refuses while other rows go through is retried with a growing delay (up to
-60 s) and does not hold back the rows after it; while the bus is away, everything is retried
+60 s) and does not hold back the rows after it, except a refusal because the recipient's subject
+is full (back-pressure: retried every second); while the bus is away, everything is retried
 together every second.
 
 Nothing is published before its transaction committed, and a row stays "unpublished" in the
@@ -43,6 +44,14 @@ RETRY_S = 1.0
 # A row the server keeps refusing while the bus is up (a subject this office may not use) is
 # retried less and less often, so it cannot hold back the rows committed after it.
 ROW_BACKOFF_MAX_S = 60.0
+# JetStream's "maximum messages per subject exceeded": the recipient is behind by the stream's
+# per-subject cap (bus/streams.py). That is back-pressure, not a bad row: retry at a steady pace
+# so delivery resumes within a second of the recipient catching up, not after a 60 s backoff.
+SUBJECT_FULL_ERR_CODE = 10077
+
+
+def _subject_full(exc: BaseException) -> bool:
+    return getattr(exc, "err_code", None) == SUBJECT_FULL_ERR_CODE
 
 
 @dataclass(frozen=True)
@@ -141,9 +150,9 @@ class OutboxRelay:
         self._paused(f"{len(failed)} row(s) not published, e.g. {row.subject}: {type(first).__name__}: {first}")
         if now is None:
             return
-        for row, _ in failed:
+        for row, exc in failed:
             _, delay = self._backoff.get(row.dedupe_id, (0.0, RETRY_S / 2))
-            delay = min(delay * 2, ROW_BACKOFF_MAX_S)
+            delay = RETRY_S if _subject_full(exc) else min(delay * 2, ROW_BACKOFF_MAX_S)
             self._backoff[row.dedupe_id] = (now + delay, delay)
 
     async def sweep(self) -> list[tuple[OutboxRow, BaseException]]:
