@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interpol_mesh.app.inputs import ApiInput, IsoTime
-from interpol_mesh.envelope.header import BCP47
+from interpol_mesh.app.inputs import ApiInput, IsoTime, language_field
 from interpol_mesh.messages import NoticeRequest, Priority
 from interpol_mesh.messages.notices import NoticeContent
 from interpol_mesh.notices import Issue
 
-LANG = Field(
-    None,
-    pattern=BCP47,
-    max_length=35,
-    description="BCP 47 tag; default: this office's working language",
-    examples=["fr-FR"],
-)
+LANG = language_field("fr-FR")
 
 
 class NoticeDraft(NoticeContent):

@@ -9,11 +9,10 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from interpol_mesh.app.deps import CtxDep
-from interpol_mesh.app.inputs import ApiInput
+from interpol_mesh.app.inputs import ApiInput, language_field
 from interpol_mesh.app.limits import BodyLimits, batch_body_bytes
 from interpol_mesh.auth.deps import OFFICER, requires
 from interpol_mesh.directory import UnknownOffice
-from interpol_mesh.envelope.header import BCP47
 from interpol_mesh.ids import MessageId
 from interpol_mesh.messages import Diffusion, FreeTextMessage, Priority
 from interpol_mesh.messaging.inbox import (
@@ -33,13 +32,7 @@ from interpol_mesh.messaging.outbound import Outgoing, compose
 
 router = APIRouter(prefix="/v1", tags=["exchange"], dependencies=[requires(OFFICER)])
 
-LANG = Field(
-    None,
-    pattern=BCP47,
-    max_length=35,
-    description="BCP 47 tag; default: this office's working language",
-    examples=["es-AR"],
-)
+LANG = language_field("es-AR")
 
 
 class Accepted(BaseModel):

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from interpol_mesh.envelope.header import BCP47, LANGUAGE_TAG_MAX
+
 
 class ApiInput(BaseModel):
     model_config = ConfigDict(strict=True)
@@ -28,3 +30,14 @@ def _text(value: Any) -> Any:
 
 
 IsoTime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_text)]
+
+
+def language_field(example: str) -> Any:
+    """An optional BCP 47 tag, refused here if the signed header would refuse it (pattern, length)."""
+    return Field(
+        None,
+        pattern=BCP47,
+        max_length=LANGUAGE_TAG_MAX,
+        description="BCP 47 tag; default: this office's working language",
+        examples=[example],
+    )

@@ -11,6 +11,7 @@ from interpol_mesh.messages import Kind, Priority
 from interpol_mesh.messages.common import Timestamp
 
 BCP47 = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
+LANGUAGE_TAG_MAX = 35  # what the inbox column holds
 
 
 class Header(BaseModel):
@@ -29,7 +30,9 @@ class Header(BaseModel):
     )
     created_at: Timestamp
     expires_at: Timestamp | None = Field(None, description="After created_at")
-    language: str = Field(..., pattern=BCP47, max_length=35, description="BCP 47 tag, e.g. fr-FR, es-419, ar-EG")
+    language: str = Field(
+        ..., pattern=BCP47, max_length=LANGUAGE_TAG_MAX, description="BCP 47 tag, e.g. fr-FR, es-419, ar-EG"
+    )
     priority: Priority = "routine"
     correlation_id: MessageId | None = None
 
