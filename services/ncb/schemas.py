@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interpol_mesh.app.inputs import ApiInput, IsoTime, language_field
+from interpol_mesh.app.inputs import ApiInput, language_field
 from interpol_mesh.messages import NoticeRequest, Priority
+from interpol_mesh.messages.common import Timestamp
 from interpol_mesh.messages.notices import NoticeContent
 from interpol_mesh.notices import Issue
 
@@ -78,7 +79,7 @@ class HitDraft(ApiInput):
     model_config = ConfigDict(extra="forbid")
 
     notice_id: str
-    hit_at: IsoTime
+    hit_at: Timestamp
     country: str | None = Field(None, min_length=2, max_length=2, description="Default: this NCB's country")
     place: str = Field(..., min_length=1, max_length=300)
     description: str = Field(..., min_length=1, max_length=4000)

@@ -20,12 +20,13 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from nacl.exceptions import BadSignatureError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interpol_mesh.crypto import KeyDirectory, Signer
+from interpol_mesh.strict_json import loads_strict
 
 PREFIX = "mesh1"
 DOMAIN = b"interpol-mesh-token-v1."
@@ -120,7 +121,7 @@ def verify_token(token: str, *, keys: KeyDirectory, audience: str, now: datetime
             raise ValueError
         claims_raw = _unb64(body)
         signature = _unb64(sig)
-        parsed = json.loads(claims_raw, object_pairs_hook=_no_duplicates)
+        parsed = loads_strict(claims_raw)  # a claim given twice could be read two ways: refused
         kid = parsed["kid"]
         if not isinstance(kid, str):
             raise ValueError
@@ -157,14 +158,6 @@ def verify_token(token: str, *, keys: KeyDirectory, audience: str, now: datetime
     if service and roles != frozenset({f"office:{_kind(issuer)}"}):
         raise TokenRejected("an office token carries exactly its office role")
     return Principal(subject=subject, issuer=issuer, roles=roles, key_id=record.key_id, expires_at=expires)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A claim given twice could be read two ways (first or last wins): refuse the token."""
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate claim")
-    return result
 
 
 def _kind(office_id: str) -> str:
