@@ -87,7 +87,11 @@ async def test_slow_bodies_hold_a_bounded_share_and_the_rest_get_503_then_servic
     make_mesh: MeshFactory, office_processes: OfficeSpawner
 ) -> None:
     office = await _office(
-        make_mesh, office_processes, MAX_CONCURRENT_REQUESTS="2", MAX_INFLIGHT_BODY_BYTES=str(300_000)
+        make_mesh,
+        office_processes,
+        MAX_CONCURRENT_REQUESTS="2",
+        MAX_INFLIGHT_BODY_BYTES=str(300_000),
+        REQUEST_BODY_DEADLINE_S="600",  # this test holds slow bodies on purpose; the deadline has its own test
     )
     # A slow chunked body is answered 413 as soon as it passes the limit, while the client still holds it open.
     reader, writer = await _open(office, _head(Transfer_Encoding="chunked"))
