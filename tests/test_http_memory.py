@@ -107,7 +107,11 @@ async def test_slow_bodies_hold_a_bounded_share_and_the_rest_get_503_then_servic
         async def status() -> int:
             return (await anonymous.get("/v1/directory")).status_code
 
-        await wait_until(lambda: _is(status, 401), what="the 413's slot to be released")
+        # A GET's 401 would not show that the 413's request has finished (one of the two slots may still be
+        # held); a 150 KB POST gets 401 only once its slot and its ~256 KiB of charged body are both released.
+        await wait_until(
+            lambda: _is(lambda: _post_status(anonymous, 150_000), 401), what="the 413's slot and bytes to be released"
+        )
         # Two slow bodies (one declaring most of the byte budget) fill the office's two request slots.
         slow = [
             await _open(office, _head(Content_Length="200000") + "{"),
