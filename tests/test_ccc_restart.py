@@ -76,15 +76,15 @@ async def test_a_crash_in_the_middle_of_an_escalation_leaves_the_deadline_pendin
         kind="message", language="ar", priority="critical",
     )  # fmt: skip
     case = await wait_until(lambda: case_for_message(mesh, mid), what="case")
-    real = notify.send
+    real = notify.compose
     broken = {"now": True}  # fails for the test's call and for the background loop alike
 
-    async def failing_send(*args: object, **kwargs: object) -> object:
+    def failing_compose(*args: object, **kwargs: object) -> object:
         if broken["now"]:
             raise ConnectionError("simulated crash while notifying")
-        return await real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(notify, "send", failing_send)
+    monkeypatch.setattr(notify, "compose", failing_compose)
     clock.advance(timedelta(minutes=10))
     ctx = mesh.ctx("ccc")
     with pytest.raises(ConnectionError):

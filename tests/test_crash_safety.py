@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from conftest import MeshFactory
 from interpol_mesh.messages import FreeTextMessage
-from interpol_mesh.messaging import send
+from interpol_mesh.messaging import compose
 from interpol_mesh.storage import make_engine, tables
 from interpol_mesh.testing.harness import wait_until
 from interpol_mesh.testing.plugin import OfficeSpawner
@@ -39,10 +39,10 @@ async def test_recipient_killed_mid_stream_holds_each_message_exactly_once(
     try:
         ctx = mesh.ctx("ncb.ar")
         for batch in range(10):
-            async with ctx.transaction() as conn:
+            async with ctx.transaction() as uow:
                 for i in range(100):
                     body = FreeTextMessage(title=f"msg {batch * 100 + i}", text="in flight " * 50)
-                    await send(conn, ctx, kind="message", recipients=["ncb.es"], body=body)
+                    await uow.send(compose(ctx, kind="message", recipients=["ncb.es"], body=body))
 
         async def some_held() -> int:
             return await held()

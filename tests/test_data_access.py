@@ -248,7 +248,8 @@ async def test_paging_counts_only_what_the_reader_may_see(make_mesh: MeshFactory
     await mesh.start("gs")
     ctx = mesh.ctx("gs")
     visible: list[str] = []
-    async with ctx.transaction() as conn:
+    async with ctx.transaction() as uow:
+        conn = uow.conn
         for i in range(12):
             distribution = {"mode": "deny", "countries": ["ES"]} if i % 3 == 0 else {"mode": "all"}
             status = "pending-review" if i % 4 == 1 else "published"

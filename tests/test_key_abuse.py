@@ -20,7 +20,7 @@ from interpol_mesh.auth.tokens import issue_token, service_roles
 from interpol_mesh.bus import subjects
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.messages import FreeTextMessage, KeyRotation
-from interpol_mesh.messaging import send
+from interpol_mesh.messaging import compose
 from interpol_mesh.messaging.rotation import begin_rotation
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import TestMesh, wait_until
@@ -55,8 +55,9 @@ async def _delivered(mesh: TestMesh, office: str, mid: str) -> str:
 async def _send_signed(mesh: TestMesh, sender: str, recipient: str) -> str:
     """A message signed with the sender's current key, as a compromised process would send it."""
     ctx = mesh.ctx(sender)
-    async with ctx.transaction() as conn:
-        out = await send(conn, ctx, kind="message", recipients=[recipient], body=FreeTextMessage(title="t", text="x"))
+    out = compose(ctx, kind="message", recipients=[recipient], body=FreeTextMessage(title="t", text="x"))
+    async with ctx.transaction() as uow:
+        await uow.send(out)
     return out.header.message_id
 
 

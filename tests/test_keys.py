@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from conftest import MeshFactory
 from interpol_mesh.messages import FreeTextMessage
-from interpol_mesh.messaging import send
+from interpol_mesh.messaging import compose
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import wait_until
 
@@ -22,8 +22,9 @@ async def _sent_and_held(mesh, sender: str, recipients: list[str], *, via_api: b
         mid = response.json()["message_id"]
     else:  # the API refuses tokens signed by a revoked key, so sign as a compromised process would
         ctx = mesh.ctx(sender)
-        async with ctx.transaction() as conn:
-            out = await send(conn, ctx, kind="message", recipients=recipients, body=FreeTextMessage(**MESSAGE["body"]))
+        out = compose(ctx, kind="message", recipients=recipients, body=FreeTextMessage(**MESSAGE["body"]))
+        async with ctx.transaction() as uow:
+            await uow.send(out)
         mid = out.header.message_id
 
     async def everywhere() -> bool:

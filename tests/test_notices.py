@@ -317,12 +317,12 @@ async def test_published_notices_expire_after_five_years_everywhere(make_mesh: M
     assert copy["expires_at"].startswith(str(clock.now().year + 5))
 
     for office in ("gs", "ncb.es"):
-        async with mesh.ctx(office).transaction() as conn:
-            assert await expire_due(conn, clock.now() + timedelta(days=365)) == []
+        async with mesh.ctx(office).transaction() as uow:
+            assert await expire_due(uow.conn, clock.now() + timedelta(days=365)) == []
     clock.advance(timedelta(days=5 * 366))
     for office in ("gs", "ncb.es"):
-        async with mesh.ctx(office).transaction() as conn:
-            assert await expire_due(conn, clock.now()) == [notice_id]
+        async with mesh.ctx(office).transaction() as uow:
+            assert await expire_due(uow.conn, clock.now()) == [notice_id]
         assert (await notice_at(mesh, office, notice_id))["status"] == "expired"
     listed = (await mesh.client("ncb.es").get("/v1/notices", params={"status": "expired", "notice_type": "red"})).json()
     assert [n["notice_id"] for n in listed["items"]] == [notice_id]

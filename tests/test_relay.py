@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from conftest import MeshFactory
 from interpol_mesh.bus import subjects
 from interpol_mesh.messages import FreeTextMessage
-from interpol_mesh.messaging import send
+from interpol_mesh.messaging import compose
 from interpol_mesh.storage import tables, writing
 from interpol_mesh.testing.harness import wait_until
 
@@ -37,9 +37,12 @@ async def test_a_row_the_server_refuses_stays_unpublished_and_the_rows_after_it_
 
     await wait_until(refused, what="the relay to report the refused row")
 
-    async with ctx.transaction() as conn:
-        for i in range(3):
-            await send(conn, ctx, kind="message", recipients=["ncb.es"], body=FreeTextMessage(title=f"{i}", text="x"))
+    outs = [
+        compose(ctx, kind="message", recipients=["ncb.es"], body=FreeTextMessage(title=f"{i}", text="x"))
+        for i in range(3)
+    ]
+    async with ctx.transaction() as uow:
+        await uow.send(*outs)
 
     async def delivered() -> bool:
         n = await mesh.scalar("ncb.es", sa.select(sa.func.count()).select_from(tables.inbox))

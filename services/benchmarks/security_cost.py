@@ -3,7 +3,7 @@
 `python -m interpol_offices.benchmarks.security_cost [--messages 3000] [--database-url URL]`
 
 Both runs use the same machine, code path and database: NCB Argentina signs and stores N
-messages (the `send()` path, outbox relay to JetStream) to NCB Spain, whose consumer verifies and
+messages (`compose` + `uow.send`, outbox relay to JetStream) to NCB Spain, whose consumer verifies and
 commits them. The only difference is the server: plain TCP without users, or TLS with one NKey
 user per office and subject permissions (the default of `interpol-mesh up`).
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from interpol_mesh.messages import FreeTextMessage
-from interpol_mesh.messaging import send
+from interpol_mesh.messaging import compose
 from interpol_mesh.natsd import NatsServer, write_server_config
 from interpol_mesh.provision import write_nats_config
 from interpol_mesh.storage import tables
@@ -50,15 +50,12 @@ async def run_once(secure: bool, messages: int, database_url: str | None) -> flo
             ar = mesh.ctx("ncb.ar")
             started = time.perf_counter()
             for first in range(0, messages, 100):
-                async with ar.transaction() as conn:
-                    for i in range(first, min(first + 100, messages)):
-                        await send(
-                            conn,
-                            ar,
-                            kind="message",
-                            recipients=["ncb.es"],
-                            body=FreeTextMessage(title=f"m{i}", text=TEXT),
-                        )
+                outs = [
+                    compose(ar, kind="message", recipients=["ncb.es"], body=FreeTextMessage(title=f"m{i}", text=TEXT))
+                    for i in range(first, min(first + 100, messages))
+                ]
+                async with ar.transaction() as uow:
+                    await uow.send(*outs)
             inbox = tables.inbox
             while True:
                 n = await mesh.scalar(

@@ -167,7 +167,8 @@ async def seed_dev_tokens(ctx: OfficeContext) -> Path:
         known = json.loads(path.read_text(encoding="utf-8"))
     now = ctx.clock.now()
     changed = False
-    async with ctx.transaction() as conn:
+    async with ctx.transaction() as uow:
+        conn = uow.conn
         for op in runtime_of(ctx).roster.operators:
             token = known.get(op.id)
             if token is not None and await _valid_hash(conn, hash_token(token), now) == op.id:

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from interpol_mesh.clock import utc
 from interpol_mesh.directory import OFFICIAL_LANGUAGES, Office, load_directory
 from interpol_mesh.messages import FreeTextMessage
-from interpol_mesh.messaging import OfficeRole, send
+from interpol_mesh.messaging import OfficeRole, compose
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import Backend, TestMesh
@@ -103,9 +103,9 @@ async def run_sender(root: Path, nats_url: str, messages: int, rate: float, back
         for i in range(messages):
             language = rng.choice(OFFICIAL_LANGUAGES)
             body = FreeTextMessage(title=f"Bench {i}", text=TEXTS[language])
-            async with ctx.transaction() as conn:
-                await send(
-                    conn, ctx, kind="message", recipients=["ccc"], body=body, language=language, priority="urgent"
+            async with ctx.transaction() as uow:
+                await uow.send(
+                    compose(ctx, kind="message", recipients=["ccc"], body=body, language=language, priority="urgent")
                 )
             delay = began + (i + 1) / rate - time.perf_counter()
             if delay > 0:
@@ -163,12 +163,12 @@ async def _service_time(mesh: TestMesh, n: int) -> dict[str, float]:
             language_tag=language,
         )
         began = time.perf_counter()
-        async with ctx.transaction() as conn:
-            await open_case(conn, ctx, rt, intake)
+        async with ctx.transaction() as uow:
+            await open_case(uow, rt, intake)
         took.append((time.perf_counter() - began) * 1000)
-    async with ctx.transaction() as conn:
-        await conn.execute(t.deadlines.delete())
-        await conn.execute(t.cases.update().values(status="resolved"))
+    async with ctx.transaction() as uow:
+        await uow.conn.execute(t.deadlines.delete())
+        await uow.conn.execute(t.cases.update().values(status="resolved"))
     return {
         "service_p50_ms": _pct(took, 0.5),
         "service_p99_ms": _pct(took, 0.99),

@@ -1,6 +1,6 @@
 """Bus intake: verified envelopes addressed to the CCC that become cases.
 
-Runs inside the inbox consumer's transaction, after verification and storage, so the message,
+Runs inside the inbox consumer's unit of work, after verification and storage, so the message,
 its case, the dispatch and the planned deadlines commit together or not at all. Which
 messages open a case: every hit report; a free-text message if it is urgent or critical, or
 a request for assistance at any priority. Anything else stays in the inbox only.
@@ -13,12 +13,10 @@ invented notice, and a real but odd report still reaches a human.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import FreeTextMessage, HitReport
-from interpol_mesh.messaging import OfficeContext, audit_trail
+from interpol_mesh.messaging import UnitOfWork
 from interpol_offices.ccc_router.hit_check import unconfirmed
 from interpol_offices.ccc_router.runtime import runtime_of
 from interpol_offices.ccc_router.workflow import Intake, open_case
@@ -33,15 +31,14 @@ def opens_case(verified: Verified) -> bool:
     return False
 
 
-async def on_message(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+async def on_message(uow: UnitOfWork, verified: Verified) -> None:
     body = verified.body
     if not isinstance(body, FreeTextMessage) or not opens_case(verified):
         return
     h = verified.header
     await open_case(
-        conn,
-        ctx,
-        runtime_of(ctx),
+        uow,
+        runtime_of(uow.ctx),
         Intake(
             source="bus",
             kind="request" if body.request_for_assistance else "message",
@@ -57,7 +54,8 @@ async def on_message(conn: AsyncConnection, ctx: OfficeContext, verified: Verifi
     )
 
 
-async def on_hit_report(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+async def on_hit_report(uow: UnitOfWork, verified: Verified) -> None:
+    ctx = uow.ctx
     body = verified.body
     if not isinstance(body, HitReport):
         return
@@ -68,7 +66,7 @@ async def on_hit_report(conn: AsyncConnection, ctx: OfficeContext, verified: Ver
         f"{body.description}\n\nplace: {body.place} ({body.country}); hit at {body.hit_at.isoformat()}; {detained}; "
         f"requesting office: {body.requesting_office}"
     )
-    check = await unconfirmed(conn, ctx, h.sender, body)
+    check = await unconfirmed(uow.conn, ctx, h.sender, body)
     priority = h.priority
     notes: dict[str, object] = {"notice": {"confirmed": True}}
     if check is not None:
@@ -76,8 +74,7 @@ async def on_hit_report(conn: AsyncConnection, ctx: OfficeContext, verified: Ver
         title = f"Notice unconfirmed: {title}"
         text += f"\nnotice unconfirmed: {check.reason}; sent as {h.priority}, opened as routine"
         notes = {"notice": {"confirmed": False, "code": check.code, "reason": check.reason, "sent_as": h.priority}}
-        audit_trail.record(
-            conn,
+        uow.audit(
             AuditEvent(
                 event="hit-unconfirmed", result=check.code, message_id=h.message_id, sender=h.sender,
                 detail=f"{check.reason}; case opened as routine instead of {h.priority}",
@@ -85,8 +82,7 @@ async def on_hit_report(conn: AsyncConnection, ctx: OfficeContext, verified: Ver
         )  # fmt: skip
     involved = tuple(o for o in (h.sender, body.requesting_office) if o in ctx.directory.offices)
     await open_case(
-        conn,
-        ctx,
+        uow,
         runtime_of(ctx),
         Intake(
             source="bus",

@@ -3,17 +3,15 @@ or resolved; each in its own working language, with the language tag to match.
 
 Sent with the existing `message` kind (FreeTextMessage) so no new wire kind is needed; the
 correlation id is the envelope that opened the case, so the sender's system can match it.
-The send joins the caller's transaction: the notice goes out if and only if the change commits.
+The send joins the caller's unit of work: the notice goes out if and only if the change commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from interpol_mesh.messages import FreeTextMessage
-from interpol_mesh.messaging import OfficeContext, send
+from interpol_mesh.messaging import Outgoing, UnitOfWork, compose
 from interpol_offices.ccc_router.cases import Case
 
 TITLES: dict[str, dict[str, str]] = {
@@ -60,8 +58,7 @@ def title_for(event: str, language: str, case_id: str, target: str | None = None
 
 
 async def tell_offices(
-    conn: AsyncConnection,
-    ctx: OfficeContext,
+    uow: UnitOfWork,
     case: Case,
     event: str,
     *,
@@ -70,8 +67,9 @@ async def tell_offices(
     reason: str | None = None,
     detail: dict[str, str] | None = None,
 ) -> list[str]:
-    """One signed message per office (each in its own language); returns the message ids."""
-    sent: list[str] = []
+    """One signed message per office (each in its own language), written together; returns the message ids."""
+    ctx = uow.ctx
+    outs: list[Outgoing] = []
     for office_id in dict.fromkeys(offices):
         office = ctx.directory.offices.get(office_id)
         if office is None or office_id == ctx.office.id:
@@ -96,9 +94,10 @@ async def tell_offices(
             text="\n".join(lines)[:20000],
             references=(case.message_id,) if case.message_id else (),
         )
-        out = await send(
-            conn, ctx, kind="message", recipients=[office_id], body=body, language=office.language,
+        out = compose(
+            ctx, kind="message", recipients=[office_id], body=body, language=office.language,
             priority=case.priority, correlation_id=case.message_id or case.case_id,
         )  # fmt: skip
-        sent.append(out.header.message_id)
-    return sent
+        outs.append(out)
+    await uow.send(*outs)
+    return [out.header.message_id for out in outs]

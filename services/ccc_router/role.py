@@ -29,8 +29,8 @@ async def load_ccc(ctx: OfficeContext) -> None:
     """Start-up: reviewed files, active roster (refused if it has gaps), detector, dev tokens."""
     rt = runtime_of(ctx)
     rt.load_config(ctx.directory)
-    async with ctx.transaction() as conn:
-        active = await roster_store.load_active(conn, ctx, rt)
+    async with ctx.transaction() as uow:
+        active = await roster_store.load_active(uow.conn, ctx, rt)
     rt.set_active(active)
     detector()  # build once now, not on the first message
     await seed_dev_tokens(ctx)

@@ -1,6 +1,6 @@
 """Operator console, case side: my queue, case detail with timeline, and the case actions.
 
-Thin edge: authenticate, check the desk rule, call the workflow in one transaction, return
+Thin edge: authenticate, check the desk rule, call the workflow in one unit of work, return
 the case as it now stands. Every refusal is a 4xx whose `detail` says why.
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.app import CtxDep
 from interpol_mesh.messages import Priority
-from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.messaging import OfficeContext, UnitOfWork
 from interpol_offices.ccc_router import cases
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.auth import OperatorDep, Principal, require_case_access
@@ -64,13 +64,13 @@ async def case_detail(conn: AsyncConnection, case_id: str) -> CaseDetail:
 
 
 async def _act(
-    ctx: OfficeContext, principal: Principal, case_id: str, action: Callable[[AsyncConnection, Case], Awaitable[Case]]
+    ctx: OfficeContext, principal: Principal, case_id: str, action: Callable[[UnitOfWork, Case], Awaitable[Case]]
 ) -> CaseDetail:
     try:
-        async with ctx.transaction() as conn:
-            case = await cases.get(conn, case_id)
+        async with ctx.transaction() as uow:
+            case = await cases.get(uow.conn, case_id)
             require_case_access(principal, case)
-            await action(conn, case)
+            await action(uow, case)
         async with ctx.engine.connect() as conn:
             return await case_detail(conn, case_id)
     except CaseError as exc:
@@ -127,8 +127,8 @@ async def create_case(req: NewCase, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
         source="api", kind="api", title=req.title, text=req.text, priority=req.priority, language_tag=req.language,
         involved=(req.reporting_office,) if req.reporting_office else (), reported_by=me.id,
     )  # fmt: skip
-    async with ctx.transaction() as conn:
-        case = await open_case(conn, ctx, runtime_of(ctx), intake)
+    async with ctx.transaction() as uow:
+        case = await open_case(uow, runtime_of(ctx), intake)
     async with ctx.engine.connect() as conn:
         return await case_detail(conn, case.case_id)
 
@@ -178,7 +178,7 @@ async def get_case(case_id: str, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
 )
 async def post_claim(case_id: str, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     """Take a case from the desk queue or from a colleague; claiming your own case changes nothing."""
-    return await _act(ctx, me, case_id, lambda conn, case: claim(conn, ctx, case, me.operator))
+    return await _act(ctx, me, case_id, lambda uow, case: claim(uow, case, me.operator))
 
 
 @router.post(
@@ -191,7 +191,7 @@ async def post_claim(case_id: str, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
 async def post_acknowledge(case_id: str, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     """Stops the `if-not-acked` escalation deadlines and tells the offices involved, signed, in
     their working language."""
-    return await _act(ctx, me, case_id, lambda conn, case: acknowledge(conn, ctx, case, me.operator))
+    return await _act(ctx, me, case_id, lambda uow, case: acknowledge(uow, case, me.operator))
 
 
 @router.post(
@@ -201,11 +201,11 @@ async def post_escalate(case_id: str, req: Reason, ctx: CtxDep, me: OperatorDep)
     """Moves the case to the next level of its policy at once (duty officer, then head of desk);
     the timed deadline for that level is cancelled, as each level is paged once."""
 
-    async def act(conn: AsyncConnection, case: Case) -> Case:
+    async def act(uow: UnitOfWork, case: Case) -> Case:
         level = case.escalation_level + 1
         if level > len(case.policy["rules"]):
             raise CaseError(f"case {case.case_id} is already at its highest escalation level ({case.escalation_level})")
-        return await escalate(conn, ctx, runtime_of(ctx), case, level=level, actor=me.id, reason=req.reason)
+        return await escalate(uow, runtime_of(ctx), case, level=level, actor=me.id, reason=req.reason)
 
     return await _act(ctx, me, case_id, act)
 
@@ -215,7 +215,7 @@ async def post_escalate(case_id: str, req: Reason, ctx: CtxDep, me: OperatorDep)
 )
 async def post_resolve(case_id: str, req: Resolution, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     """Closes the case, cancels every pending deadline and tells the offices involved."""
-    return await _act(ctx, me, case_id, lambda conn, case: resolve(conn, ctx, case, me.operator, req.resolution))
+    return await _act(ctx, me, case_id, lambda uow, case: resolve(uow, case, me.operator, req.resolution))
 
 
 @router.post(
@@ -226,13 +226,11 @@ async def post_reassign(case_id: str, req: Reassign, ctx: CtxDep, me: OperatorDe
     or to a desk, where the dispatch chain picks the operator. Escalation deadlines keep running."""
     rt = runtime_of(ctx)
 
-    async def act(conn: AsyncConnection, case: Case) -> Case:
+    async def act(uow: UnitOfWork, case: Case) -> Case:
         if req.operator is not None:
-            return await reassign_to_operator(conn, ctx, rt, case, me.operator, req.operator, req.reason)
+            return await reassign_to_operator(uow, rt, case, me.operator, req.operator, req.reason)
         if req.desk not in {d.id for d in ctx.directory.desks}:
             raise CaseError(f"{req.desk!r} is not a CCC desk")
-        return await redispatch(
-            conn, ctx, rt, case, actor=me.id, action="reassigned", reason=req.reason, primary=req.desk
-        )
+        return await redispatch(uow, rt, case, actor=me.id, action="reassigned", reason=req.reason, primary=req.desk)
 
     return await _act(ctx, me, case_id, act)

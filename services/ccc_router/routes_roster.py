@@ -135,8 +135,8 @@ async def put_roster(
         raise HTTPException(403, f"changing the roster needs a head of desk; {me.id} is {me.operator.role}")
     rt = runtime_of(ctx)
     try:
-        async with ctx.transaction() as conn:
-            active = await roster_store.replace(conn, ctx, rt, req.roster, me.id, req.reason, dry_run=dry_run)
+        async with ctx.transaction() as uow:
+            active = await roster_store.replace(uow.conn, ctx, rt, req.roster, me.id, req.reason, dry_run=dry_run)
     except RosterRefused as exc:
         return _refused(exc)
     if dry_run:
@@ -158,8 +158,8 @@ async def post_override(req: Override, ctx: CtxDep, me: OperatorDep) -> Override
     require_supervisor(me, "adding a roster override")
     rt = runtime_of(ctx)
     try:
-        async with ctx.transaction() as conn:
-            override_id, active = await roster_store.add_override(conn, ctx, rt, req, me.id)
+        async with ctx.transaction() as uow:
+            override_id, active = await roster_store.add_override(uow.conn, ctx, rt, req, me.id)
     except RosterRefused as exc:
         return _refused(exc)
     rt.set_active(active)
@@ -178,8 +178,8 @@ async def delete_override(override_id: int, ctx: CtxDep, me: OperatorDep) -> Ros
     require_supervisor(me, "cancelling a roster override")
     rt = runtime_of(ctx)
     try:
-        async with ctx.transaction() as conn:
-            active = await roster_store.cancel_override(conn, ctx, rt, override_id)
+        async with ctx.transaction() as uow:
+            active = await roster_store.cancel_override(uow.conn, ctx, rt, override_id)
     except RosterRefused as exc:
         return _refused(exc)
     rt.set_active(active)
@@ -252,8 +252,8 @@ async def post_token(operator_id: str, req: TokenRequest, ctx: CtxDep, me: Opera
         require_supervisor(me, "issuing a token for someone else")
     if runtime_of(ctx).roster.operator(operator_id) is None:
         raise HTTPException(404, f"{operator_id!r} is not on the roster")
-    async with ctx.transaction() as conn:
+    async with ctx.transaction() as uow:
         token, expires = await issue_token(
-            conn, operator_id, issued_by=me.id, now=ctx.clock.now(), label=req.label, ttl=timedelta(hours=req.hours)
+            uow.conn, operator_id, issued_by=me.id, now=ctx.clock.now(), label=req.label, ttl=timedelta(hours=req.hours)
         )
     return TokenIssued(operator_id=operator_id, token=token, expires_at=expires)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from interpol_mesh.messages import FreeTextMessage, HitReport, Kind, NoticeEvent, NoticeRequest, Priority
-from interpol_mesh.messaging import send
+from interpol_mesh.messaging import compose
 from interpol_mesh.notices import expiry_for
 from interpol_mesh.notices import store as notices
 from interpol_mesh.testing.harness import TestMesh, wait_until
@@ -22,8 +22,9 @@ async def send_to_ccc(
 ) -> str:
     """Sign and queue one envelope from `sender` to the CCC; returns its message id."""
     ctx = mesh.ctx(sender)
-    async with ctx.transaction() as conn:
-        out = await send(conn, ctx, kind=kind, recipients=["ccc"], body=body, language=language, priority=priority)
+    out = compose(ctx, kind=kind, recipients=["ccc"], body=body, language=language, priority=priority)
+    async with ctx.transaction() as uow:
+        await uow.send(out)
     return out.header.message_id
 
 
@@ -44,8 +45,10 @@ async def publish_to_ccc(mesh: TestMesh, notice_id: str = HIT_NOTICE_ID, *, requ
         event="published", notice_id=notice_id, notice_type="red", requesting_office=requesting, notice=request,
         published_at=now, expires_at=expiry_for(now),
     )  # fmt: skip
-    async with ctx.transaction() as conn:
-        await send(conn, ctx, kind="notice-event", recipients=["ccc"], body=event, language="en", priority="urgent")
+    async with ctx.transaction() as uow:
+        await uow.send(
+            compose(ctx, kind="notice-event", recipients=["ccc"], body=event, language="en", priority="urgent")
+        )
 
     async def held() -> bool:
         async with mesh.ctx("ccc").engine.connect() as conn:

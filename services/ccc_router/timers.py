@@ -57,7 +57,8 @@ async def run_handover(ctx: OfficeContext, now: datetime) -> list[str] | None:
     desks = ctx.directory.desks
     incoming = primary_desk(desks, boundary).id
     outgoing = primary_desk(desks, boundary - timedelta(seconds=1)).id
-    async with ctx.transaction() as conn:
+    async with ctx.transaction() as uow:
+        conn = uow.conn
         claimed = await conn.execute(
             insert_ignoring_duplicates(h, conn.dialect.name).values(
                 boundary_at=boundary, from_desk=outgoing, to_desk=incoming, performed_at=now, moved=[]
@@ -68,7 +69,7 @@ async def run_handover(ctx: OfficeContext, now: datetime) -> list[str] | None:
         moved: list[str] = []
         for case in await cases.find(conn, status=t.OPEN_STATUSES, not_desk=incoming, limit=10_000):
             after = await redispatch(
-                conn, ctx, rt, case, actor="system", action="handover",
+                uow, rt, case, actor="system", action="handover",
                 reason=f"shift handover {outgoing} -> {incoming} at {boundary.isoformat()}",
             )  # fmt: skip
             if after.version != case.version:
@@ -82,7 +83,8 @@ async def run_handover(ctx: OfficeContext, now: datetime) -> list[str] | None:
 async def _fire_one(ctx: OfficeContext, deadline: sa.Row[object], now: datetime) -> Fired | None:
     rt = runtime_of(ctx)
     d = t.deadlines
-    async with ctx.transaction() as conn:
+    async with ctx.transaction() as uow:
+        conn = uow.conn
         claimed = await conn.execute(
             d.update()
             .where(d.c.deadline_id == deadline.deadline_id, d.c.fired_at.is_(None), d.c.cancelled_at.is_(None))
@@ -103,7 +105,7 @@ async def _fire_one(ctx: OfficeContext, deadline: sa.Row[object], now: datetime)
                 why = f"still not acknowledged: repeat {repeat} of level {level}"
             if late > 60:
                 why += f"; fired {int(late)} s after its due time (CCC was not running)"
-            await escalate(conn, ctx, rt, case, level=level, actor="system", reason=why, repeat=repeat)
+            await escalate(uow, rt, case, level=level, actor="system", reason=why, repeat=repeat)
             outcome = f"escalated to level {level}" + (f" (repeat {repeat})" if repeat else "")
         await conn.execute(d.update().where(d.c.deadline_id == deadline.deadline_id).values(outcome=outcome[:300]))
     return Fired(int(deadline.deadline_id), deadline.case_id, level, repeat, outcome)

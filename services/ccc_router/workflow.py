@@ -5,8 +5,8 @@
         |  +-- escalate / reassign / handover (stay in their state; desk or operator changes)
         +------------------------resolve-------------------------> resolved
 
-Each function runs inside the caller's transaction, appends its audit event(s), and sends the
-signed notifications in the same transaction, so a rolled-back action tells nobody anything.
+Each function runs inside the caller's unit of work, appends its audit event(s), and sends the
+signed notifications in the same unit of work, so a rolled-back action tells nobody anything.
 Permission checks live at the edge (auth.py); these functions trust the actor they are given.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from interpol_mesh.directory import Language
 from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages import Priority
-from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.messaging import UnitOfWork
 from interpol_offices.ccc_router import cases, language
 from interpol_offices.ccc_router.cases import Case, CaseConflict, CaseError
 from interpol_offices.ccc_router.dispatch import Decision, dispatch
@@ -57,8 +57,9 @@ async def _decide(conn: AsyncConnection, rt: CccRuntime, lang: Language, at: dat
     return dispatch(lang, rt.primary_desk(at), on_shift, loads, rt.dispatch_chain)
 
 
-async def open_case(conn: AsyncConnection, ctx: OfficeContext, rt: CccRuntime, intake: Intake) -> Case:
+async def open_case(uow: UnitOfWork, rt: CccRuntime, intake: Intake) -> Case:
     """Intake -> language decision -> dispatch chain -> stored case with its deadlines planned."""
+    conn, ctx = uow.conn, uow.ctx
     now = ctx.clock.now()
     decided = language.resolve(intake.language_tag, intake.detect_text or f"{intake.title}\n{intake.text}")
     decision = await _decide(conn, rt, decided.language, now)
@@ -111,7 +112,8 @@ def _require_open(case: Case) -> None:
         raise CaseConflict(f"case {case.case_id} is resolved (at {case.resolved_at.isoformat()}); nothing to do")
 
 
-async def claim(conn: AsyncConnection, ctx: OfficeContext, case: Case, actor: Operator) -> Case:
+async def claim(uow: UnitOfWork, case: Case, actor: Operator) -> Case:
+    conn, ctx = uow.conn, uow.ctx
     _require_open(case)
     if case.assigned_to == actor.id:
         return case
@@ -121,7 +123,8 @@ async def claim(conn: AsyncConnection, ctx: OfficeContext, case: Case, actor: Op
     return updated
 
 
-async def acknowledge(conn: AsyncConnection, ctx: OfficeContext, case: Case, actor: Operator) -> Case:
+async def acknowledge(uow: UnitOfWork, case: Case, actor: Operator) -> Case:
+    conn, ctx = uow.conn, uow.ctx
     _require_open(case)
     if case.status == "acknowledged":
         raise CaseConflict(f"case {case.case_id} was already acknowledged by {case.acknowledged_by}")
@@ -133,19 +136,20 @@ async def acknowledge(conn: AsyncConnection, ctx: OfficeContext, case: Case, act
     stopped = await cases.cancel_deadlines(
         conn, case.case_id, now, f"cancelled: acknowledged by {actor.id}", conditions=["if-not-acked"]
     )
-    sent = await tell_offices(conn, ctx, updated, "acknowledged", offices=case.involved)
+    sent = await tell_offices(uow, updated, "acknowledged", offices=case.involved)
     await cases.add_event(
         conn, case.case_id, now, actor.id, "acknowledged", None, deadlines_cancelled=stopped, notified=sent
     )
     return updated
 
 
-async def resolve(conn: AsyncConnection, ctx: OfficeContext, case: Case, actor: Operator, resolution: str) -> Case:
+async def resolve(uow: UnitOfWork, case: Case, actor: Operator, resolution: str) -> Case:
+    conn, ctx = uow.conn, uow.ctx
     _require_open(case)
     now = ctx.clock.now()
     updated = await cases.update(conn, case, now, status="resolved", resolved_at=now)
     stopped = await cases.cancel_deadlines(conn, case.case_id, now, f"cancelled: resolved by {actor.id}")
-    sent = await tell_offices(conn, ctx, updated, "resolved", offices=case.involved, reason=resolution)
+    sent = await tell_offices(uow, updated, "resolved", offices=case.involved, reason=resolution)
     await cases.add_event(
         conn, case.case_id, now, actor.id, "resolved", resolution, deadlines_cancelled=stopped, notified=sent
     )
@@ -175,8 +179,7 @@ def escalation_target(
 
 
 async def escalate(
-    conn: AsyncConnection,
-    ctx: OfficeContext,
+    uow: UnitOfWork,
     rt: CccRuntime,
     case: Case,
     *,
@@ -186,6 +189,7 @@ async def escalate(
     repeat: int = 0,
 ) -> Case:
     """Move the case to `level` (or page that level again for a repeat) and tell the offices."""
+    conn, ctx = uow.conn, uow.ctx
     _require_open(case)
     rules: list[dict[str, Any]] = case.policy["rules"]
     if not 1 <= level <= len(rules):
@@ -205,7 +209,7 @@ async def escalate(
     if repeat:
         detail["repeat"] = f"{repeat} of {case.policy['repeat']['count']}"
     sent = await tell_offices(
-        conn, ctx, updated, "escalated", offices=offices, target=rule["target"], reason=reason, detail=detail
+        uow, updated, "escalated", offices=offices, target=rule["target"], reason=reason, detail=detail
     )
     await cases.add_event(
         conn, case.case_id, now, actor, "escalation-repeated" if repeat else "escalated", reason,
@@ -216,8 +220,7 @@ async def escalate(
 
 
 async def redispatch(
-    conn: AsyncConnection,
-    ctx: OfficeContext,
+    uow: UnitOfWork,
     rt: CccRuntime,
     case: Case,
     *,
@@ -227,6 +230,7 @@ async def redispatch(
     primary: str | None = None,
 ) -> Case:
     """Run the chain again (handover, or reassignment to a desk); a no-change result writes nothing."""
+    conn, ctx = uow.conn, uow.ctx
     _require_open(case)
     now = ctx.clock.now()
     loads = dict(await cases.open_loads(conn))
@@ -247,8 +251,9 @@ async def redispatch(
 
 
 async def reassign_to_operator(
-    conn: AsyncConnection, ctx: OfficeContext, rt: CccRuntime, case: Case, actor: Operator, target: str, reason: str
+    uow: UnitOfWork, rt: CccRuntime, case: Case, actor: Operator, target: str, reason: str
 ) -> Case:
+    conn, ctx = uow.conn, uow.ctx
     _require_open(case)
     op = rt.roster.operator(target)
     if op is None:

@@ -1,16 +1,14 @@
 """GS handler for `notice-request`: screen it and store it for review (or refuse it if incomplete).
 
-Runs in the inbox consumer's transaction, after the request's signature was verified: the
+Runs in the inbox consumer's unit of work, after the request's signature was verified: the
 stored notice, its screening and any refusal message commit with the received message.
 """
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import NoticeRequest
-from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.messaging import UnitOfWork
 from interpol_mesh.notices import Issue, Screening, screen
 from interpol_mesh.notices import store as notices
 from interpol_offices.general_secretariat.review import send_refusal
@@ -26,7 +24,8 @@ def _attributed(request: NoticeRequest, signer: str) -> tuple[NoticeRequest, Iss
     return request.model_copy(update={"requesting_office": signer}), Issue(field="requesting_office", detail=detail)
 
 
-async def on_notice_request(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+async def on_notice_request(uow: UnitOfWork, verified: Verified) -> None:
+    conn, ctx = uow.conn, uow.ctx
     assert isinstance(verified.body, NoticeRequest)
     notice_id = verified.header.message_id
     if await notices.get_notice(conn, notice_id) is not None:
@@ -66,7 +65,7 @@ async def on_notice_request(conn: AsyncConnection, ctx: OfficeContext, verified:
         actor=request.requesting_office,
         message_id=notice_id,
     )
-    message_id = await send_refusal(conn, ctx, notice_id, request, AUTO_REFUSAL, screening)
+    message_id = await send_refusal(uow, notice_id, request, AUTO_REFUSAL, screening)
     await notices.record(
         conn, notice_id, action="refused", status="refused", at=now, actor="screening", reason=AUTO_REFUSAL,
         message_id=message_id,

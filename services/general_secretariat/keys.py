@@ -1,8 +1,9 @@
 """The GS as root of trust: keeps the office keys, signs and distributes the key directory.
 
-Every change (a rotation announced by an office, a revocation decided here) writes the keys
-and a newly signed directory version in one transaction; a publisher loop then puts the
-newest version on the bus (last value kept in MESH_KEYS), like an outbox for the directory.
+Every change (a rotation announced by an office, a revocation decided here) writes the keys,
+a newly signed directory version and its audit record in one unit of work; once that has
+committed it wakes a publisher loop, which puts the newest version on the bus (last value kept
+in MESH_KEYS), like an outbox for the directory.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from interpol_mesh.crypto import KeyDirectoryDocument, KeyRecord, Signer, read_p
 from interpol_mesh.crypto.key_directory import REASON_LIMIT
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import KeyRotation
-from interpol_mesh.messaging import OfficeContext, audit_trail
-from interpol_mesh.storage import tables, writing
+from interpol_mesh.messaging import OfficeContext, UnitOfWork
+from interpol_mesh.storage import tables
 from interpol_offices.general_secretariat.key_policy import listed, revocation_reach, rotation_refusal, size_limit
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,13 @@ class KeyAuthority:
             self.root = read_private_key(ctx.settings.key_dir / ROOT_KEY_FILE, expected_office="gs")
         return self.root
 
-    async def sign_new_version(self, conn: AsyncConnection, ctx: OfficeContext, keys: list[KeyRecord]) -> int:
-        """Sign `keys` (the whole history; pruned here) as the next directory version, in the caller's transaction.
+    async def sign_new_version(self, uow: UnitOfWork, keys: list[KeyRecord]) -> int:
+        """Sign `keys` (the whole history; pruned here) as the next directory version, in the caller's unit
+        of work; the publisher is woken once it has committed.
 
         Raises DirectoryTooLarge, before writing anything, if the signed version would not fit the bus.
         """
+        conn, ctx = uow.conn, uow.ctx
         kd = tables.key_directory
         stored = (await conn.execute(sa.select(sa.func.max(kd.c.version)))).scalar() or 0
         version = max(stored, ctx.keyring.current.version) + 1
@@ -111,18 +114,18 @@ class KeyAuthority:
         if len(signed) > limit:
             raise DirectoryTooLarge(f"directory v{version} would be {len(signed)} bytes, above the limit of {limit}")
         await conn.execute(kd.insert().values(version=version, issued_at=document.issued_at, signed=signed))
-        return version  # published by `publisher`, woken through ctx.on_commit
+        uow.after_commit(self.wake.set)  # published by `publisher`
+        return version
 
     async def seed(self, ctx: OfficeContext) -> None:
         """First start: the key table comes from the directory the GS itself runs on (bootstrap)."""
         self.root_signer(ctx)  # a missing root key is a start-up error, not a later surprise
-        ctx.on_commit.append(self.wake.set)
-        async with writing(ctx.engine) as conn:
-            count = (await conn.execute(sa.select(sa.func.count()).select_from(tables.office_keys))).scalar_one()
+        async with ctx.transaction() as uow:
+            count = (await uow.conn.execute(sa.select(sa.func.count()).select_from(tables.office_keys))).scalar_one()
             if count == 0:
                 records = ctx.keyring.current.document.keys
-                await conn.execute(tables.office_keys.insert(), [r.model_dump() for r in records])
-        self.wake.set()
+                await uow.conn.execute(tables.office_keys.insert(), [r.model_dump() for r in records])
+            uow.after_commit(self.wake.set)  # publish at start whatever is stored
 
     async def publish_latest(self, ctx: OfficeContext) -> None:
         kd = tables.key_directory
@@ -148,12 +151,13 @@ class KeyAuthority:
                 await asyncio.wait_for(self.wake.wait(), timeout=5.0)
             self.wake.clear()
 
-    async def on_rotation(self, conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+    async def on_rotation(self, uow: UnitOfWork, verified: Verified) -> None:
         """Register an office's next key; the request is signed by its current key, proving possession.
 
         Judged against the GS's own key table (the truth the directory is signed from, never behind
         a revocation decided here). A refusal is logged and audited; the consumer goes on.
         """
+        conn, ctx = uow.conn, uow.ctx
         body = verified.body
         assert isinstance(body, KeyRotation)
         office_id = verified.header.sender
@@ -178,13 +182,13 @@ class KeyAuthority:
                 enrolled_by=verified.key_id,
             )
             try:
-                await self.sign_new_version(conn, ctx, [*others, *mine, new])
+                await self.sign_new_version(uow, [*others, *mine, new])
             except DirectoryTooLarge as exc:
                 refusal = ("directory-too-large", str(exc))
         if refusal is not None:
             reason, detail = refusal
             log.warning("key rotation refused", extra={"office": office_id, "reason": reason, "detail": detail})
-            audit_trail.record(conn, _key_event(verified, reason, detail))
+            uow.audit(_key_event(verified, reason, detail))
             return
         ok = tables.office_keys
         await conn.execute(
@@ -193,9 +197,7 @@ class KeyAuthority:
             .values(valid_until=retire_at)
         )
         await conn.execute(ok.insert().values(new.model_dump(exclude={"revocation_reason"})))
-        audit_trail.record(
-            conn, _key_event(verified, "key-enrolled", f"{new.key_id} retires the others at {retire_at}")
-        )
+        uow.audit(_key_event(verified, "key-enrolled", f"{new.key_id} retires the others at {retire_at}"))
 
 
 def _key_event(verified: Verified, result: str, detail: str) -> AuditEvent:
@@ -248,7 +250,8 @@ def build_key_router(authority: KeyAuthority) -> APIRouter:
         """
         ok = tables.office_keys
         invalid_from = req.invalid_from or ctx.clock.now()
-        async with ctx.transaction() as conn:
+        async with ctx.transaction() as uow:
+            conn = uow.conn
             await _one_key_change_at_a_time(conn)
             keys = await _keys(conn)
             if key_id not in {k.key_id for k in keys}:
@@ -270,17 +273,16 @@ def build_key_router(authority: KeyAuthority) -> APIRouter:
                     .values(revoked_from=since, revocation_reason=why, revoked_at=decided_at)
                 )
             try:
-                version = await authority.sign_new_version(conn, ctx, revoked)
+                version = await authority.sign_new_version(uow, revoked)
             except DirectoryTooLarge as exc:  # cannot happen within the rotation bounds; say so loudly if it does
                 log.error("revocation not signed", extra={"key_id": key_id, "error": str(exc)})
                 raise HTTPException(503, f"revocation not signed: {exc}") from None
-            audit_trail.record(
-                conn,
+            uow.audit(
                 AuditEvent(
                     event=KEY_CHANGE,
                     result="key-revoked",
                     detail=f"{', '.join(sorted(reach))} from {invalid_from.isoformat()}: {req.reason}",
-                ),
+                )
             )
         return DirectoryVersion(
             key_id=key_id, version=version, invalid_from=invalid_from, also_revoked=sorted(set(reach) - {key_id})

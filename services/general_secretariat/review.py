@@ -1,7 +1,7 @@
 """Review decisions at the General Secretariat: publish, refuse, cancel, and the messages they send.
 
-Every function runs in the caller's transaction: the status change, the history entry and the
-signed message (with its outbox rows) commit together or not at all. The status change comes
+Every function runs in the caller's unit of work: the status change, the history entry and the
+signed message (with its outbox rows and audit record) commit together or not at all. The status change comes
 first and is conditional, so of two reviewers deciding at once only one sends anything.
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.clock import utc
-from interpol_mesh.messages import NoticeEvent, NoticeRequest
-from interpol_mesh.messaging import OfficeContext, send
+from interpol_mesh.messages import NoticeEvent, NoticeRequest, Priority
+from interpol_mesh.messaging import UnitOfWork, compose
 from interpol_mesh.notices import InvalidTransition, Screening, expiry_for, recipients_for
 from interpol_mesh.notices import store as notices
 from interpol_mesh.notices.refusal import refusal_message
@@ -47,7 +47,7 @@ async def _pending(conn: AsyncConnection, notice_id: str) -> Any:
     return row
 
 
-async def request_envelope_meta(conn: AsyncConnection, notice_id: str) -> tuple[str | None, str]:
+async def request_envelope_meta(conn: AsyncConnection, notice_id: str) -> tuple[str | None, Priority]:
     """Language and priority of the original request, reused for what the GS sends about it."""
     i = tables.inbox
     row = (await conn.execute(sa.select(i.c.language, i.c.priority).where(i.c.message_id == notice_id))).first()
@@ -55,19 +55,15 @@ async def request_envelope_meta(conn: AsyncConnection, notice_id: str) -> tuple[
 
 
 async def send_refusal(
-    conn: AsyncConnection,
-    ctx: OfficeContext,
-    notice_id: str,
-    request: NoticeRequest,
-    reason: str,
-    screening: Screening | None,
+    uow: UnitOfWork, notice_id: str, request: NoticeRequest, reason: str, screening: Screening | None
 ) -> str:
-    language, priority = await request_envelope_meta(conn, notice_id)
-    out = await send(
-        conn, ctx, kind="message", recipients=[request.requesting_office],
+    language, priority = await request_envelope_meta(uow.conn, notice_id)
+    out = compose(
+        uow.ctx, kind="message", recipients=[request.requesting_office],
         body=refusal_message(notice_id, request.title, reason, screening),
         language=language, priority=priority, correlation_id=notice_id,
     )  # fmt: skip
+    await uow.send(out)
     return out.header.message_id
 
 
@@ -86,31 +82,28 @@ def check_publishable(screening: Screening, reason: str | None) -> None:
         raise DecisionNotAllowed(f"publishing needs a reason: the screening did not pass ({'; '.join(found)})")
 
 
-async def decide(
-    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, *, decision: str, reviewer: str, reason: str | None
-) -> Outcome:
+async def decide(uow: UnitOfWork, notice_id: str, *, decision: str, reviewer: str, reason: str | None) -> Outcome:
     """Publish or refuse a pending request; raises NoticeNotFound, InvalidTransition or DecisionNotAllowed."""
-    row = await _pending(conn, notice_id)
+    row = await _pending(uow.conn, notice_id)
     screening = Screening.model_validate(row.screening)
     request = NoticeRequest.model_validate(row.request)
     reason = (reason or "").strip() or None
     if decision == "refuse":
         if reason is None:
             raise DecisionNotAllowed("a refusal needs a reason: the requesting office is told why")
-        return await _refuse(conn, ctx, notice_id, request, screening, reviewer.strip(), reason)
+        return await _refuse(uow, notice_id, request, screening, reviewer.strip(), reason)
     check_publishable(screening, reason)
-    return await _publish(conn, ctx, notice_id, request, reviewer.strip(), reason)
+    return await _publish(uow, notice_id, request, reviewer.strip(), reason)
 
 
 async def _refuse(
-    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, request: NoticeRequest, screening: Screening,
-    reviewer: str, reason: str,
-) -> Outcome:  # fmt: skip
-    now = ctx.clock.now()
+    uow: UnitOfWork, notice_id: str, request: NoticeRequest, screening: Screening, reviewer: str, reason: str
+) -> Outcome:
+    conn, now = uow.conn, uow.ctx.clock.now()
     await notices.transition(
         conn, notice_id, current="pending-review", status="refused", now=now, reviewer=reviewer, decision_reason=reason
     )
-    message_id = await send_refusal(conn, ctx, notice_id, request, reason, screening)
+    message_id = await send_refusal(uow, notice_id, request, reason, screening)
     await notices.record(
         conn, notice_id, action="refused", status="refused", at=now, actor=reviewer, reason=reason, message_id=message_id
     )  # fmt: skip
@@ -118,8 +111,9 @@ async def _refuse(
 
 
 async def _publish(
-    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, request: NoticeRequest, reviewer: str, reason: str | None
+    uow: UnitOfWork, notice_id: str, request: NoticeRequest, reviewer: str, reason: str | None
 ) -> Outcome:
+    conn, ctx = uow.conn, uow.ctx
     now = ctx.clock.now()
     expires_at = expiry_for(now)
     await notices.transition(
@@ -132,17 +126,16 @@ async def _publish(
         event="published", notice_id=notice_id, notice_type=request.notice_type, requesting_office=request.requesting_office,
         notice=request, published_at=now, expires_at=expires_at,
     )  # fmt: skip
-    message_id = await _send_event(conn, ctx, notice_id, event, recipients)
+    message_id = await _send_event(uow, notice_id, event, recipients)
     await notices.record(
         conn, notice_id, action="published", status="published", at=now, actor=reviewer, reason=reason, message_id=message_id
     )  # fmt: skip
     return Outcome(notice_id, "published", message_id, recipients)
 
 
-async def cancel(
-    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, *, reason: str, reviewer: str | None
-) -> Outcome:
+async def cancel(uow: UnitOfWork, notice_id: str, *, reason: str, reviewer: str | None) -> Outcome:
     """Cancel a published notice and tell exactly the offices that received its publication."""
+    conn, ctx = uow.conn, uow.ctx
     row = await notices.get_notice(conn, notice_id)
     if row is None:
         raise NoticeNotFound(notice_id)
@@ -158,21 +151,20 @@ async def cancel(
         notice=request, published_at=utc(row.published_at), expires_at=utc(row.expires_at) if row.expires_at else None,
         reason=reason,
     )  # fmt: skip
-    message_id = await _send_event(conn, ctx, notice_id, event, recipients)
+    message_id = await _send_event(uow, notice_id, event, recipients)
     await notices.record(
         conn, notice_id, action="cancelled", status="cancelled", at=now, actor=reviewer, reason=reason, message_id=message_id
     )  # fmt: skip
     return Outcome(notice_id, "cancelled", message_id, recipients)
 
 
-async def _send_event(
-    conn: AsyncConnection, ctx: OfficeContext, notice_id: str, event: NoticeEvent, recipients: list[str]
-) -> str:
-    language, priority = await request_envelope_meta(conn, notice_id)
-    out = await send(
-        conn, ctx, kind="notice-event", recipients=recipients, body=event, language=language, priority=priority,
+async def _send_event(uow: UnitOfWork, notice_id: str, event: NoticeEvent, recipients: list[str]) -> str:
+    language, priority = await request_envelope_meta(uow.conn, notice_id)
+    out = compose(
+        uow.ctx, kind="notice-event", recipients=recipients, body=event, language=language, priority=priority,
         correlation_id=notice_id,
     )  # fmt: skip
+    await uow.send(out)
     return out.header.message_id
 
 

@@ -78,16 +78,14 @@ async def post_decision(notice_id: str, req: ReviewDecision, ctx: CtxDep) -> Dec
     requester and the CCC, which confirms hit reports against it); excluded NCBs never receive the bytes. `refuse` sends the requester a signed message with
     the reason. A request whose screening did not pass (Article 3 flags, conditions not met) is published
     only with a reason; one with missing required fields cannot be published at all."""
-    async with _http_errors(), ctx.transaction() as conn:
-        outcome = await review.decide(
-            conn, ctx, notice_id, decision=req.decision, reviewer=req.reviewer, reason=req.reason
-        )
+    async with _http_errors(), ctx.transaction() as uow:
+        outcome = await review.decide(uow, notice_id, decision=req.decision, reviewer=req.reviewer, reason=req.reason)
     return DecisionResult(**asdict(outcome))
 
 
 @router.post("/notices/{notice_id}/cancel", response_model=DecisionResult, summary="Cancel a published notice")
 async def post_cancel(notice_id: str, req: CancelRequest, ctx: CtxDep) -> DecisionResult:
     """Sends a signed `cancelled` event with the reason to exactly the offices that received the publication."""
-    async with _http_errors(), ctx.transaction() as conn:
-        outcome = await review.cancel(conn, ctx, notice_id, reason=req.reason, reviewer=req.reviewer)
+    async with _http_errors(), ctx.transaction() as uow:
+        outcome = await review.cancel(uow, notice_id, reason=req.reason, reviewer=req.reviewer)
     return DecisionResult(**asdict(outcome))

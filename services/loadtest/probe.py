@@ -10,7 +10,7 @@ nothing else changes:
 | `messaging.outbound.seal` | `S` | signing of a message (start, end), with its id, kind, sender, correlation |
 | `JetStreamContext.publish` on `mesh.v1.direct.*` and `mesh.v1.notice.*` | `P` | the relay's publish (start, JetStream ack) per `message:recipient` |
 | `messaging.inbound.open_envelope` | (in `R`) | verification of one envelope (start, end) |
-| `InboxConsumer.handle` + the office's commit hook | `R` | batch fetched, envelope verified, batch committed |
+| `InboxConsumer.handle` | `R` | batch fetched, envelope verified, batch committed (when `handle` returned) |
 
 A daemon thread appends the records every 200 ms as JSON lines to `LOADTEST_TRACE_DIR/<pid>.jsonl`,
 which the load test tails (files, not the bus: the bus only lets an office publish under its own
@@ -100,9 +100,6 @@ def install(trace_dir: str) -> None:
 
     async def handle(self: Any, msgs: list[Any]) -> None:
         ctx = self.ctx
-        if not getattr(ctx, "_loadtest_probe", False):
-            ctx._loadtest_probe = True
-            ctx.on_commit.append(_committed)
         batch: dict[str, Any] = {"fetched": time.time(), "v": [], "commit": None}
         token = _batch.set(batch)
         try:
@@ -116,12 +113,6 @@ def install(trace_dir: str) -> None:
 
     inbound.InboxConsumer.handle = handle  # type: ignore[method-assign]
     _start_flusher(trace_dir)
-
-
-def _committed() -> None:
-    batch = _batch.get()
-    if batch is not None and batch["commit"] is None:
-        batch["commit"] = time.time()
 
 
 def _flush_forever(path: Path) -> None:

@@ -1,6 +1,6 @@
 """NCB message handlers: a GS refusal of this office's request, and hits on notices it holds.
 
-They run inside the inbox consumer's transaction, after the envelope was verified and stored.
+They run inside the inbox consumer's unit of work, after the envelope was verified and stored.
 Published and cancelled notices are kept by the shared `interpol_mesh.notices.copies` handler.
 """
 
@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import FreeTextMessage, HitReport
-from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.messaging import OfficeContext, UnitOfWork
 from interpol_mesh.notices import store as notices
 from interpol_mesh.notices.refusal import refused_notice
 
@@ -23,8 +21,9 @@ def _gs(ctx: OfficeContext) -> str:
     return ctx.directory.of_kind("gs")[0].id
 
 
-async def on_message(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+async def on_message(uow: UnitOfWork, verified: Verified) -> None:
     """A GS refusal of this office's own request marks it `refused` with the reason given."""
+    conn, ctx = uow.conn, uow.ctx
     body = verified.body
     assert isinstance(body, FreeTextMessage)
     notice_id = refused_notice(verified.header, body, _gs(ctx))
@@ -41,8 +40,9 @@ async def on_message(conn: AsyncConnection, ctx: OfficeContext, verified: Verifi
     )  # fmt: skip
 
 
-async def on_hit_report(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+async def on_hit_report(uow: UnitOfWork, verified: Verified) -> None:
     """A hit on a notice this office holds is added to that notice's history (the report is in the inbox)."""
+    conn, ctx = uow.conn, uow.ctx
     report = verified.body
     assert isinstance(report, HitReport)
     row = await notices.get_notice(conn, report.notice_id)

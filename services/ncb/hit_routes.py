@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, status
 from interpol_mesh.app.deps import CtxDep
 from interpol_mesh.auth.deps import OFFICER, requires
 from interpol_mesh.messages import HitReport
-from interpol_mesh.messaging import send
+from interpol_mesh.messaging import compose
 from interpol_mesh.notices import store as notices
 from interpol_offices.ncb.schemas import HitSend, HitSent
 
@@ -31,8 +31,8 @@ async def report_hit(req: HitSend, ctx: CtxDep) -> HitSent:
     draft = req.body
     ccc = ctx.directory.of_kind("ccc")[0].id
     now = ctx.clock.now()
-    async with ctx.transaction() as conn:
-        row = await notices.get_notice(conn, draft.notice_id)
+    async with ctx.transaction() as uow:
+        row = await notices.get_notice(uow.conn, draft.notice_id)
         if row is None:
             raise HTTPException(404, f"this office holds no notice {draft.notice_id}")
         if row.status != "published":
@@ -48,12 +48,13 @@ async def report_hit(req: HitSend, ctx: CtxDep) -> HitSent:
             subject_detained=draft.subject_detained,
         )
         recipients = sorted({row.requesting_office, ccc} - {ctx.office.id})
-        out = await send(
-            conn, ctx, kind="hit-report", recipients=recipients, body=report, language=req.language,
+        out = compose(
+            ctx, kind="hit-report", recipients=recipients, body=report, language=req.language,
             priority=req.priority, correlation_id=row.notice_id,
         )  # fmt: skip
+        await uow.send(out)
         await notices.record(
-            conn, row.notice_id, action="hit-reported", status=row.status, at=now, actor=ctx.office.id,
+            uow.conn, row.notice_id, action="hit-reported", status=row.status, at=now, actor=ctx.office.id,
             reason=draft.place, message_id=out.header.message_id,
         )  # fmt: skip
     return HitSent(message_id=out.header.message_id, recipients=recipients, digest_sha256=out.sealed.digest)

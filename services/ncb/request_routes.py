@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from interpol_mesh.app.deps import CtxDep
 from interpol_mesh.auth.deps import OFFICER, requires
-from interpol_mesh.messaging import send
+from interpol_mesh.messaging import compose
 from interpol_mesh.notices import screen, unknown_countries
 from interpol_mesh.notices import store as notices
 from interpol_offices.ncb.schemas import NoticeRequested, NoticeRequestSend, Preliminary
@@ -33,20 +33,21 @@ async def request_notice(req: NoticeRequestSend, ctx: CtxDep) -> NoticeRequested
     request = req.body.for_office(ctx.office.id)
     gs = ctx.directory.of_kind("gs")[0].id
     now = ctx.clock.now()
-    async with ctx.transaction() as conn:
-        out = await send(
-            conn,
-            ctx,
-            kind="notice-request",
-            recipients=[gs],
-            body=request,
-            language=req.language,
-            priority=req.priority,
+    async with ctx.transaction() as uow:
+        out = compose(
+            ctx, kind="notice-request", recipients=[gs], body=request, language=req.language, priority=req.priority
         )
+        await uow.send(out)
         notice_id = out.header.message_id
-        await notices.insert_notice(conn, notice_id=notice_id, request=request, status="submitted", now=now)
+        await notices.insert_notice(uow.conn, notice_id=notice_id, request=request, status="submitted", now=now)
         await notices.record(
-            conn, notice_id, action="submitted", status="submitted", at=now, actor=ctx.office.id, message_id=notice_id
+            uow.conn,
+            notice_id,
+            action="submitted",
+            status="submitted",
+            at=now,
+            actor=ctx.office.id,
+            message_id=notice_id,
         )
     screening = screen(request, ctx.directory)
     return NoticeRequested(

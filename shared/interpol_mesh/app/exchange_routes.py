@@ -103,7 +103,7 @@ class MessageSend(ApiInput):
 
 
 async def commit_outgoing(ctx: CtxDep, *outs: Outgoing) -> None:
-    """In one transaction, group-committed with concurrent requests (see messaging/group_writer.py)."""
+    """In one unit of work, group-committed with concurrent requests (see messaging/group_writer.py)."""
     assert ctx.writer is not None, "the office is not started"
     await ctx.writer.submit(list(outs))
 
@@ -218,7 +218,7 @@ async def get_inbox(
 @router.get("/inbox/{message_id}", response_model=InboxMessage, summary="Read one message with its verification record")
 async def get_message(message_id: str, ctx: CtxDep) -> InboxMessage:
     async with ctx.engine.connect() as conn:
-        message = await read_message(conn, ctx, message_id)
+        message = await read_message(conn, message_id)
     if message is None:
         raise HTTPException(404, f"no message {message_id} in this inbox")
     return message
@@ -232,8 +232,8 @@ class Acknowledged(BaseModel):
 @router.post("/inbox/{message_id}/acknowledge", response_model=Acknowledged, summary="Acknowledge a message")
 async def post_acknowledge(message_id: str, ctx: CtxDep) -> Acknowledged:
     """Sends a signed `acknowledged` receipt to the sender; repeating it is harmless."""
-    async with ctx.transaction() as conn:
-        when = await acknowledge(conn, ctx, message_id)
+    async with ctx.transaction() as uow:
+        when = await acknowledge(uow, message_id)
     if when is None:
         raise HTTPException(404, f"no message {message_id} in this inbox")
     return Acknowledged(message_id=message_id, acknowledged_at=when)

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.auth.refusals import RefusalBudget
 from interpol_mesh.auth.tokens import Principal, TokenRejected, verify_token
-from interpol_mesh.messaging import OfficeContext, audit_trail
+from interpol_mesh.messaging import OfficeContext
 from interpol_mesh.request_context import CtxDep
 
 bearer = HTTPBearer(
@@ -34,9 +34,8 @@ async def _audit_refusal(ctx: CtxDep, request: Request, result: str, who: str | 
     if not write:
         return
     try:
-        async with ctx.transaction() as conn:
-            audit_trail.record(
-                conn,
+        async with ctx.transaction() as uow:
+            uow.audit(
                 AuditEvent(
                     event="auth-failure", result=result[:40], sender=who,
                     detail=f"{request.method} {request.url.path}{note}"[:2000],

@@ -38,6 +38,7 @@ class Verified:
     key_id: str
     digest: str
     raw: bytes
+    directory_version: int  # the key directory that verified it: part of the verification record
 
 
 def digest_of(raw: bytes) -> str:
@@ -181,7 +182,9 @@ def open_envelope(
         raise Rejected("expired", f"expired at {header.expires_at.isoformat()}", message_id=mid)
     if body is None:
         raise Rejected("schema-invalid", body_problem or "body invalid", message_id=mid)
-    return Verified(header=header, body=body, key_id=sigs[0][0], digest=digest_of(raw), raw=raw)
+    return Verified(
+        header=header, body=body, key_id=sigs[0][0], digest=digest_of(raw), raw=raw, directory_version=keys.version
+    )
 
 
 def _check_key_times(record: KeyRecord, header: Header, stored_at: datetime | None) -> None:

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from interpol_mesh.bus import BusStatus
 from interpol_mesh.clock import Clock
 from interpol_mesh.crypto import Signer
 from interpol_mesh.directory import Directory, Office
-from interpol_mesh.messaging import audit_trail
-from interpol_mesh.messaging import relay as outbox_relay
 from interpol_mesh.messaging.keyring import KeyRing
+from interpol_mesh.messaging.unit_of_work import UnitOfWork, unit_of_work
 from interpol_mesh.settings import OfficeSettings
-from interpol_mesh.storage import writing
 
 if TYPE_CHECKING:
     from interpol_mesh.messaging.group_writer import GroupWriter
@@ -47,23 +45,10 @@ class OfficeContext:
     writer: GroupWriter | None = None
     database_error: str | None = field(default=None)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    on_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One database transaction; once it has committed, hand what it wrote to the outbox to
-        the relay and wake whoever else publishes from the database (the GS key directory)."""
-        async with writing(self.engine) as conn:
-            outbox_relay.take_written(conn)  # conn.info outlives checkouts: drop anything a foreign caller left
-            try:
-                yield conn
-                await audit_trail.flush(conn, self.clock.now())
-                written = outbox_relay.take_written(conn)
-            except BaseException:
-                audit_trail.discard(conn)
-                outbox_relay.take_written(conn)
-                raise
-        if written and self.relay is not None and self.settings.relay_enabled:
-            self.relay.handoff(written)
-        for wake in self.on_commit:
-            wake()
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """The one way to write facts: a unit of work (connection, audit events, outbox rows,
+        after-commit callbacks), committed as one (`messaging/unit_of_work.py`)."""
+        async with unit_of_work(self) as uow:
+            yield uow

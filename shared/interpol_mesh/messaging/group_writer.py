@@ -3,8 +3,10 @@
 Each accepted message needs its envelope, delivery and outbox rows and an audit record written
 durably before the API answers 202. Written one transaction per request, that is eight database
 round trips per message and a queue on the audit head lock; here whatever requests are waiting
-are written together (one multi-row statement per table, one audit append, one commit), and
-each request is answered when the commit that holds its message has happened.
+are written together in one unit of work (one multi-row statement per table, one audit append,
+one commit), and each request is answered when the commit that holds its message has happened.
+If that shared unit of work fails, each request is written in its own, so one bad message fails
+only its own request.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import logging
 
 from interpol_mesh.messaging.context import OfficeContext
-from interpol_mesh.messaging.outbound import Outgoing, store
+from interpol_mesh.messaging.outbound import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -60,5 +62,5 @@ class GroupWriter:
                     future.set_result(None)
 
     async def _write(self, outgoing: list[Outgoing]) -> None:
-        async with self._ctx.transaction() as conn:
-            await store(conn, self._ctx, outgoing)
+        async with self._ctx.transaction() as uow:
+            await uow.send(*outgoing)

@@ -2,8 +2,9 @@
 
 Order of work for each fetched batch:
 1. verify every envelope (CPU only, no database);
-2. one transaction: store accepted messages and run the role's handlers, quarantine rejected
-   ones with their reason, enqueue `delivered` receipts in the outbox;
+2. one unit of work (`OfficeContext.transaction()`): store accepted messages with the key
+   directory version that verified them and run the role's handlers, quarantine rejected ones
+   with their reason, send `delivered` receipts, audit all of it;
 3. only after the commit, ack each message.
 
 A database outage holds the batch (acks are delayed with in-progress signals) until the
@@ -28,10 +29,10 @@ from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import BatchPuller, subjects
 from interpol_mesh.envelope import Rejected, Verified, digest_of, open_envelope
 from interpol_mesh.messages import Receipt, payload_type
-from interpol_mesh.messaging import audit_trail
 from interpol_mesh.messaging.context import OfficeContext
-from interpol_mesh.messaging.outbound import compose, store
 from interpol_mesh.messaging.receipt_checks import refused_receipts
+from interpol_mesh.messaging.receipts import receipt_for
+from interpol_mesh.messaging.unit_of_work import UnitOfWork
 from interpol_mesh.storage import tables
 
 log = logging.getLogger(__name__)
@@ -178,8 +179,8 @@ class InboxConsumer:
                     return
         while True:
             try:
-                async with self.ctx.transaction() as conn:
-                    await self._commit(conn, decisions)
+                async with self.ctx.transaction() as uow:
+                    await self._commit(uow, decisions)
                 self.ctx.database_error = None
                 break
             except Exception as exc:
@@ -208,8 +209,8 @@ class InboxConsumer:
     async def _one_by_one(self, decisions: list[Decision]) -> None:
         for decision in decisions:
             try:
-                async with self.ctx.transaction() as conn:
-                    await self._commit(conn, [decision])
+                async with self.ctx.transaction() as uow:
+                    await self._commit(uow, [decision])
             except Exception as exc:
                 if is_infrastructure_error(exc):
                     # Leave it unacked: it is redelivered after ack_wait, when the DB may be back.
@@ -235,13 +236,14 @@ class InboxConsumer:
             failed = Decision(decision.msg, None, rejected, decision.sender_token, decision.stream_seq)
             if decision.verified is not None:
                 rejected.message_id = decision.verified.header.message_id
-            async with self.ctx.transaction() as conn:
-                await self._commit(conn, [failed])
+            async with self.ctx.transaction() as uow:
+                await self._commit(uow, [failed])
             await decision.msg.ack()
         else:
             await decision.msg.nak(delay=NAK_BACKOFF_S[min(attempts, len(NAK_BACKOFF_S)) - 1])
 
-    async def _commit(self, conn: AsyncConnection, decisions: list[Decision]) -> None:
+    async def _commit(self, uow: UnitOfWork, decisions: list[Decision]) -> None:
+        conn = uow.conn
         ids = [d.verified.header.message_id for d in decisions if d.verified is not None]
         known: dict[str, int | None] = {}
         if ids:
@@ -275,10 +277,10 @@ class InboxConsumer:
             for v, d in accepted
             if v.header.message_id in refused
         ]
-        await self._accept(conn, [(v, d.stream_seq) for v, d in accepted if v.header.message_id not in refused], now)
-        await self._quarantine(conn, rejected, now)
+        await self._accept(uow, [(v, d.stream_seq) for v, d in accepted if v.header.message_id not in refused], now)
+        await self._quarantine(uow, rejected, now)
 
-    async def _accept(self, conn: AsyncConnection, accepted: list[tuple[Verified, int | None]], now: datetime) -> None:
+    async def _accept(self, uow: UnitOfWork, accepted: list[tuple[Verified, int | None]], now: datetime) -> None:
         """Store a batch with one statement per table; receipts out, receipts in, then role handlers."""
         if not accepted:
             return
@@ -291,33 +293,32 @@ class InboxConsumer:
                     "message_id": h.message_id, "sender": h.sender, "kind": h.kind, "payload_type": payload_type(h.kind),
                     "notice_type": body.get("notice_type"), "language": h.language, "priority": h.priority,
                     "correlation_id": h.correlation_id, "created_at": h.created_at, "expires_at": h.expires_at,
-                    "received_at": now, "key_id": v.key_id, "digest": v.digest, "stream_seq": stream_seq,
-                    "envelope": v.raw, "body": body, "acknowledged_at": None,
+                    "received_at": now, "key_id": v.key_id, "directory_version": v.directory_version,
+                    "digest": v.digest, "stream_seq": stream_seq, "envelope": v.raw, "body": body,
+                    "acknowledged_at": None,
                 }
             )  # fmt: skip
-            audit_trail.record(
-                conn,
+            uow.audit(
                 AuditEvent(event="envelope-received", result="accepted", message_id=h.message_id, digest=v.digest,
-                           sender=h.sender, recipients=list(h.recipients), at=now, detail=f"{h.kind} key={v.key_id}"),
+                           sender=h.sender, recipients=list(h.recipients), at=now,
+                           detail=f"{h.kind} key={v.key_id} directory=v{v.directory_version}"),
             )  # fmt: skip
             if h.kind == "receipt":
                 receipts_in.append(v)
             else:
-                receipt = Receipt(receipt_type="delivered", for_message_id=h.message_id, digest=v.digest, at=now)
                 receipts_out.append(
-                    compose(self.ctx, kind="receipt", recipients=[h.sender], body=receipt,
-                            correlation_id=h.message_id, track_delivery=False)
-                )  # fmt: skip
-        await conn.execute(tables.inbox.insert(), rows)
+                    receipt_for(self.ctx, "delivered", to=h.sender, message_id=h.message_id, digest=v.digest, at=now)
+                )
+        await uow.conn.execute(tables.inbox.insert(), rows)
         self.counts["accepted"] += len(rows)
-        await apply_receipts(conn, receipts_in)
-        await store(conn, self.ctx, receipts_out)
+        await apply_receipts(uow.conn, receipts_in)
+        await uow.send(*receipts_out)
         for v, _ in accepted:
             handler = self.ctx.role.handlers.get(v.header.kind)
             if handler is not None:
-                await handler(conn, self.ctx, v)
+                await handler(uow, v)
 
-    async def _quarantine(self, conn: AsyncConnection, rejected: list[Decision], now: datetime) -> None:
+    async def _quarantine(self, uow: UnitOfWork, rejected: list[Decision], now: datetime) -> None:
         if not rejected:
             return
         rows = []
@@ -326,8 +327,7 @@ class InboxConsumer:
             assert r is not None
             self.counts[f"rejected:{r.reason}"] += 1
             raw, digest = d.msg.data, digest_of(d.msg.data)
-            audit_trail.record(
-                conn,
+            uow.audit(
                 AuditEvent(event="rejected", result=r.reason, message_id=r.message_id, digest=digest,
                            sender=d.sender_token, at=now, detail=f"{d.msg.subject}: {r.detail}"),
             )  # fmt: skip
@@ -341,7 +341,7 @@ class InboxConsumer:
                     "raw_size": len(raw), "raw_sha256": digest,
                 }
             )  # fmt: skip
-        await conn.execute(tables.quarantine.insert(), rows)
+        await uow.conn.execute(tables.quarantine.insert(), rows)
 
 
 async def apply_receipts(conn: AsyncConnection, receipts: list[Verified]) -> None:

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.audit import AuditEvent
 from interpol_mesh.clock import utc
-from interpol_mesh.messages import Receipt
-from interpol_mesh.messaging.context import OfficeContext
-from interpol_mesh.messaging.outbound import send
+from interpol_mesh.messaging.receipts import receipt_for
+from interpol_mesh.messaging.unit_of_work import UnitOfWork
 from interpol_mesh.storage import tables
 
 
@@ -37,7 +37,10 @@ class Verification(BaseModel):
     key_id: str
     digest_sha256: str
     checks: list[str]
-    key_directory_version: int
+    key_directory_version: int | None = Field(
+        description="The key directory version that verified the message on arrival "
+        "(null for messages stored before the version was recorded)"
+    )
 
 
 class InboxMessage(InboxItem):
@@ -122,7 +125,7 @@ async def list_inbox(
     return InboxPage(items=items, next_cursor=str(rows[limit - 1].stream_seq) if more else None)
 
 
-async def read_message(conn: AsyncConnection, ctx: OfficeContext, message_id: str) -> InboxMessage | None:
+async def read_message(conn: AsyncConnection, message_id: str) -> InboxMessage | None:
     row = (await conn.execute(sa.select(tables.inbox).where(tables.inbox.c.message_id == message_id))).first()
     if row is None:
         return None
@@ -133,33 +136,33 @@ async def read_message(conn: AsyncConnection, ctx: OfficeContext, message_id: st
             key_id=row.key_id,
             digest_sha256=row.digest,
             checks=CHECKS,
-            key_directory_version=ctx.keyring.current.version,
+            key_directory_version=row.directory_version,
         ),
         envelope_b64=base64.b64encode(row.envelope).decode(),
     )
 
 
-async def acknowledge(conn: AsyncConnection, ctx: OfficeContext, message_id: str) -> datetime | None:
+async def acknowledge(uow: UnitOfWork, message_id: str) -> datetime | None:
     """Mark read-and-actioned and send an `acknowledged` receipt to the sender (once)."""
-    i = tables.inbox
+    conn, i = uow.conn, tables.inbox
     row = (
-        await conn.execute(sa.select(i.c.sender, i.c.digest, i.c.acknowledged_at).where(i.c.message_id == message_id))
+        await conn.execute(
+            sa.select(i.c.sender, i.c.kind, i.c.digest, i.c.acknowledged_at).where(i.c.message_id == message_id)
+        )
     ).first()
     if row is None:
         return None
     if row.acknowledged_at is not None:
         return utc(row.acknowledged_at)
-    now = ctx.clock.now()
+    now = uow.ctx.clock.now()
     await conn.execute(i.update().where(i.c.message_id == message_id).values(acknowledged_at=now))
-    receipt = Receipt(receipt_type="acknowledged", for_message_id=message_id, digest=row.digest, at=now)
-    await send(
-        conn,
-        ctx,
-        kind="receipt",
-        recipients=[row.sender],
-        body=receipt,
-        correlation_id=message_id,
-        track_delivery=False,
+    # Staff acted on it: that is a fact of this office's own, beside the receipt it sends.
+    uow.audit(
+        AuditEvent(event="acknowledged", result="acknowledged", message_id=message_id, digest=row.digest,
+                   sender=row.sender, recipients=[uow.ctx.office.id], at=now, detail=row.kind),
+    )  # fmt: skip
+    await uow.send(
+        receipt_for(uow.ctx, "acknowledged", to=row.sender, message_id=message_id, digest=row.digest, at=now)
     )
     return now
 

@@ -1,12 +1,13 @@
 """Publish committed outbox rows to JetStream and mark them published once the server acked.
 
 Two ways in, one way out:
-- **hand-off**: `OfficeContext.transaction()` passes the outbox rows it just committed to
-  `handoff`, and the relay publishes them from memory. Re-reading freshly written rows from the
-  database was the largest stage of the send path under load (p50 91 ms saturated).
+- **hand-off**: a unit of work (`OfficeContext.transaction()`) passes the outbox rows it just
+  committed to `handoff`, and the relay publishes them from memory. Re-reading freshly written
+  rows from the database was the largest stage of the send path under load (p50 91 ms saturated).
 - **sweep**: at start, after a publish error and every POLL_S, the relay reads what is still
-  unpublished in the database: rows a crash left behind, rows whose publish failed, rows written
-  by a transaction that did not go through `OfficeContext.transaction()`.
+  unpublished in the database: rows a crash left behind, rows whose publish failed. (Its own
+  bookkeeping, marking rows published, is the relay's one write outside a unit of work: it
+  records no fact, only how far publishing got.)
 
 A row the server refuses while other rows go through is retried with a growing delay (up to
 60 s) and does not hold back the rows after it, except a refusal because the recipient's subject
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from nats.js import JetStreamContext
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from interpol_mesh.clock import Clock
 from interpol_mesh.storage import tables, writing
@@ -59,21 +60,6 @@ class OutboxRow:
     subject: str
     dedupe_id: str
     data: bytes
-
-
-_COMMITTING = "interpol_mesh.outbox.committing"
-
-
-def written(conn: AsyncConnection, rows: Sequence[OutboxRow]) -> None:
-    """Note outbox rows written in this transaction, for the hand-off once it commits."""
-    conn.info.setdefault(_COMMITTING, []).extend(rows)
-
-
-def take_written(conn: AsyncConnection) -> list[OutboxRow]:
-    try:
-        return conn.info.pop(_COMMITTING, [])  # type: ignore[no-any-return]
-    except Exception:  # the connection is already invalid (cancelled mid-transaction)
-        return []
 
 
 class OutboxRelay:

@@ -6,12 +6,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messaging.context import OfficeContext
+from interpol_mesh.messaging.unit_of_work import UnitOfWork
 
-Handler = Callable[[AsyncConnection, OfficeContext, Verified], Awaitable[None]]
+# The consumer's unit of work (the office is `uow.ctx`) and the message it verified.
+Handler = Callable[[UnitOfWork, Verified], Awaitable[None]]
 Task = Callable[[OfficeContext], Awaitable[None]]
 
 
@@ -19,8 +20,8 @@ Task = Callable[[OfficeContext], Awaitable[None]]
 class OfficeRole:
     """A role plugs routers and handlers into the one app factory.
 
-    Handlers run inside the consumer's transaction, after the envelope is verified and stored,
-    so whatever they write commits (or not) together with the message.
+    Handlers run inside the consumer's unit of work, after the envelope is verified and stored,
+    so whatever they write, audit or send commits (or not) together with the message.
     """
 
     name: str

@@ -14,7 +14,7 @@ from pathlib import Path
 from interpol_mesh.crypto import KeyDirectory, generate_signer, read_private_key, write_private_key
 from interpol_mesh.messages import KeyRotation
 from interpol_mesh.messaging.context import OfficeContext
-from interpol_mesh.messaging.outbound import send
+from interpol_mesh.messaging.outbound import compose
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ async def begin_rotation(ctx: OfficeContext, overlap: timedelta) -> str:
     body = KeyRotation(
         new_key_id=signer.key_id, new_public_key=signer.public_key_b64(), overlap_seconds=int(overlap.total_seconds())
     )
-    async with ctx.transaction() as conn:
-        await send(conn, ctx, kind="key-rotation", recipients=["gs"], body=body, priority="urgent")
+    async with ctx.transaction() as uow:
+        await uow.send(compose(ctx, kind="key-rotation", recipients=["gs"], body=body, priority="urgent"))
     log.info("key rotation requested", extra={"new_key_id": signer.key_id})
     return signer.key_id
 

@@ -3,7 +3,7 @@
 Every office the GS publishes a notice to keeps a copy: the NCBs the distribution allows (to act
 on it and report hits) and the CCC (to confirm that a hit report names a real, published notice
 before it treats the hit as urgent). The handler runs inside the inbox consumer's transaction,
-after the envelope was verified and stored, so a copy changes only together with the signed
+after the envelope was verified and stored (its unit of work), so a copy changes only together with the signed
 message that changed it. It is idempotent and monotonic: a late or repeated event never brings a
 cancelled notice back.
 """
@@ -13,18 +13,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import NoticeEvent
-from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.messaging import UnitOfWork
 from interpol_mesh.notices import store as notices
 
 log = logging.getLogger(__name__)
 
 
-async def on_notice_event(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:
+async def on_notice_event(uow: UnitOfWork, verified: Verified) -> None:
     """Upsert the copy: published/updated -> published (or expired), cancelled -> cancelled."""
+    conn, ctx = uow.conn, uow.ctx
     event = verified.body
     assert isinstance(event, NoticeEvent)
     sender = verified.header.sender

@@ -21,8 +21,8 @@ async def expire_notices(ctx: OfficeContext) -> None:
     """
     while True:
         try:
-            async with ctx.transaction() as conn:
-                expired = await expire_due(conn, ctx.clock.now())
+            async with ctx.transaction() as uow:
+                expired = await expire_due(uow.conn, ctx.clock.now())
             if expired:
                 log.info("notices expired", extra={"count": len(expired), "notice_ids": expired[:20]})
         except Exception as exc:

@@ -27,6 +27,8 @@ inbox = sa.Table(
     sa.Column("expires_at", TS),
     sa.Column("received_at", TS, nullable=False),
     sa.Column("key_id", sa.String(80), nullable=False),
+    # The key directory version that verified the message (NULL: stored before it was recorded).
+    sa.Column("directory_version", sa.BigInteger),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("stream_seq", sa.BigInteger),
     sa.Column("envelope", sa.LargeBinary, nullable=False),
