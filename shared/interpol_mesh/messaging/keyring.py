@@ -82,6 +82,7 @@ class KeyRing:
             await listener(self._current)
         log.info("key directory adopted", extra={"version": document.version, "keys": len(document.keys)})
         if persist:
+            # A cache of what the GS signed, not a fact of this office: no unit of work, no audit record.
             async with writing(self._engine) as conn:
                 stmt = insert_ignoring_duplicates(tables.key_directory, conn.dialect.name)
                 await conn.execute(stmt.values(version=document.version, issued_at=document.issued_at, signed=signed))

@@ -2,8 +2,8 @@
 
 Every office the GS publishes a notice to keeps a copy: the NCBs the distribution allows (to act
 on it and report hits) and the CCC (to confirm that a hit report names a real, published notice
-before it treats the hit as urgent). The handler runs inside the inbox consumer's transaction,
-after the envelope was verified and stored (its unit of work), so a copy changes only together with the signed
+before it treats the hit as urgent). The handler runs inside the inbox consumer's unit of work,
+after the envelope was verified and stored, so a copy changes only together with the signed
 message that changed it. It is idempotent and monotonic: a late or repeated event never brings a
 cancelled notice back.
 """
