@@ -13,6 +13,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh import stage_trace
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import subjects
 from interpol_mesh.envelope import Header, Sealed, seal
@@ -57,7 +58,10 @@ def compose(
         priority=priority,
         correlation_id=correlation_id,
     )
-    return Outgoing(header=header, sealed=seal(header, body, ctx.signer), track_delivery=track_delivery)
+    started = stage_trace.now()
+    sealed = seal(header, body, ctx.signer)
+    stage_trace.signed(header, body, started)
+    return Outgoing(header=header, sealed=sealed, track_delivery=track_delivery)
 
 
 async def store(conn: AsyncConnection, ctx: OfficeContext, outgoing: list[Outgoing]) -> None:
