@@ -16,7 +16,8 @@ delivery's latency into stages; they are a first step towards the mesh's metrics
 Times are wall-clock seconds (`time.time()`), not the office's `Clock`: they are joined across
 processes with the load generator's own, and nothing decides anything by them. `delivered`
 receipts (one per delivery, sent inside the recipient's transaction) are not recorded; the
-load test checks them in the senders' `delivery` tables instead.
+load test checks them in the senders' `delivery` tables instead. Neither is a batch that fell
+back to one transaction per message (a handler failed): its commits have no single time.
 """
 
 from __future__ import annotations
