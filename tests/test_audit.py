@@ -27,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from interpol_mesh.audit import (
     AuditEvent,
+    SignedHead,
     VerifyReport,
     append_events,
-    audit_verify_command,
     head_signer,
     read_snapshot,
     sign_head,
@@ -53,6 +53,7 @@ from interpol_mesh.messaging.keyring import load_trust_anchor
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import make_engine, migrate, tables
 from interpol_mesh.testing.harness import Backend, wait_until
+from interpol_offices.cli.audit import audit_verify_command
 
 OFFICE = "ncb.fr"
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -69,12 +70,9 @@ class AuditedOffice:
     keys: KeyDirectory
     root: FileSigner  # the GS root, to sign later directory versions
 
-    @property
-    def ctx(self) -> Any:
-        """The slice of OfficeContext that sign_head/head_signer use."""
-        return SimpleNamespace(
-            office=SimpleNamespace(id=OFFICE), clock=self.clock, engine=self.engine, signer=self.signer
-        )
+    async def sign_head(self) -> SignedHead:
+        """Sign the current head now with the office's key, as its background signer does."""
+        return await sign_head(self.engine, OFFICE, self.signer, self.clock.now())
 
     async def append(self, *events: AuditEvent) -> None:
         async with self.engine.begin() as conn:
@@ -195,7 +193,7 @@ async def test_appends_in_several_transactions_chain_and_verify(office: AuditedO
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
     assert rows[-2].recipients == ["ncb.de", "ncb.es"] and rows[-1].result == "bad-signature"
     assert rows[0].at == T0 or rows[0].at.replace(tzinfo=UTC) == T0  # SQLite returns naive UTC
-    signed = await sign_head(office.ctx)
+    signed = await office.sign_head()
     assert (signed.seq, signed.hash) == (n + 2, rows[-1].hash)
     report = await office.verify()
     assert report.ok and report.records == n + 2 and report.signed == signed
@@ -283,7 +281,7 @@ async def test_values_that_cannot_even_be_read_are_named_not_a_crash(office: Aud
         report = await office.verify()
         assert (report.bad_seq, report.problem) == (2, "modified") and "cannot be read" in report.detail
         await office.tamper(sa.text("UPDATE audit_log SET at = '2026-03-01 09:00:00.000000' WHERE seq = 2"))
-        await sign_head(office.ctx)
+        await office.sign_head()
         await office.tamper(sa.text("UPDATE audit_head_signatures SET signed_at = 'never'"))
         report = await office.verify()
         assert (report.bad_seq, report.problem) == (9, "forged-head") and "cannot be read" in report.detail
@@ -310,7 +308,7 @@ async def test_deleting_the_last_records_is_named_through_the_head(office: Audit
 
 async def test_truncating_the_log_and_rolling_back_the_head_is_caught_by_a_signed_head(office: AuditedOffice) -> None:
     n = await filled(office)
-    await sign_head(office.ctx)
+    await office.sign_head()
     rows = await office.rows()
     await office.tamper(
         sa.delete(audit_log).where(audit_log.c.seq > n - 2),
@@ -360,7 +358,7 @@ async def rewrite_consistently(office: AuditedOffice, seq: int, **changes: Any) 
 
 async def test_a_consistent_rewrite_of_the_whole_log_is_detected_by_the_signed_head(office: AuditedOffice) -> None:
     n = await filled(office)
-    await sign_head(office.ctx)
+    await office.sign_head()
     await office.append(received(100))  # an unsigned tail does not hide the rewrite
     await rewrite_consistently(office, 3, result="bad-signature", sender="ncb.us")
     report = await office.verify()
@@ -380,7 +378,7 @@ async def test_without_a_signed_head_a_consistent_rewrite_cannot_be_told_apart(o
 
 async def test_forged_head_signatures_are_detected(office: AuditedOffice) -> None:
     n = await filled(office)
-    genuine = await sign_head(office.ctx)
+    genuine = await office.sign_head()
     when = office.clock.now()
     head = (n, genuine.hash)
 
@@ -416,7 +414,7 @@ async def test_forged_head_signatures_are_detected(office: AuditedOffice) -> Non
 async def test_a_head_signed_by_a_key_outside_its_validity_is_refused(office: AuditedOffice) -> None:
     await filled(office, 1)
     office.clock.set(EPOCH - timedelta(days=1))  # before ncb.fr's key became valid
-    await sign_head(office.ctx)
+    await office.sign_head()
     report = await office.verify()
     assert report.problem == "forged-head" and "key-not-valid-at-signing-time" in report.detail
 
@@ -426,11 +424,11 @@ async def test_heads_signed_before_a_revocation_still_count_and_later_ones_are_s
 ) -> None:
     """Issue 16: after a revocation the log read BROKEN; heads are judged at their signing time."""
     await filled(office, 2)
-    before = await sign_head(office.ctx)
+    before = await office.sign_head()
     revoked_at = office.clock.now() + timedelta(minutes=1)
     office.clock.set(revoked_at + timedelta(minutes=1))
     await office.append(received(99))
-    after = await sign_head(office.ctx)  # the office (or a thief) still signing with the revoked key
+    after = await office.sign_head()  # the office (or a thief) still signing with the revoked key
     await office.append(received(100))
     by_id = {k.key_id: k for k in office.keys.document.keys}
     fr = by_id[office.signer.key_id].model_copy(update={"revoked_from": revoked_at, "revocation_reason": "exposed"})
@@ -469,7 +467,7 @@ async def test_head_signer_signs_at_start_when_the_head_moves_and_at_stop(office
                 (await conn.execute(sa.select(audit_head_signatures).order_by(audit_head_signatures.c.id))).all()
             )
 
-    task = asyncio.create_task(head_signer(office.ctx, interval=0.02))
+    task = asyncio.create_task(head_signer(office.engine, OFFICE, lambda: office.signer, office.clock, interval=0.02))
     try:
         await wait_until(signatures, what="a signature of the genesis head")
         await filled(office, 1)
@@ -497,7 +495,7 @@ async def test_audit_verify_command_exit_codes_and_messages(
     office: AuditedOffice, capsys: pytest.CaptureFixture[str]
 ) -> None:
     n = await filled(office)
-    await sign_head(office.ctx)
+    await office.sign_head()
     assert await asyncio.to_thread(audit_verify_command, office.settings, OFFICE) == 0
     out = capsys.readouterr().out
     assert out.startswith(
@@ -529,7 +527,7 @@ async def test_audit_verify_command_refuses_what_it_cannot_check(office: Audited
 
 async def test_interpol_mesh_audit_verify_end_to_end(office: AuditedOffice) -> None:
     await filled(office)
-    await sign_head(office.ctx)
+    await office.sign_head()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env |= {"DATA_DIR": str(office.settings.data_dir), "DB_SCHEMA_PREFIX": office.settings.db_schema_prefix}
     if office.settings.database_url:

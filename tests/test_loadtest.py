@@ -19,6 +19,8 @@ from interpol_mesh.natsd import free_port_range
 from interpol_mesh.testing.harness import Backend
 from interpol_offices.loadtest import traffic
 from interpol_offices.loadtest.arrivals import Arrivals, Burst
+from interpol_offices.loadtest.traces import TraceTail
+from interpol_offices.loadtest.tracker import Tracker
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +104,60 @@ def test_the_mix_is_documented_and_languages_follow_the_ncb() -> None:
     directory = load_directory()
     assert traffic.language_tag(directory.get("ncb.ar")) == "es-AR"
     assert traffic.language_tag(directory.get("ncb.fr")) == "fr-FR"
+
+
+# An office's side of the stage records, in a process of its own (recording is per process).
+STAGES_SCRIPT = """
+import asyncio, sys
+from datetime import UTC, datetime
+from pathlib import Path
+from interpol_mesh import stage_trace
+from interpol_mesh.clock import SystemClock
+from interpol_mesh.envelope import Header, Verified
+from interpol_mesh.ids import new_message_id
+from interpol_mesh.messages import FreeTextMessage, Receipt
+
+def header(kind, sender, recipient):
+    return Header(message_id=new_message_id(SystemClock()), kind=kind, sender=sender, recipients=(recipient,),
+                  created_at=datetime.now(UTC), language="fr")
+
+async def acked():
+    return "ack"
+
+async def office(message, receipt):
+    for h, body in ((message, FreeTextMessage(title="t", text="x")), (receipt, delivered)):
+        stage_trace.signed(h, body, stage_trace.now())
+        await stage_trace.published(f"{h.message_id}:{h.recipients[0]}:00ff", acked())
+    stage_trace.fetched("ncb.de")
+    stage_trace.verified(Verified(message, FreeTextMessage(title="t", text="x"), "k", "d", b""))
+    stage_trace.committed()
+
+message, receipt = header("message", "ncb.fr", "ncb.de"), header("receipt", "ncb.de", "ncb.fr")
+delivered = Receipt(receipt_type="delivered", for_message_id=message.message_id, digest="0" * 64, at=datetime.now(UTC))
+asyncio.run(office(message, receipt))  # before configure: recording is off
+stage_trace.configure(Path(sys.argv[1]))
+asyncio.run(office(message, receipt))
+stage_trace.flush()
+print(message.message_id)
+"""
+
+
+def test_offices_record_their_stages_only_when_asked_and_the_tracker_reads_them(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", STAGES_SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    mid = proc.stdout.strip()
+    (trace,) = tmp_path.glob("*.jsonl")  # one file per process
+    records = [r for line in trace.read_text().splitlines() for r in json.loads(line)]
+    assert [r[0] for r in records] == [
+        "S",
+        "P",
+        "R",
+    ]  # once (the run before configure wrote nothing); no delivered receipt
+    tracker = Tracker(t0=0.0, ncb_ids={"ncb.fr", "ncb.de"})
+    tracker.accepted(mid, "message", "ncb.fr", ["ncb.de"], t_req=records[0][6] - 0.01, t_acc=records[0][6])
+    tail = TraceTail(tmp_path, tracker.on_records)
+    tail.poll()
+    _, stages, _ = tracker.stage_summary()
+    assert tracker.committed == 1 and all(figures["count"] == 1 for figures in stages.values()), stages

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from interpol_mesh.local_mesh import Backend, LocalMesh
 from interpol_mesh.messages import FreeTextMessage
 from interpol_mesh.messaging import compose
 from interpol_mesh.natsd import NatsServer, write_server_config
 from interpol_mesh.provision import write_nats_config
 from interpol_mesh.storage import tables
-from interpol_mesh.testing.harness import Backend, TestMesh
 from interpol_offices.roles import role_for
 
 TEXT = "x" * 900  # about 1 KiB envelopes
@@ -34,7 +34,7 @@ async def run_once(secure: bool, messages: int, database_url: str | None) -> flo
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         backend = Backend("postgresql" if database_url else "sqlite", database_url, f"b{uuid.uuid4().hex[:8]}_")
-        mesh = TestMesh(root=root / "mesh", nats_url="", backend=backend, role_for=role_for)
+        mesh = LocalMesh(root=root / "mesh", nats_url="", backend=backend, role_for=role_for)
         if secure:
             from interpol_mesh.provision import Deployment
 

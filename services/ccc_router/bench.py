@@ -29,11 +29,11 @@ import sqlalchemy as sa
 
 from interpol_mesh.clock import utc
 from interpol_mesh.directory import OFFICIAL_LANGUAGES, Office, load_directory
+from interpol_mesh.local_mesh import Backend, LocalMesh
 from interpol_mesh.messages import FreeTextMessage
 from interpol_mesh.messaging import OfficeRole, compose
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.storage import tables
-from interpol_mesh.testing.harness import Backend, TestMesh
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.dispatch import dispatch
 from interpol_offices.ccc_router.role import build_role
@@ -93,7 +93,7 @@ def _bare_role(office: Office) -> OfficeRole:
 
 async def run_sender(root: Path, nats_url: str, messages: int, rate: float, backend: Backend) -> None:
     """Child process: the NCB office alone, sending `messages` signed envelopes at `rate`/s."""
-    mesh = TestMesh(root=root, nats_url=nats_url, backend=backend, role_for=_bare_role)
+    mesh = LocalMesh(root=root, nats_url=nats_url, backend=backend, role_for=_bare_role)
     mesh.provisioned = True  # the parent created the streams
     await mesh.start(SENDER)
     ctx = mesh.ctx(SENDER)
@@ -125,7 +125,7 @@ async def bench_intake(messages: int, rate: float, database_url: str | None) -> 
         nats = NatsServer(store_dir=root / "nats", log_path=root / "nats.log")
         nats.start()
         backend = Backend("postgresql" if database_url else "sqlite", database_url, schema_prefix="ccc_bench_")
-        mesh = TestMesh(root=root / "mesh", nats_url=nats.url, backend=backend, role_for=_role_for)
+        mesh = LocalMesh(root=root / "mesh", nats_url=nats.url, backend=backend, role_for=_role_for)
         try:
             await mesh.start("ccc")
             service = await _service_time(mesh, min(messages, 500))
@@ -146,7 +146,7 @@ async def bench_intake(messages: int, rate: float, database_url: str | None) -> 
             nats.stop(kill=True)
 
 
-async def _service_time(mesh: TestMesh, n: int) -> dict[str, float]:
+async def _service_time(mesh: LocalMesh, n: int) -> dict[str, float]:
     """The CCC's own cost: one intake transaction (language, chain, case, events, deadlines) per case."""
     ctx = mesh.ctx("ccc")
     rt = runtime_of(ctx)
@@ -176,7 +176,7 @@ async def _service_time(mesh: TestMesh, n: int) -> dict[str, float]:
     }
 
 
-async def _collect(mesh: TestMesh, messages: int) -> dict[str, float]:
+async def _collect(mesh: LocalMesh, messages: int) -> dict[str, float]:
     """Wait for every message to become a case; latency from the envelope's creation to dispatch."""
     deadline = time.monotonic() + 180
     count = 0

@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             print(issue_command(settings, args))
             return 0
         if args.command == "audit":
-            from interpol_mesh.audit import audit_verify_command
+            from interpol_offices.cli.audit import audit_verify_command
 
             return audit_verify_command(settings, args.office)
         if args.command == "load":

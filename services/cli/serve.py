@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from interpol_mesh import stage_trace
 from interpol_mesh.app import create_app
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.directory import load_directory
@@ -37,6 +38,7 @@ def parse_assignments(items: list[str], default_port: int) -> list[tuple[str, in
 
 async def serve(assignments: list[tuple[str, int]], base: OfficeSettings) -> None:
     directory = load_directory(base.directory_dir)
+    stage_trace.configure(base.stage_trace_dir)
     configure_logging(
         ",".join(o for o, _ in assignments) if len(assignments) <= 3 else f"{len(assignments)} offices", base.log_level
     )

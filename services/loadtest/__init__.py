@@ -9,9 +9,8 @@ One concept per module:
 | `arrivals` | Poisson arrivals per NCB, scaled to a total rate, with a regional burst |
 | `httpclient` | a small keep-alive HTTP/1.1 client (the generator must not eat the mesh's CPU) |
 | `generator` | drives the offices' HTTP APIs according to the arrivals |
-| `probe`, `inject/sitecustomize.py` | timestamps taken inside the offices of a mesh started by the load test |
-| `traces` | follows the probe's trace files |
-| `tracker` | joins client and probe observations per message and recipient; the stages |
+| `traces` | follows the stage records the offices write (`interpol_mesh.stage_trace`, `STAGE_TRACE_DIR`) |
+| `tracker` | joins client observations and stage records per message and recipient; the stages |
 | `meshrun`, `credentials` | starts a traced mesh with `interpol-mesh up`, or attaches to a running one; staff tokens |
 | `notices` | publishes the notices that hit reports refer to (the broadcast case) |
 | `accounting` | loss and duplicates from the recipients' own databases |

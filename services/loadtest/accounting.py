@@ -121,7 +121,8 @@ def account(tracker: Tracker, rows: dict[str, OfficeRows], view: MeshView) -> di
             if r.kind == "receipt":
                 receipts[(office, r.sender, r.correlation_id)] += 1
     tracked_at: dict[str, set[str]] = collections.defaultdict(set)
-    lost, lost_by_op, lost_sample = 0, collections.Counter[str](), []
+    lost, lost_by_op = 0, collections.Counter[str]()
+    lost_sample: list[dict[str, str]] = []
     duplicates = 0
     pairs = 0
     for mid, msg in tracker.messages.items():
@@ -135,7 +136,7 @@ def account(tracker: Tracker, rows: dict[str, OfficeRows], view: MeshView) -> di
                 if len(lost_sample) < 20:
                     lost_sample.append({"message_id": mid, "op": msg.op, "sender": msg.sender, "recipient": recipient})
             duplicates += max(0, seen - 1)
-    # Acknowledgements whose receipt id the probe did not give: find the receipt by sender and correlation.
+    # Acknowledgements whose receipt id no stage record gave: find the receipt by sender and correlation.
     for orig_mid, acker, orig_sender in tracker.pending_acks():
         pairs += 1
         if receipts.get((orig_sender, acker, orig_mid), 0) < 2:  # the `delivered` receipt plus the `acknowledged` one
@@ -152,15 +153,15 @@ def account(tracker: Tracker, rows: dict[str, OfficeRows], view: MeshView) -> di
                     rejected[q.reason] += 1
             else:
                 other_quarantine[q.reason] += 1
-    # Without the probe, the recipients' `received_at` (batch fetched, before verification) bounds the latency.
+    # Without stage records, the recipients' `received_at` (batch fetched, before verification) bounds the latency.
     fetched: list[float] = []
     if not tracker.traced:
         for v in rows.values():
             for r in v.inbox:
-                msg = tracker.messages.get(r.message_id)
-                if msg is not None:
+                traced = tracker.messages.get(r.message_id)
+                if traced is not None:
                     at = r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=UTC)
-                    fetched.append(at.timestamp() - msg.t_req)
+                    fetched.append(at.timestamp() - traced.t_req)
     delivered_missing = 0
     delivery = {(r.message_id, r.recipient): r for v in rows.values() for r in v.delivery}
     for mid, msg in tracker.messages.items():
@@ -168,7 +169,7 @@ def account(tracker: Tracker, rows: dict[str, OfficeRows], view: MeshView) -> di
             continue
         for recipient in msg.recipients:
             row = delivery.get((mid, recipient))
-            if inbox_ids.get(recipient, {}).get(mid) and (row is None or row.delivered_at is None):
+            if inbox_ids.get(recipient, collections.Counter()).get(mid) and (row is None or row.delivered_at is None):
                 delivered_missing += 1
     return {
         "deliveries": pairs,

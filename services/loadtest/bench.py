@@ -2,7 +2,7 @@
 
 1. raw (`bench_raw`): plain nats-py + PyNaCl + asyncpg, producer and consumer processes:
    saturated with one commit per batch, saturated with one commit per message, then open-loop rates.
-2. mesh (`bench_mesh`): `interpol-mesh up --ncbs fr,de` (probe on, PostgreSQL), ncb.fr -> ncb.de
+2. mesh (`bench_mesh`): `interpol-mesh up --ncbs fr,de` (stage records on, PostgreSQL), ncb.fr -> ncb.de
    through the API: saturated (closed loop), then the same open-loop rates. Optionally py-spy on
    the sender and recipient processes during the saturated run (`--profile DIR`).
 3. broadcast: a full-membership mesh (SQLite: 209 offices need more PostgreSQL connections than a
@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +118,8 @@ def run_raw(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]
 
 
 def _free_base(count: int) -> int:
-    return free_port_range(count)
+    base: int = free_port_range(count)
+    return base
 
 
 def _start(mesh_factory: Any, what: str) -> tuple[Any, Any]:
@@ -169,7 +170,7 @@ def run_mesh(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any
     directory = load_directory()
     settings = OfficeSettings(data_dir=work / "mesh", database_url=db_url, db_schema_prefix=prefix,
                               database_pool_size=args.pool, log_level="WARNING")  # fmt: skip
-    _say("mesh: starting `interpol-mesh up --ncbs fr,de` on PostgreSQL (probe on) ...")
+    _say("mesh: starting `interpol-mesh up --ncbs fr,de` on PostgreSQL (stage records on) ...")
     mesh, view = _start(
         lambda: StartedMesh(settings, directory, ncbs="fr,de", base_port=_free_base(20), per_process=1), "mesh"
     )
@@ -233,7 +234,8 @@ def run_broadcast(work: Path, args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 await tail.stop()
                 await http.close()
-            return notices.broadcast_summary(tracker)
+            summary: dict[str, Any] = notices.broadcast_summary(tracker)
+            return summary
 
         office_pids = {f"p{pid}": pid for pid in mesh.pids() if _is_office_process(pid)}
         with _profiled(args.profile, "broadcast", office_pids, result := {}):
@@ -342,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="interpol-bench-") as tmp:
         work = Path(tmp)
         parts = set(args.only.split(","))
-        runs = {"raw": lambda: run_raw(work, args.database_url, args), "mesh": lambda: run_mesh(work, args.database_url, args),
+        runs: dict[str, Callable[[], dict[str, Any]]] = {"raw": lambda: run_raw(work, args.database_url, args), "mesh": lambda: run_mesh(work, args.database_url, args),
                 "broadcast": lambda: run_broadcast(work, args)}  # fmt: skip
         for part, run in runs.items():
             if part in parts and (part != "broadcast" or args.notices):

@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import struct
-import sys
 import time
 from typing import Any
 
@@ -153,4 +152,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -118,7 +118,7 @@ async def _account(view: MeshView, tracker: Tracker, deadline: float) -> dict[st
     """Read every office's database; while deliveries or receipts are missing and time remains, read again."""
     while True:
         rows = await accounting.read_all(view, tracker.t0)
-        result = accounting.account(tracker, rows, view)
+        result: dict[str, Any] = accounting.account(tracker, rows, view)
         if (result["lost"] == 0 and result["delivered_receipts_missing"] == 0) or time.monotonic() > deadline:
             return result
         await asyncio.sleep(5)
@@ -198,7 +198,7 @@ async def _run(view: MeshView, args: argparse.Namespace, mesh_pids: list[int]) -
     config = {"command": " ".join(["interpol-mesh", *sys.argv[1:]]) if sys.argv else "", "ncbs": args.ncbs, "rate": args.rate,
               "duration_s": args.duration, "seed": args.seed, "disabled_ops": sorted(disabled),
               "burst": vars(burst) if burst else None}  # fmt: skip
-    result = report.build(config=config, mesh=mesh_info, tracker=tracker, accounting=acc, broadcast=broadcast,
+    result: dict[str, Any] = report.build(config=config, mesh=mesh_info, tracker=tracker, accounting=acc, broadcast=broadcast,
                           t_end_send=t_end_send, load_before=load_before)  # fmt: skip
     result["profile"] = profile
     text = report.table(result)
@@ -236,7 +236,7 @@ class _NoNoticeApi(Exception):
 async def _setup_notices(
     view: MeshView, http: HttpPool, count: int, holder: list[Tracker]
 ) -> tuple[list[str], dict[str, Any] | None]:
-    """Publish `count` notices one at a time, each requested by another NCB; probe records go to a setup tracker."""
+    """Publish `count` notices one at a time, each requested by another NCB; stage records go to a setup tracker."""
     ncbs = view.ncbs()
     tracker = Tracker(time.time(), {o.id for o in ncbs})
     holder[0] = tracker

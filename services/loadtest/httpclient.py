@@ -94,7 +94,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes
             keep = False
     if not chunked:
         return status, keep, await reader.readexactly(length) if length else b""
-    parts = []
+    parts: list[bytes] = []
     while True:
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
         if size == 0:

@@ -36,7 +36,7 @@ _members = traffic.Members.of(_directory, [o.id for o in _ncbs])
 _data_dir = Path(os.environ.get("DATA_DIR") or OfficeSettings().data_dir)
 _tokens = staff_tokens(_data_dir / "keys", [o.id for o in _ncbs])
 _next = itertools.cycle(range(len(_ncbs)))
-_weights = traffic.weights()
+_weights: dict[str, float] = traffic.weights()
 RATE = float(os.environ.get("LOCUST_RATE", "1"))
 
 
@@ -49,7 +49,7 @@ class NcbOfficer(HttpUser):
     def on_start(self) -> None:
         index = next(_next)
         self.office = _ncbs[index]
-        base = urlparse(self.host)
+        base = urlparse(str(self.host))
         self.client.base_url = f"{base.scheme}://{base.hostname}:{(base.port or 80) + _offices.index(self.office)}"
         if self.office.id in _tokens:
             self.client.headers["Authorization"] = _tokens[self.office.id]

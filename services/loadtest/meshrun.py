@@ -1,14 +1,15 @@
-"""The mesh under test: start one with `interpol-mesh up` and the timing probe, or attach to a running one.
+"""The mesh under test: start one with `interpol-mesh up` recording its stages, or attach to a running one.
 
 A started mesh is exactly `interpol-mesh up --ncbs N --base-port P --offices-per-process K` (so it
 has whatever `up` provides: embedded NATS with TLS and per-office credentials, keys, supervision),
-run as a child process with `loadtest/inject` on PYTHONPATH so that every office process loads the
-probe (`probe.py`). Its data directory is emptied first (databases, NATS store, traces; keys are
-kept), so every run starts from a clean mesh. Stopping it is `up`'s own SIGTERM path.
+run as a child process with `STAGE_TRACE_DIR` set, so that every office process records the
+stages of its messages (`interpol_mesh.stage_trace`). Its data directory is emptied first
+(databases, NATS store, traces; keys are kept), so every run starts from a clean mesh. Stopping
+it is `up`'s own SIGTERM path.
 
 An attached mesh (`--attach URL`: the GS base URL of a mesh started with `interpol-mesh up`) is
 driven as it is: ports follow `up`'s order from that port; the databases are read from
-`DATA_DIR` / `DATABASE_URL` as the offices were given them. Without the probe, per-stage timings
+`DATA_DIR` / `DATABASE_URL` as the offices were given them. Without stage records, per-stage timings
 are not available and latency ends at the recipient's fetch (`inbox.received_at`).
 """
 
@@ -37,8 +38,6 @@ from interpol_mesh.storage import make_engine
 from interpol_offices.cli.up import select_offices
 from interpol_offices.loadtest.credentials import staff_tokens
 from interpol_offices.loadtest.httpclient import HttpPool
-
-INJECT_DIR = Path(__file__).resolve().parent / "inject"
 
 
 @dataclass
@@ -102,7 +101,7 @@ def _die_with_parent() -> None:
 
 
 class StartedMesh:
-    """`interpol-mesh up` with the probe, as a child process; `stop()` ends it (also after a failed start)."""
+    """`interpol-mesh up` recording its stages, as a child process; `stop()` ends it (also after a failed start)."""
 
     def __init__(
         self, settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int
@@ -136,8 +135,7 @@ class StartedMesh:
         env.pop("NATS_URL", None)  # `up` starts its own nats-server
         env.update(
             DATA_DIR=str(s.data_dir.resolve()), LOG_LEVEL=s.log_level, DB_SCHEMA_PREFIX=s.db_schema_prefix,
-            DATABASE_POOL_SIZE=str(s.database_pool_size), LOADTEST_TRACE_DIR=str(trace_dir),
-            PYTHONPATH=os.pathsep.join([str(INJECT_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]),
+            DATABASE_POOL_SIZE=str(s.database_pool_size), STAGE_TRACE_DIR=str(trace_dir),
         )  # fmt: skip
         if s.database_url:
             env["DATABASE_URL"] = s.database_url

@@ -60,7 +60,7 @@ async def request_and_publish(
 
 
 async def wait_held(http: HttpPool, ports: dict[str, int], ncbs: list[Office], notice_id: str, timeout: float) -> float:
-    """Without the probe: poll every NCB until it holds the notice as published; the time it took."""
+    """Without stage records: poll every NCB until it holds the notice as published; the time it took."""
     start = time.time()
     for office in ncbs:
         if not await _poll(
@@ -81,11 +81,12 @@ async def wait_committed(tracker: Tracker, timeout: float) -> bool:
 
 def broadcast_summary(tracker: Tracker) -> dict[str, Any]:
     """Per publication: recipients, how many committed, time to the last commit; and the per-recipient spread."""
-    per_notice, all_latencies = [], []
+    per_notice: list[dict[str, Any]] = []
+    all_latencies: list[float] = []
     for mid, msg in tracker.messages.items():
         if msg.op != OP:
             continue
-        latencies = [done[3] - msg.t_req for done in msg.done.values()]
+        latencies = [done[2] - msg.t_req for done in msg.done.values()]
         all_latencies += latencies
         per_notice.append({
             "message_id": mid, "recipients": len(msg.recipients), "committed": len(msg.done),

@@ -21,7 +21,7 @@ COLORS = {
 def _nice_max(v: float) -> float:
     if v <= 0:
         return 1.0
-    exp = 10 ** math.floor(math.log10(v))
+    exp = 10.0 ** math.floor(math.log10(v))
     for step in (1, 2, 2.5, 5, 10):
         if v <= step * exp:
             return step * exp
@@ -33,11 +33,16 @@ def _chart(
 ) -> str:
     if not rows:
         return f"<p>{html.escape(title)}: no data</p>"
-    t_max = max(r["t"] for r in rows) + 1
+    t_max = float(max(r["t"] for r in rows)) + 1
     values = [r[k] for r in rows for k in keys if r.get(k) is not None]
     y_max = _nice_max(max(values) if values else 1.0)
-    x = lambda t: PAD_L + (W - PAD_L - PAD_R) * t / t_max  # noqa: E731
-    y = lambda v: H - PAD_B - (H - PAD_T - PAD_B) * min(v, y_max) / y_max  # noqa: E731
+
+    def x(t: float) -> float:
+        return PAD_L + (W - PAD_L - PAD_R) * t / t_max
+
+    def y(v: float) -> float:
+        return H - PAD_B - (H - PAD_T - PAD_B) * min(v, y_max) / y_max
+
     parts = [f'<svg viewBox="0 0 {W} {H}" width="{W}" height="{H}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
              f'<text x="{PAD_L}" y="13" font-weight="bold">{html.escape(title)}</text>']  # fmt: skip
     if burst:

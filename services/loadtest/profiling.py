@@ -91,7 +91,10 @@ def summarise(path: Path | list[Path], top: int = 15) -> dict[str, Any]:
         self_time[frames[-1]] += n
         for f in set(frames):
             inclusive[f] += n
-    pct = lambda n: round(100 * n / total, 1) if total else 0.0  # noqa: E731
+
+    def pct(n: int) -> float:
+        return round(100 * n / total, 1) if total else 0.0
+
     return {
         "samples": total,
         "files": [str(p) for p in paths],

@@ -53,8 +53,8 @@ class Series:
             sec = self.seconds[key] = Second()
         return sec
 
-    def rows(self) -> list[dict[str, float | int]]:
-        out = []
+    def rows(self) -> list[dict[str, float | int | None]]:
+        out: list[dict[str, float | int | None]] = []
         for key in sorted(k for k in self.seconds if k >= 0):
             sec = self.seconds[key]
             lat = sorted(sec.latencies)

@@ -1,4 +1,4 @@
-"""Follow the probe's trace files (`<pid>.jsonl`, one JSON array of records per line) as they grow."""
+"""Follow the stage records the offices write (`interpol_mesh.stage_trace`: `<pid>.jsonl`) as they grow."""
 
 from __future__ import annotations
 

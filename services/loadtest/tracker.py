@@ -1,8 +1,9 @@
 """Every message of the run, from the request that created it to its commit at each recipient.
 
-Three sources are joined by message id: the generator (request sent, 202 received), the probe
-records of the offices (`probe.py`: signed, published, fetched, verified, committed) and, at the
-end, the recipients' databases (`accounting.py`, which alone decides loss and duplicates).
+Three sources are joined by message id: the generator (request sent, 202 received), the stage
+records of the offices (`interpol_mesh.stage_trace`: signed, published, fetched, verified,
+committed) and, at the end, the recipients' databases (`accounting.py`, which alone decides
+loss and duplicates).
 
 Stages of one delivery, consecutive so that they add up to the end-to-end latency:
 
@@ -38,7 +39,8 @@ class Tracked:
     t_acc: float
     sign: tuple[float, float] | None = None
     pub: dict[str, float] = field(default_factory=dict)
-    done: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    # recipient -> (batch fetched, envelope verified, batch committed)
+    done: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
 
 class Tracker:
@@ -50,7 +52,7 @@ class Tracker:
         self.errors: collections.Counter[str] = collections.Counter()
         self.expected = 0
         self.committed = 0
-        self.traced = False  # set once a probe record arrives: the mesh is instrumented
+        self.traced = False  # set once a stage record arrives: the mesh records its stages
         self._orphans: dict[str, list[tuple[float, list[Any]]]] = {}
         self._acks: dict[tuple[str, str], tuple[float, float, str]] = {}
         self._ack_signs: dict[tuple[str, str], list[Any]] = {}
@@ -97,7 +99,7 @@ class Tracker:
         for _, record in self._orphans.pop(mid, []):
             self.on_record(record)
 
-    # -- from the probes -------------------------------------------------------------------------
+    # -- from the offices' stage records ---------------------------------------------------------
 
     def on_records(self, records: list[list[Any]]) -> None:
         self.traced = True
@@ -116,7 +118,7 @@ class Tracker:
             return
         if kind == "P":
             recipient = record[1].partition(":")[2]
-            msg.pub.setdefault(recipient, record[3])
+            msg.pub.setdefault(recipient, record[2])
         elif kind == "R":
             self._on_commit(mid, msg, record)
 
@@ -138,10 +140,10 @@ class Tracker:
             msg.sign = (t0, t1)
 
     def _on_commit(self, mid: str, msg: Tracked, record: list[Any]) -> None:
-        _, _, recipient, _, fetched, v0, v1, commit = record
+        _, _, recipient, _, fetched, verified, commit = record
         if recipient not in msg.recipients or recipient in msg.done:
             return
-        msg.done[recipient] = (fetched, v0, v1, commit)
+        msg.done[recipient] = (fetched, verified, commit)
         self.committed += 1
         latency = commit - msg.t_req
         sec = self.series.at(commit)
@@ -179,7 +181,7 @@ class Tracker:
             if op is not None and msg.op != op:
                 continue
             api.append(msg.t_acc - msg.t_req)
-            for recipient, (fetched, _v0, v1, commit) in msg.done.items():
+            for recipient, (fetched, v1, commit) in msg.done.items():
                 e2e.append(commit - msg.t_req)
                 pub = msg.pub.get(recipient)
                 if msg.sign is None or pub is None:
@@ -199,7 +201,7 @@ class Tracker:
         for msg in self.messages.values():
             counts[msg.op] += 1
             pairs[msg.op] += len(msg.recipients)
-            for _, _, _, commit in msg.done.values():
+            for _, _, commit in msg.done.values():
                 lat[msg.op].append(commit - msg.t_req)
         for op in counts:
             out[op] = {"messages": counts[op], "deliveries": pairs[op], "latency_ms": summary_ms(lat[op])}

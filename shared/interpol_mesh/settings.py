@@ -50,6 +50,11 @@ class OfficeSettings(BaseSettings):
     stream_replicas: int = Field(
         1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production)."
     )
+    stage_trace_dir: Path | None = Field(
+        None,
+        description="Unset: off. A folder: each process appends its offices' message stage timestamps "
+        "(signed, published, fetched, verified, committed) to <pid>.jsonl there (interpol_mesh.stage_trace).",
+    )
 
     @property
     def key_dir(self) -> Path:

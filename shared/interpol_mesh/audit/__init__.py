@@ -1,10 +1,11 @@
 """Per-office audit log: an append-only, hash-chained record of envelopes and security decisions.
 
-Importing this package registers the audit tables on the shared storage metadata.
+Importing this package registers the audit tables on the shared storage metadata. The
+`interpol-mesh audit verify` command around these checks lives with the CLI (`interpol_offices.cli.audit`).
 """
 
-from interpol_mesh.audit.cli import audit_verify_command
 from interpol_mesh.audit.head import SignedHead, head_signer, sign_head
+from interpol_mesh.audit.key_history import head_key_history
 from interpol_mesh.audit.model import AuditEvent
 from interpol_mesh.audit.store import append_events
 from interpol_mesh.audit.verify import VerifyReport, read_snapshot, verify_chain
@@ -14,7 +15,7 @@ __all__ = [
     "SignedHead",
     "VerifyReport",
     "append_events",
-    "audit_verify_command",
+    "head_key_history",
     "head_signer",
     "read_snapshot",
     "sign_head",

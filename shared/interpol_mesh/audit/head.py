@@ -11,9 +11,10 @@ import asyncio
 import base64
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
 from nacl.exceptions import CryptoError
@@ -24,12 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from interpol_mesh.audit.chain import canonical_json, iso_utc
 from interpol_mesh.audit.store import AuditHeadMissing
 from interpol_mesh.audit.tables import HEAD_ID, audit_head, audit_head_signatures
-from interpol_mesh.clock import utc
+from interpol_mesh.clock import Clock, utc
 from interpol_mesh.crypto import KeyRecord, Signer, pae
 from interpol_mesh.storage import writing
-
-if TYPE_CHECKING:  # at run time the messaging package may import the audit package
-    from interpol_mesh.messaging.context import OfficeContext
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +82,10 @@ async def write_signed_head(conn: AsyncConnection, office_id: str, signer: Signe
     return signed
 
 
-async def sign_head(ctx: OfficeContext) -> SignedHead:
-    """Sign the office's current audit head now, with its current signing key."""
-    async with writing(ctx.engine) as conn:
-        signed = await write_signed_head(conn, ctx.office.id, ctx.signer, ctx.clock.now())
+async def sign_head(engine: AsyncEngine, office_id: str, signer: Signer, now: datetime) -> SignedHead:
+    """Sign the office's current audit head now, with `signer` (the office's current key)."""
+    async with writing(engine) as conn:
+        signed = await write_signed_head(conn, office_id, signer, now)
     log.info(
         "audit head signed",
         extra={
@@ -141,18 +139,30 @@ async def _current(engine: AsyncEngine) -> tuple[int, str]:
         return await read_head(conn)
 
 
-async def head_signer(ctx: OfficeContext, interval: float = DEFAULT_SIGN_INTERVAL) -> None:
+async def head_signer(
+    engine: AsyncEngine,
+    office_id: str,
+    current_signer: Callable[[], Signer],
+    clock: Clock,
+    interval: float = DEFAULT_SIGN_INTERVAL,
+) -> None:
     """Background task: sign the head at start and then every `interval` seconds if it moved.
 
-    A database outage is logged and retried at the next tick. On cancellation (office stop) the
-    head is signed one last time, so a clean shutdown leaves no unsigned tail.
+    `current_signer` is asked at each signing, since a key rotation replaces the office's signer
+    while this task runs. A database outage is logged and retried at the next tick. On
+    cancellation (office stop) the head is signed one last time, so a clean shutdown leaves no
+    unsigned tail.
     """
-    last = await _last_signed(ctx.engine)
+
+    async def sign() -> SignedHead:
+        return await sign_head(engine, office_id, current_signer(), clock.now())
+
+    last = await _last_signed(engine)
     try:
         while True:
             try:
-                if await _current(ctx.engine) != last:
-                    signed = await sign_head(ctx)
+                if await _current(engine) != last:
+                    signed = await sign()
                     last = (signed.seq, signed.hash)
             except (sa_exc.DBAPIError, OSError, TimeoutError) as exc:
                 log.warning("audit head not signed; retrying", extra={"error": str(exc).splitlines()[0]})
@@ -160,6 +170,6 @@ async def head_signer(ctx: OfficeContext, interval: float = DEFAULT_SIGN_INTERVA
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(FINAL_SIGN_TIMEOUT):
-                if await _current(ctx.engine) != last:
-                    await sign_head(ctx)
+                if await _current(engine) != last:
+                    await sign()
         raise

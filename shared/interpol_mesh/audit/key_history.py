@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from nacl.signing import VerifyKey
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.audit.tables import audit_head_signatures
 from interpol_mesh.crypto import KeyDirectoryRejected, KeyRecord, open_directory
 from interpol_mesh.storage import tables
 
@@ -56,3 +57,14 @@ async def key_history(conn: AsyncConnection, anchor: VerifyKey, needed: Collecti
         if len(found) == len(wanted):
             break
     return KeyHistory(found) if verified_any else None
+
+
+async def head_key_history(conn: AsyncConnection, anchor: VerifyKey) -> KeyHistory | None:
+    """The records of the keys the office's signed heads name, from every directory version it stored.
+
+    Read from the office's own database, so a check works with the office (and the bus) down,
+    and for keys the current directory no longer lists. None as for `key_history`.
+    """
+    sigs = audit_head_signatures.c
+    needed = (await conn.execute(sa.select(sigs.key_id).distinct())).scalars().all()
+    return await key_history(conn, anchor, [str(k) for k in needed])

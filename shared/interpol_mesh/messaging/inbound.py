@@ -25,6 +25,7 @@ from nats.aio.msg import Msg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh import stage_trace
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import BatchPuller, subjects
 from interpol_mesh.envelope import Rejected, Verified, digest_of, open_envelope
@@ -147,6 +148,7 @@ class InboxConsumer:
                     f"{verified.header.kind} may not travel on {msg.subject[:120]}",
                     message_id=verified.header.message_id,
                 )
+            stage_trace.verified(verified)
             return Decision(msg, verified, None, token, seq)
         except Rejected as rejected:
             return Decision(msg, None, rejected, token, seq)
@@ -164,6 +166,7 @@ class InboxConsumer:
     # -- the batch -----------------------------------------------------------------------
 
     async def handle(self, msgs: list[Msg]) -> None:
+        stage_trace.fetched(self.ctx.office.id)
         now = self.ctx.clock.now()
         decisions = [self._decide(m, now) for m in msgs]
         # A key rotated a moment ago may be in a directory we have not received yet:
@@ -181,6 +184,7 @@ class InboxConsumer:
             try:
                 async with self.ctx.transaction() as uow:
                     await self._commit(uow, decisions)
+                stage_trace.committed()
                 self.ctx.database_error = None
                 break
             except Exception as exc:

@@ -121,7 +121,9 @@ async def start_office(
         _supervised("consumer", ctx, ctx.consumer.run),
         _supervised("group-writer", ctx, ctx.writer.run),
         _supervised("key-directory-refresh", ctx, partial(keyring.refresher, js)),
-        _supervised("audit-head-signer", ctx, partial(head_signer, ctx)),
+        _supervised(
+            "audit-head-signer", ctx, partial(head_signer, ctx.engine, ctx.office.id, lambda: ctx.signer, ctx.clock)
+        ),
         *(_supervised(getattr(t, "__name__", "background"), ctx, partial(t, ctx)) for t in role.background),
     ]
     log.info("office started", extra={"role": role.name, "db": redacted(database_url_for(settings))})

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
+from interpol_mesh import stage_trace
 from interpol_mesh.envelope import Header, Sealed, seal
 from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages import Kind, Priority
@@ -53,4 +54,7 @@ def compose(
         priority=priority,
         correlation_id=correlation_id,
     )
-    return Outgoing(header=header, sealed=seal(header, body, ctx.signer), track_delivery=track_delivery)
+    started = stage_trace.now()
+    sealed = seal(header, body, ctx.signer)
+    stage_trace.signed(header, body, started)
+    return Outgoing(header=header, sealed=sealed, track_delivery=track_delivery)

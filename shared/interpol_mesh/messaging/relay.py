@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from interpol_mesh import stage_trace
 from interpol_mesh.clock import Clock
 from interpol_mesh.storage import tables, writing
 
@@ -178,7 +179,12 @@ class OutboxRelay:
         if not rows:
             return []
         results = await asyncio.gather(
-            *(self._js.publish(r.subject, r.data, headers={"Nats-Msg-Id": r.dedupe_id}) for r in rows),
+            *(
+                stage_trace.published(
+                    r.dedupe_id, self._js.publish(r.subject, r.data, headers={"Nats-Msg-Id": r.dedupe_id})
+                )
+                for r in rows
+            ),
             return_exceptions=True,
         )
         done = [r.dedupe_id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]

@@ -2,6 +2,8 @@
 
 Exit codes: 0 intact, 1 broken (the message names the first bad record); a log that cannot be
 checked at all (no database, no audit tables, no key directory) raises MeshError (exit 2).
+The checks themselves are the audit package's; this is the command around them (settings,
+trust anchor, database, verdict), which is why it lives with the CLI and not in the library.
 """
 
 from __future__ import annotations
@@ -9,16 +11,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import sqlalchemy as sa
-from nacl.signing import VerifyKey
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from interpol_mesh.audit.key_history import KeyHistory, key_history
-from interpol_mesh.audit.tables import audit_head_signatures
-from interpol_mesh.audit.verify import VerifyReport, read_snapshot, verify_chain
+from interpol_mesh.audit import VerifyReport, head_key_history, read_snapshot, verify_chain
 from interpol_mesh.errors import MeshError
+from interpol_mesh.messaging.keyring import load_trust_anchor
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import database_url_for, make_engine, redacted
 
@@ -46,14 +44,13 @@ def _require_sqlite_file(settings: OfficeSettings) -> None:
 
 
 async def _verify(settings: OfficeSettings) -> VerifyReport:
-    # Imported here: the messaging package imports the audit package at run time.
-    from interpol_mesh.messaging.keyring import load_trust_anchor
-
     anchor = load_trust_anchor(settings.key_dir)
     engine = make_engine(settings)
     try:
         async with read_snapshot(engine) as conn:
-            keys = await _key_history(conn, settings.office_id, anchor)
+            keys = await head_key_history(conn, anchor)
+            if keys is None:
+                raise MeshError(f"no verifiable key directory in the database of {settings.office_id}")
             return await verify_chain(conn, settings.office_id, keys)
     except sa_exc.DBAPIError as exc:
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
@@ -61,17 +58,3 @@ async def _verify(settings: OfficeSettings) -> VerifyReport:
         raise MeshError(f"cannot read the audit log of {settings.office_id} in {url}: {reason}") from None
     finally:
         await engine.dispose()
-
-
-async def _key_history(conn: AsyncConnection, office_id: str, anchor: VerifyKey) -> KeyHistory:
-    """The records of the keys the office's heads name, from every directory version it stored.
-
-    Read from the office's own database, so the check works with the office (and the bus) down,
-    and for keys the current directory no longer lists.
-    """
-    sigs = audit_head_signatures.c
-    needed = (await conn.execute(sa.select(sigs.key_id).distinct())).scalars().all()
-    history = await key_history(conn, anchor, [str(k) for k in needed])
-    if history is None:
-        raise MeshError(f"no verifiable key directory in the database of {office_id}")
-    return history
