@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ccc_support import bearer
 from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.directory import load_directory
 from interpol_offices.ccc_router.dispatch import dispatch
 from interpol_offices.ccc_router.runtime import CccRuntime
-from interpol_offices.ccc_router.testing import bearer
 
 WEEK = datetime(2026, 3, 23, tzinfo=UTC)  # Monday; Europe/Paris switches to CEST on Sunday 29 March
 PARIS = ZoneInfo("Europe/Paris")
