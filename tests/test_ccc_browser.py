@@ -20,7 +20,7 @@ import pytest
 from interpol_mesh.natsd import NatsServer, free_port
 from interpol_mesh.testing.harness import Backend, TestMesh, wait_until
 from interpol_mesh.testing.plugin import CHROMIUM_ARGS, require_chromium
-from interpol_offices.ccc_router.auth import read_dev_tokens
+from interpol_offices.cli.up import write_dev_tokens
 from interpol_offices.roles import role_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -33,7 +33,7 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def ccc_server(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, Path]]:
+def ccc_server(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, TestMesh]]:
     """A CCC office in its own process on a free port, SQLite under a fresh DATA_DIR."""
     mesh = TestMesh(
         root=tmp_path / "mesh", nats_url=nats_server.url, backend=Backend("sqlite", None), role_for=role_for
@@ -55,7 +55,7 @@ def ccc_server(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, P
         stderr=subprocess.STDOUT,
     )
     try:
-        yield f"http://127.0.0.1:{port}", mesh.root
+        yield f"http://127.0.0.1:{port}", mesh
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -67,11 +67,11 @@ def ccc_server(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, P
 
 
 async def test_operator_authorises_in_the_console_and_sees_their_queue(
-    chromium: str, ccc_server: tuple[str, Path]
+    chromium: str, ccc_server: tuple[str, TestMesh]
 ) -> None:
     from playwright.async_api import async_playwright
 
-    base, root = ccc_server
+    base, mesh = ccc_server
     async with httpx.AsyncClient(base_url=base, timeout=5) as http:
 
         async def ready() -> bool:
@@ -81,7 +81,9 @@ async def test_operator_authorises_in_the_console_and_sees_their_queue(
                 return False
 
         await wait_until(ready, timeout=60, what=f"the CCC process at {base} to be ready")
-        tokens = read_dev_tokens(root)
+        # The one development seeder `interpol-mesh up` runs: a mesh staff token per roster operator.
+        folder = write_dev_tokens(mesh.settings("ccc"), mesh.directory, [mesh.directory.get("ccc")])
+        tokens = {p.stem: p.read_text() for p in (folder / "ccc").glob("*.token")}
         created = await http.post(
             "/v1/cases",
             json={
@@ -106,8 +108,8 @@ async def test_operator_authorises_in_the_console_and_sees_their_queue(
             assert "ccc" in (await page.title())
 
             await page.click("button.btn.authorize")
-            # The dialog lists every scheme of the app; the operator fills the CCC one.
-            form = page.locator(".auth-container", has=page.locator("h4", has_text="OperatorToken"))
+            # The dialog lists every scheme of the app: the mesh's one, where the operator pastes theirs.
+            form = page.locator(".auth-container", has=page.locator("h4", has_text="meshToken"))
             await form.locator("input[aria-label='auth-bearer-value']").fill(tokens[operator])
             await form.locator("button.modal-btn.auth.authorize").click()
             await form.locator("button.modal-btn.auth.btn-done, button.btn-done").first.click()

@@ -1,4 +1,4 @@
-"""The operator console API: bearer tokens, the desk rule, every case action, timeline and SLA."""
+"""The operator console API: mesh staff tokens, the desk rule, every case action, timeline and SLA."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from ccc_support import bearer
 from conftest import MeshFactory
+from interpol_mesh.audit.tables import audit_log
+from interpol_mesh.auth import issue_token
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import TestMesh, wait_until
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.testing import bearer
+from interpol_offices.ccc_router.runtime import ActiveRoster, runtime_of
 
 TUESDAY_0300 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
 ARABIC = {
@@ -38,7 +41,9 @@ async def test_tokens_roles_and_the_desk_rule(make_mesh: MeshFactory) -> None:
 
     missing = await client.get("/v1/queue/mine")
     assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
-    assert (await client.get("/v1/queue/mine", headers={"Authorization": "Bearer ccc_forged"})).status_code == 401
+    assert (
+        await client.get("/v1/queue/mine", headers={"Authorization": "Bearer forged-opaque-token"})
+    ).status_code == 401
 
     case = await _open(mesh, ARABIC)
     cid = case["case_id"]
@@ -57,17 +62,59 @@ async def test_tokens_roles_and_the_desk_rule(make_mesh: MeshFactory) -> None:
     ).status_code == 200  # duty officer
 
     issued = await client.post("/v1/operators/sg.tan/tokens", json={"hours": 1}, headers=bearer(mesh, "sg.haddad"))
-    assert issued.status_code == 403
+    assert issued.status_code == 403, "an operator issues no tokens"
+    own = await client.post("/v1/operators/sg.koh/tokens", json={"hours": 1}, headers=bearer(mesh, "sg.koh"))
+    assert own.status_code == 403 and "for oneself" in own.json()["detail"]
     issued = await client.post(
         "/v1/operators/sg.tan/tokens", json={"hours": 1, "label": "tablet"}, headers=bearer(mesh, "sg.koh")
     )
-    assert issued.status_code == 201
+    assert issued.status_code == 201 and issued.json()["token"].startswith("mesh1.")
     fresh = {"Authorization": f"Bearer {issued.json()['token']}"}
     assert (await client.get("/v1/operators/me", headers=fresh)).json()["id"] == "sg.tan"
-    stored = await mesh.rows("ccc", sa.select(t.operator_tokens.c.token_hash))
-    assert issued.json()["token"] not in {r.token_hash for r in stored}
+    record = await mesh.rows("ccc", sa.select(audit_log).where(audit_log.c.event == "token-issued"))
+    assert [(r.sender, r.recipients) for r in record] == [("sg.koh", ["sg.tan"])] and "(tablet)" in record[0].detail
     clock.advance(timedelta(hours=1))
     assert (await client.get("/v1/operators/me", headers=fresh)).status_code == 401
+
+
+async def test_the_roster_decides_who_a_token_is_and_every_refusal_is_audited(make_mesh: MeshFactory) -> None:
+    mesh = make_mesh(clock=FakeClock(TUESDAY_0300))
+    await mesh.start("ccc", "ncb.sa")
+    client = mesh.client("ccc")
+    ctx = mesh.ctx("ccc")
+    stranger = issue_token(ctx.signer, subject="nobody", audience="ccc", roles=["head-of-desk"], now=ctx.clock.now())
+    refused = await client.get("/v1/queue/mine", headers={"Authorization": f"Bearer {stranger}"})
+    assert refused.status_code == 401 and "not (or no longer) on the CCC's active roster" in refused.json()["detail"]
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    sa_ctx = mesh.ctx("ncb.sa")  # an office's own token reaches the exchange routes, not the console
+    office = issue_token(sa_ctx.signer, subject="ncb.sa", audience="ccc", roles=["office:ncb"], now=ctx.clock.now())
+    assert (await client.get("/v1/queue/mine", headers={"Authorization": f"Bearer {office}"})).status_code == 403
+    assert (await client.post("/v1/roster/overrides", json={}, headers=bearer(mesh, "sg.tan"))).status_code == 403
+    assert (
+        await client.get("/v1/queue/mine", headers={"Authorization": "Bearer forged-opaque-token"})
+    ).status_code == 401
+    case = await _open(mesh, ARABIC)
+    assert (
+        await client.post(f"/v1/cases/{case['case_id']}/acknowledge", headers=bearer(mesh, "ly.benali"))
+    ).status_code == 403
+
+    # Leaving the roster ends access at once, for a token issued before.
+    leaving = bearer(mesh, "sg.tan")
+    assert (await client.get("/v1/operators/me", headers=leaving)).status_code == 200
+    rt = runtime_of(ctx)
+    assert rt.active is not None
+    roster = rt.active.base.model_copy(
+        update={"operators": tuple(o for o in rt.active.base.operators if o.id != "sg.tan")}
+    )
+    rt.set_active(ActiveRoster(rt.active.version, roster, rt.active.overrides))
+    gone = await client.get("/v1/operators/me", headers=leaving)
+    assert gone.status_code == 401 and "sg.tan is not (or no longer)" in gone.json()["detail"]
+
+    rows = await mesh.rows("ccc", sa.select(audit_log).where(audit_log.c.event == "auth-failure"))
+    assert [(r.result, r.sender) for r in rows] == [
+        ("not-on-roster", "nobody"), ("office-token", "ncb.sa"), ("forbidden", "sg.tan"), ("bad-token", None),
+        ("forbidden", "ly.benali"), ("not-on-roster", "sg.tan"),
+    ]  # fmt: skip
 
 
 async def test_every_case_action_is_in_the_timeline_and_tells_the_office(make_mesh: MeshFactory) -> None:
@@ -197,9 +244,8 @@ async def test_the_console_documents_every_ccc_operation(make_mesh: MeshFactory)
     mesh = make_mesh(clock=FakeClock(TUESDAY_0300))
     await mesh.start("ccc")
     spec = (await mesh.client("ccc").get("/openapi.json")).json()
-    assert spec["components"]["securitySchemes"]["OperatorToken"] == {
-        "type": "http", "scheme": "bearer", "description": spec["components"]["securitySchemes"]["OperatorToken"]["description"],
-    }  # fmt: skip
+    assert set(spec["components"]["securitySchemes"]) == {"meshToken"}, "one token scheme, the mesh's"
+    assert "ccc_" not in spec["components"]["securitySchemes"]["meshToken"]["description"]
     ccc_ops = [
         (path, verb, op)
         for path, item in spec["paths"].items()
@@ -209,7 +255,7 @@ async def test_the_console_documents_every_ccc_operation(make_mesh: MeshFactory)
     assert len(ccc_ops) >= 18
     for path, verb, op in ccc_ops:
         assert op.get("summary") and op.get("description"), f"{verb} {path} lacks a summary or description"
-        assert op.get("security") == [{"OperatorToken": []}], f"{verb} {path} is not behind the operator token"
+        assert op.get("security") == [{"meshToken": []}], f"{verb} {path} is not behind the mesh token"
     schemas = spec["components"]["schemas"]
     for name in ("NewCase", "Reason", "Resolution", "Reassign", "TokenRequest"):
         assert schemas[name].get("examples"), f"{name} has no example"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ccc_support import bearer
 from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.directory import load_directory
@@ -22,7 +23,6 @@ from interpol_offices.ccc_router.role import build_role
 from interpol_offices.ccc_router.roster import Roster, load_roster_file, parse_roster
 from interpol_offices.ccc_router.runtime import DATA_DIR
 from interpol_offices.ccc_router.schedule import Schedule, desk_zones
-from interpol_offices.ccc_router.testing import bearer
 
 DIRECTORY = load_directory()
 MARCH_2 = datetime(2026, 3, 2, tzinfo=UTC)

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from ccc_support import case_for_message, events_of, hit_report, publish_to_ccc, send_to_ccc
 from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import wait_until
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.testing import case_for_message, events_of, hit_report, publish_to_ccc, send_to_ccc
 from interpol_offices.ccc_router.timers import fire_due
 
 TUESDAY_0300 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)  # Singapore desk on duty (00-08 UTC)
@@ -99,7 +99,7 @@ async def test_critical_arabic_hit_report_escalates_to_duty_officer_then_head_of
 
 
 async def test_acknowledging_in_time_cancels_the_escalation(make_mesh: MeshFactory) -> None:
-    from interpol_offices.ccc_router.testing import bearer
+    from ccc_support import bearer
 
     clock = FakeClock(TUESDAY_0300)
     mesh = make_mesh(clock=clock)

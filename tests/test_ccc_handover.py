@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from ccc_support import bearer, case_for_message, events_of, message, send_to_ccc
 from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import wait_until
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.testing import bearer, case_for_message, events_of, message, send_to_ccc
 from interpol_offices.ccc_router.timers import fire_due, run_handover
 
 TUESDAY_0750 = datetime(2026, 3, 3, 7, 50, tzinfo=UTC)

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ccc_support import case_for_message, events_of, send_to_ccc
 from conftest import MeshFactory
 from interpol_mesh.audit.tables import audit_log
 from interpol_mesh.clock import FakeClock
@@ -21,7 +22,6 @@ from interpol_mesh.messages import HitReport
 from interpol_mesh.notices import store as notices
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import TestMesh, wait_until
-from interpol_offices.ccc_router.testing import case_for_message, events_of, send_to_ccc
 from test_notices import decide, notice_at, red, request_notice
 
 TUESDAY_0300 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)

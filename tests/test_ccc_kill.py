@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ccc_support import message, send_to_ccc
 from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.storage import make_engine
 from interpol_mesh.testing.harness import wait_until
 from interpol_mesh.testing.plugin import OfficeSpawner
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.testing import message, send_to_ccc
 
 pytestmark = pytest.mark.slow
 TUESDAY_0300 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from ccc_support import bearer, case_for_message, message, send_to_ccc
 from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.testing.harness import wait_until
 from interpol_offices.ccc_router.language import detect, normalise_tag, resolve
-from interpol_offices.ccc_router.testing import bearer, case_for_message, message, send_to_ccc
 
 SAMPLES = Path(__file__).parent / "data" / "language_samples.csv"
 LANGS = ("en", "ar", "es", "fr")

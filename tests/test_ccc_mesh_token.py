@@ -26,3 +26,14 @@ async def test_mesh_staff_token_names_a_roster_operator(make_mesh: MeshFactory) 
         assert (
             await client.get("/v1/operators/me", headers={"Authorization": f"Bearer {wrong_aud}"})
         ).status_code == 401
+
+
+async def test_the_roster_not_the_token_decides_what_an_operator_may_do(make_mesh: MeshFactory) -> None:
+    mesh = make_mesh(clock=FakeClock())
+    await mesh.start("ccc")
+    ctx = mesh.ctx("ccc")
+    # sg.tan is an operator on the roster; a token claiming more changes nothing.
+    claims_more = issue_token(ctx.signer, subject="sg.tan", audience="ccc", roles=["head-of-desk"], now=ctx.clock.now())
+    async with mesh.raw_client("ccc") as client:
+        refused = await client.delete("/v1/roster/overrides/1", headers={"Authorization": f"Bearer {claims_more}"})
+        assert refused.status_code == 403 and "sg.tan is an operator" in refused.json()["detail"]

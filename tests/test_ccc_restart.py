@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from ccc_support import case_for_message, events_of, message, send_to_ccc
 from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import wait_until
 from interpol_offices.ccc_router import notify
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.testing import case_for_message, events_of, message, send_to_ccc
 from interpol_offices.ccc_router.timers import fire_due
 
 TUESDAY_0300 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ccc_support import bearer
 from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.directory import load_directory
 from interpol_offices.ccc_router.dispatch import dispatch
 from interpol_offices.ccc_router.runtime import CccRuntime
-from interpol_offices.ccc_router.testing import bearer
 
 WEEK = datetime(2026, 3, 23, tzinfo=UTC)  # Monday; Europe/Paris switches to CEST on Sunday 29 March
 PARIS = ZoneInfo("Europe/Paris")
@@ -125,10 +125,10 @@ async def test_a_week_of_cases_through_the_api_lands_where_the_roster_says(make_
     assert (await client.post("/v1/roster/overrides", json=cover, headers=head)).status_code == 201
     assert (await client.post("/v1/roster/overrides", json=leave, headers=head)).status_code == 201
 
-    duty_officer = bearer(mesh, "ly.laurent")
     mismatches = []
     for at in HOURS:
         clock.set(at)
+        duty_officer = bearer(mesh, "ly.laurent")  # a staff token lives 12 h; the week runs on the fake clock
         for language, (tag, text) in SAMPLES.items():
             body = {"title": f"Week test {at:%a %H}h {language}", "text": text, "priority": "urgent", "language": tag}
             created = await client.post("/v1/cases", json=body, headers=duty_officer)

@@ -94,6 +94,12 @@ def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: P
             )
             counts = directory.json()["counts"]
             assert counts == {"ccc": 1, "gs": 1, "lo": 4, "ncb": 196, "rb": 7}
+            # The same seeder gives each CCC roster operator a staff token of their own for the console.
+            operator = (tmp_path / "var" / "tokens" / "ccc" / "ly.laurent.token").read_text()
+            me = client.get(
+                f"http://127.0.0.1:{base + 1}/v1/operators/me", headers={"Authorization": f"Bearer {operator}"}
+            )
+            assert me.status_code == 200 and me.json()["id"] == "ly.laurent", me.text
 
             # An office that dies is reported and restarted.
             victim = next(p for p in _descendants(proc.pid) if "ncb.fr=" in Path(f"/proc/{p}/cmdline").read_text())

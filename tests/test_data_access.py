@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ccc_support import case_for_message
 from conftest import MeshFactory
 from interpol_mesh.auth import issue_token, service_roles
 from interpol_mesh.crypto import read_private_key
@@ -22,7 +23,6 @@ from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages import NoticeRequest
 from interpol_mesh.notices import store
 from interpol_mesh.testing.harness import STAFF_ROLES, StaffToken, TestMesh, wait_until
-from interpol_offices.ccc_router.testing import case_for_message
 from test_notices import decide, notice_at, red, request_notice
 
 OFFICES = ("gs", "ccc", "ncb.fr", "ncb.de", "ncb.es", "rb.nairobi", "lo.eu-brussels")

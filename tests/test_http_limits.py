@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from ccc_support import bearer
 from conftest import MeshFactory
 from interpol_mesh.app.exchange_routes import BATCH_BODY_BYTES
 from interpol_mesh.app.limits import DEFAULT_BODY_BYTES, too_large_detail
 from interpol_mesh.auth.tokens import DOMAIN, PREFIX
 from interpol_mesh.crypto import read_private_key
 from interpol_mesh.testing.harness import TestMesh
-from interpol_offices.ccc_router.testing import bearer
 
 
 def _b64(data: bytes) -> str:

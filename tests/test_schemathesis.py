@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
+from ccc_support import bearer
 from conftest import MeshFactory
 from interpol_mesh.auth import issue_token
 from interpol_mesh.natsd import free_port
 from interpol_mesh.testing.harness import STAFF_ROLES, TestMesh
-from interpol_offices.ccc_router.testing import bearer
 
 # PostgreSQL only: it is the stricter store (lengths, NUL bytes), and one backend keeps the run bounded.
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"], indirect=True)]

@@ -20,13 +20,13 @@ from interpol_mesh.directory import Language
 
 Source = Literal["tag", "tag-confirmed", "detected", "detected-over-tag", "default"]
 
-_TO_LINGUA = {
+_TO_LINGUA: dict[Language, LinguaLanguage] = {
     "en": LinguaLanguage.ENGLISH,
     "ar": LinguaLanguage.ARABIC,
     "es": LinguaLanguage.SPANISH,
     "fr": LinguaLanguage.FRENCH,
 }
-_FROM_LINGUA = {v: k for k, v in _TO_LINGUA.items()}
+_FROM_LINGUA: dict[LinguaLanguage, Language] = {v: k for k, v in _TO_LINGUA.items()}
 # ISO 639-2/3 codes and Arabic varieties (ISO 639-3 members of the macrolanguage `ar`).
 _ALIASES: dict[str, Language] = {
     "en": "en", "ar": "ar", "es": "es", "fr": "fr", "eng": "en", "ara": "ar", "spa": "es", "fra": "fr", "fre": "fr",

@@ -9,7 +9,6 @@ from interpol_mesh.messaging import OfficeContext
 from interpol_mesh.notices.copies import on_notice_event
 from interpol_mesh.notices.expiry import expire_notices
 from interpol_offices.ccc_router import roster_store
-from interpol_offices.ccc_router.auth import seed_dev_tokens
 from interpol_offices.ccc_router.intake import on_hit_report, on_message
 from interpol_offices.ccc_router.language import detector
 from interpol_offices.ccc_router.routes_cases import router as cases_router
@@ -17,23 +16,24 @@ from interpol_offices.ccc_router.routes_roster import router as roster_router
 from interpol_offices.ccc_router.runtime import DATA_DIR, CccRole, CccRuntime, runtime_of
 from interpol_offices.ccc_router.timers import timer_loop
 
+MIGRATIONS = Path(__file__).with_name("migrations")  # Alembic revisions of the ccc_ tables
 DESCRIPTION = (
     "Command and Coordination Centre: answers member countries 24/7 in English, Arabic, Spanish and French.\n\n"
-    "**Operators:** press *Authorize* and paste your token (`ccc_...`), then use *CCC: my work*: "
+    "**Operators:** press *Authorize* and paste your mesh staff token (`mesh1....`, subject = your operator id; "
+    "development tokens are in DATA_DIR/tokens/ccc/), then use *CCC: my work*: "
     "`GET /v1/queue/mine` lists your open cases; acknowledge before the first escalation deadline. "
     "Operators act on their own desk's cases; duty officers and heads of desk on any."
 )
 
 
 async def load_ccc(ctx: OfficeContext) -> None:
-    """Start-up: reviewed files, active roster (refused if it has gaps), detector, dev tokens."""
+    """Start-up: reviewed files, active roster (refused if it has gaps), language detector."""
     rt = runtime_of(ctx)
     rt.load_config(ctx.directory)
     async with ctx.transaction() as uow:
         active = await roster_store.load_active(uow.conn, ctx, rt)
     rt.set_active(active)
     detector()  # build once now, not on the first message
-    await seed_dev_tokens(ctx)
 
 
 def build_role(data_dir: Path = DATA_DIR, poll_seconds: float = 1.0) -> CccRole:
@@ -46,4 +46,5 @@ def build_role(data_dir: Path = DATA_DIR, poll_seconds: float = 1.0) -> CccRole:
         startup=[load_ccc],
         background=[timer_loop, expire_notices],
         runtime=CccRuntime(data_dir=data_dir, poll_seconds=poll_seconds),
+        migrations=MIGRATIONS,  # the CCC's tables: only the CCC creates them
     )

@@ -193,18 +193,23 @@ def _first_error(exc: ValidationError, doc: dict[str, Any]) -> str:
     parts: list[str] = []
     node: Any = doc
     for i, key in enumerate(loc):
-        if isinstance(key, int) and i > 0:
+        if isinstance(key, int) and i > 0:  # a list index
             parts[-1] = f"{parts[-1]}[{key}]"
-            if isinstance(node, list) and key < len(node) and isinstance(node[key], dict) and "id" in node[key]:
-                parts[-1] += f" ({node[key]['id']})"
+            item = node[key] if isinstance(node, list) and key < len(node) else None
+            if isinstance(item, dict) and "id" in item:
+                parts[-1] += f" ({item['id']})"
         else:
             parts.append({"operators": "operator", "overrides": "override"}.get(str(key), str(key)))
-        node = node[key] if isinstance(node, (dict, list)) and _has(node, key) else None
+        node = _child(node, key)
     return f"{'.'.join(parts) or 'document'}: {err['msg'].removeprefix('Value error, ')}"
 
 
-def _has(node: dict[str, Any] | list[Any], key: Any) -> bool:
-    return key in node if isinstance(node, dict) else isinstance(key, int) and key < len(node)
+def _child(node: Any, key: int | str) -> Any:
+    if isinstance(node, dict):
+        return node.get(key)
+    if isinstance(node, list) and isinstance(key, int) and key < len(node):
+        return node[key]
+    return None
 
 
 def parse_roster(doc: dict[str, Any], directory: Directory, *, where: str = "roster") -> Roster:

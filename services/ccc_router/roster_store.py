@@ -139,7 +139,9 @@ async def add_override(
             created_by=actor,
         )
     )
-    override_id = int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row always has its key
+    override_id = int(key[0])
     return override_id, ActiveRoster(rt.active.version, rt.active.base, [*rt.active.overrides, (override_id, override)])
 
 

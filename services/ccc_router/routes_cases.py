@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.app import CtxDep
+from interpol_mesh.auth import refused
 from interpol_mesh.messages import Priority
 from interpol_mesh.messaging import OfficeContext, UnitOfWork
 from interpol_offices.ccc_router import cases
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.auth import OperatorDep, Principal, require_case_access
+from interpol_offices.ccc_router.auth import OperatorDep, may_act_on
 from interpol_offices.ccc_router.cases import Case, CaseError
+from interpol_offices.ccc_router.roster import Operator
 from interpol_offices.ccc_router.runtime import runtime_of
 from interpol_offices.ccc_router.schemas import (
     CaseDetail,
@@ -45,7 +47,7 @@ router = APIRouter(prefix="/v1")
 MINE = "CCC: my work"
 CASES = "CCC: cases"
 ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": Refusal, "description": "No, invalid, expired or revoked token"},
+    401: {"model": Refusal, "description": "No, invalid or expired token, or its subject is not on the roster"},
     403: {"model": Refusal, "description": "The case is at another desk and you are not a duty officer"},
     404: {"model": Refusal, "description": "No such case"},
     409: {"model": Refusal, "description": "Not possible in the case's current state (the reason says why)"},
@@ -63,18 +65,30 @@ async def case_detail(conn: AsyncConnection, case_id: str) -> CaseDetail:
     )
 
 
+class _OtherDesk(Exception):
+    """The desk rule refused; raised inside the transaction, audited after it rolled back."""
+
+
 async def _act(
-    ctx: OfficeContext, principal: Principal, case_id: str, action: Callable[[UnitOfWork, Case], Awaitable[Case]]
+    request: Request,
+    ctx: OfficeContext,
+    me: Operator,
+    case_id: str,
+    action: Callable[[UnitOfWork, Case], Awaitable[Case]],
 ) -> CaseDetail:
     try:
         async with ctx.transaction() as uow:
             case = await cases.get(uow.conn, case_id)
-            require_case_access(principal, case)
+            allowed, why = may_act_on(me, case)
+            if not allowed:
+                raise _OtherDesk(why)
             await action(uow, case)
         async with ctx.engine.connect() as conn:
             return await case_detail(conn, case_id)
     except CaseError as exc:
         raise HTTPException(exc.status, exc.reason) from None
+    except _OtherDesk as exc:
+        raise await refused(request, ctx, 403, "forbidden", str(exc), who=me.id) from None
 
 
 @router.get(
@@ -90,9 +104,7 @@ async def whoami(ctx: CtxDep, me: OperatorDep) -> OperatorView:
     async with ctx.engine.connect() as conn:
         load = (await cases.open_loads(conn)).get(me.id, 0)
     on_shift = any(d.operator.id == me.id for d in rt.on_shift(ctx.clock.now()))
-    return OperatorView.model_validate(
-        {**me.operator.model_dump(mode="json"), "on_shift_now": on_shift, "open_cases": load}
-    )
+    return OperatorView.model_validate({**me.model_dump(mode="json"), "on_shift_now": on_shift, "open_cases": load})
 
 
 @router.get(
@@ -176,9 +188,9 @@ async def get_case(case_id: str, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     response_model=CaseDetail,
     responses=ERRORS,
 )
-async def post_claim(case_id: str, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
+async def post_claim(case_id: str, request: Request, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     """Take a case from the desk queue or from a colleague; claiming your own case changes nothing."""
-    return await _act(ctx, me, case_id, lambda uow, case: claim(uow, case, me.operator))
+    return await _act(request, ctx, me, case_id, lambda uow, case: claim(uow, case, me))
 
 
 @router.post(
@@ -188,16 +200,16 @@ async def post_claim(case_id: str, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     response_model=CaseDetail,
     responses=ERRORS,
 )
-async def post_acknowledge(case_id: str, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
+async def post_acknowledge(case_id: str, request: Request, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     """Stops the `if-not-acked` escalation deadlines and tells the offices involved, signed, in
     their working language."""
-    return await _act(ctx, me, case_id, lambda uow, case: acknowledge(uow, case, me.operator))
+    return await _act(request, ctx, me, case_id, lambda uow, case: acknowledge(uow, case, me))
 
 
 @router.post(
     "/cases/{case_id}/escalate", tags=[MINE], summary="Escalate a case now", response_model=CaseDetail, responses=ERRORS
 )
-async def post_escalate(case_id: str, req: Reason, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
+async def post_escalate(case_id: str, req: Reason, request: Request, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     """Moves the case to the next level of its policy at once (duty officer, then head of desk);
     the timed deadline for that level is cancelled, as each level is paged once."""
 
@@ -207,30 +219,30 @@ async def post_escalate(case_id: str, req: Reason, ctx: CtxDep, me: OperatorDep)
             raise CaseError(f"case {case.case_id} is already at its highest escalation level ({case.escalation_level})")
         return await escalate(uow, runtime_of(ctx), case, level=level, actor=me.id, reason=req.reason)
 
-    return await _act(ctx, me, case_id, act)
+    return await _act(request, ctx, me, case_id, act)
 
 
 @router.post(
     "/cases/{case_id}/resolve", tags=[MINE], summary="Resolve a case", response_model=CaseDetail, responses=ERRORS
 )
-async def post_resolve(case_id: str, req: Resolution, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
+async def post_resolve(case_id: str, req: Resolution, request: Request, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     """Closes the case, cancels every pending deadline and tells the offices involved."""
-    return await _act(ctx, me, case_id, lambda uow, case: resolve(uow, case, me.operator, req.resolution))
+    return await _act(request, ctx, me, case_id, lambda uow, case: resolve(uow, case, me, req.resolution))
 
 
 @router.post(
     "/cases/{case_id}/reassign", tags=[MINE], summary="Reassign a case", response_model=CaseDetail, responses=ERRORS
 )
-async def post_reassign(case_id: str, req: Reassign, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
+async def post_reassign(case_id: str, req: Reassign, request: Request, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     """To a named operator (any desk; flagged for translation if they lack the case language),
     or to a desk, where the dispatch chain picks the operator. Escalation deadlines keep running."""
     rt = runtime_of(ctx)
 
     async def act(uow: UnitOfWork, case: Case) -> Case:
         if req.operator is not None:
-            return await reassign_to_operator(uow, rt, case, me.operator, req.operator, req.reason)
+            return await reassign_to_operator(uow, rt, case, me, req.operator, req.reason)
         if req.desk not in {d.id for d in ctx.directory.desks}:
             raise CaseError(f"{req.desk!r} is not a CCC desk")
         return await redispatch(uow, rt, case, actor=me.id, action="reassigned", reason=req.reason, primary=req.desk)
 
-    return await _act(ctx, me, case_id, act)
+    return await _act(request, ctx, me, case_id, act)

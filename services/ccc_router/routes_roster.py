@@ -1,19 +1,21 @@
-"""Operator console, organisation side: desks and their queues, roster, coverage, SLA, tokens."""
+"""Operator console, organisation side: desks and their queues, roster, coverage, SLA, operators' tokens."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from interpol_mesh.app import CtxDep
+from interpol_mesh.audit import AuditEvent
+from interpol_mesh.auth import issue_token, refused, verify_token
 from interpol_mesh.directory import OFFICIAL_LANGUAGES
 from interpol_offices.ccc_router import cases, roster_store
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.auth import OperatorDep, issue_token, require_supervisor
+from interpol_offices.ccc_router.auth import TOKEN_ROLES, HeadOfDeskDep, OperatorDep, SupervisorDep
 from interpol_offices.ccc_router.coverage import DUTY_OFFICER, compute, utc_offset_changes, week_start
 from interpol_offices.ccc_router.roster import Override
 from interpol_offices.ccc_router.roster_store import RosterRefused
@@ -127,12 +129,10 @@ async def get_roster(ctx: CtxDep, me: OperatorDep) -> RosterView:
     },
 )
 async def put_roster(
-    req: RosterChange, ctx: CtxDep, me: OperatorDep, dry_run: Annotated[bool, Query(description="Only check")] = False
+    req: RosterChange, ctx: CtxDep, me: HeadOfDeskDep, dry_run: Annotated[bool, Query(description="Only check")] = False
 ) -> RosterView | JSONResponse:
     """Head of desk only. The roster is checked for 53 weeks ahead (daylight-saving included), with
     the overrides in force; a roster leaving any language or the duty officer uncovered is refused."""
-    if me.operator.role != "head-of-desk":
-        raise HTTPException(403, f"changing the roster needs a head of desk; {me.id} is {me.operator.role}")
     rt = runtime_of(ctx)
     try:
         async with ctx.transaction() as uow:
@@ -153,9 +153,8 @@ async def put_roster(
     response_model=OverrideCreated,
     responses={422: {"model": RosterRefusal, "description": "It would leave an hour uncovered: the gap is named"}},
 )
-async def post_override(req: Override, ctx: CtxDep, me: OperatorDep) -> OverrideCreated | JSONResponse:
+async def post_override(req: Override, ctx: CtxDep, me: SupervisorDep) -> OverrideCreated | JSONResponse:
     """Duty officer or head of desk. Leave that would uncover a language is refused; add the cover first."""
-    require_supervisor(me, "adding a roster override")
     rt = runtime_of(ctx)
     try:
         async with ctx.transaction() as uow:
@@ -173,9 +172,8 @@ async def post_override(req: Override, ctx: CtxDep, me: OperatorDep) -> Override
     response_model=RosterView,
     responses={422: {"model": RosterRefusal}},
 )
-async def delete_override(override_id: int, ctx: CtxDep, me: OperatorDep) -> RosterView | JSONResponse:
+async def delete_override(override_id: int, ctx: CtxDep, me: SupervisorDep) -> RosterView | JSONResponse:
     """Duty officer or head of desk. Refused if removing it (e.g. a cover) would leave an hour uncovered."""
-    require_supervisor(me, "cancelling a roster override")
     rt = runtime_of(ctx)
     try:
         async with ctx.transaction() as uow:
@@ -242,18 +240,42 @@ async def get_sla(
     "/operators/{operator_id}/tokens",
     tags=[ACCESS],
     status_code=status.HTTP_201_CREATED,
-    summary="Issue a bearer token for an operator",
+    summary="Issue a mesh staff token for an operator (duty officer, head of desk)",
     response_model=TokenIssued,
 )
-async def post_token(operator_id: str, req: TokenRequest, ctx: CtxDep, me: OperatorDep) -> TokenIssued:
-    """A duty officer or head of desk issues tokens for anyone on the roster; an operator only
-    for themselves (renewal). The token is shown once; only its hash is stored."""
-    if operator_id != me.id:
-        require_supervisor(me, "issuing a token for someone else")
+async def post_token(
+    operator_id: str, req: TokenRequest, request: Request, ctx: CtxDep, me: SupervisorDep
+) -> TokenIssued:
+    """A duty officer or head of desk issues a `mesh1.` staff token, signed with the CCC's key, for
+    anyone on the roster (at most 12 h, like every staff token of the mesh). Not for oneself: a
+    token that renews itself would never expire. Nothing is stored but the audit record (who, for
+    whom, until when): the roster decides at each request, so removing someone ends their access."""
     if runtime_of(ctx).roster.operator(operator_id) is None:
         raise HTTPException(404, f"{operator_id!r} is not on the roster")
-    async with ctx.transaction() as uow:
-        token, expires = await issue_token(
-            uow.conn, operator_id, issued_by=me.id, now=ctx.clock.now(), label=req.label, ttl=timedelta(hours=req.hours)
+    if operator_id == me.id:
+        raise await refused(
+            request,
+            ctx,
+            403,
+            "forbidden",
+            "a token for oneself is issued by another duty officer or head of desk",
+            who=me.id,
         )
+    now = ctx.clock.now()
+    token = issue_token(
+        ctx.signer,
+        subject=operator_id,
+        audience=ctx.office.id,
+        roles=TOKEN_ROLES,
+        now=now,
+        ttl=timedelta(hours=req.hours),
+    )
+    expires = verify_token(token, keys=ctx.keyring.current, audience=ctx.office.id, now=now).expires_at
+    async with ctx.transaction() as uow:
+        uow.audit(
+            AuditEvent(
+                event="token-issued", result="ok", sender=me.id, recipients=[operator_id],
+                detail=f"staff token for {operator_id} until {expires.isoformat()}" + (f" ({req.label})" if req.label else ""),
+            ),
+        )  # fmt: skip
     return TokenIssued(operator_id=operator_id, token=token, expires_at=expires)

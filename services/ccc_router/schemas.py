@@ -175,14 +175,14 @@ class OverrideCreated(BaseModel):
 class TokenRequest(ApiInput):
     model_config = _examples({"hours": 12, "label": "night shift tablet"})
 
-    hours: int = Field(12, ge=1, le=24 * 30, description="Lifetime in hours")
-    label: str = Field("", max_length=80)
+    hours: int = Field(12, ge=1, le=12, description="Lifetime in hours (a mesh staff token lives at most 12 h)")
+    label: str = Field("", max_length=80, description="Kept in the audit record of the issue")
 
 
 class TokenIssued(BaseModel):
     operator_id: str
-    token: str = Field(..., description="Shown once; only its SHA-256 hash is stored")
-    expires_at: datetime | None
+    token: str = Field(..., description="A `mesh1.` staff token signed with the CCC's key; not stored anywhere")
+    expires_at: datetime
 
 
 class Refusal(BaseModel):

@@ -1,6 +1,6 @@
 """CCC tables (SQLAlchemy Core), kept in their own MetaData so the shared library stays independent.
 
-The migration `ccc_0002` creates exactly these; a test compares the two.
+The migrations in `migrations/` (ccc_0002, ccc_0003) create exactly these; a test compares the two.
 """
 
 from __future__ import annotations
@@ -115,19 +115,6 @@ roster_overrides = sa.Table(
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("created_by", sa.String(40), nullable=False),
     sa.Column("cancelled_at", _TS, nullable=True),
-)
-
-operator_tokens = sa.Table(
-    "ccc_operator_tokens",
-    metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True, comment="SHA-256 of the bearer token; never the token"),
-    sa.Column("operator_id", sa.String(40), nullable=False),
-    sa.Column("label", sa.String(80), nullable=False),
-    sa.Column("issued_at", _TS, nullable=False),
-    sa.Column("issued_by", sa.String(40), nullable=False),
-    sa.Column("expires_at", _TS, nullable=True),
-    sa.Column("revoked_at", _TS, nullable=True),
-    sa.Index("ix_ccc_operator_tokens_operator", "operator_id"),
 )
 
 OPEN_STATUSES = ("dispatched", "acknowledged")

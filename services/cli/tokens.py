@@ -20,7 +20,7 @@ def issue_command(settings: OfficeSettings, args: argparse.Namespace) -> str:
     if args.subject is None or args.subject == office.id:
         if not args.audience:
             raise ConfigError("an office token needs --audience (the office whose API it calls)")
-        return issue_token(
+        token: str = issue_token(
             signer,
             subject=office.id,
             audience=args.audience,
@@ -28,5 +28,7 @@ def issue_command(settings: OfficeSettings, args: argparse.Namespace) -> str:
             now=SystemClock().now(),
             ttl=ttl,
         )
+        return token
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-    return issue_token(signer, subject=args.subject, audience=office.id, roles=roles, now=SystemClock().now(), ttl=ttl)
+    token = issue_token(signer, subject=args.subject, audience=office.id, roles=roles, now=SystemClock().now(), ttl=ttl)
+    return token

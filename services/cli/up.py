@@ -27,6 +27,9 @@ from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.natsd import NatsServer, die_with_parent
 from interpol_mesh.provision import provision_deployment, write_nats_config
 from interpol_mesh.settings import OfficeSettings
+from interpol_offices.ccc_router.auth import TOKEN_ROLES
+from interpol_offices.ccc_router.roster import load_roster_file
+from interpol_offices.ccc_router.runtime import CccRuntime
 from interpol_offices.cli.preflight import preflight
 
 # Covers all five regions and the four working languages (see tests/test_cli_up.py).
@@ -214,8 +217,11 @@ def _up(
         if late:
             raise DependencyUnavailable(f"not ready after the start-up deadline: {', '.join(late[:10])}")
         print_table(mesh)
-        tokens = write_dev_tokens(settings, [o for o, _ in assigned])
+        tokens = write_dev_tokens(settings, directory, [o for o, _ in assigned])
         print(f"console tokens (12 h, officer/reviewer/admin) for each office: {tokens}/<office>.token", flush=True)
+        print(
+            f"CCC operators' console tokens (12 h, one per roster operator): {tokens}/ccc/<operator>.token", flush=True
+        )
         print(
             f"mesh ready: {len(offices)} offices in {time.monotonic() - started:.1f}s; Ctrl-C stops everything",
             flush=True,
@@ -227,15 +233,29 @@ def _up(
     return 0
 
 
-def write_dev_tokens(settings: OfficeSettings, offices: list[Office]) -> Path:
-    """A development convenience: one staff token per office, readable only by this user."""
-    folder = settings.data_dir / "tokens"
+def write_dev_tokens(settings: OfficeSettings, directory: Directory, offices: list[Office]) -> Path:
+    """A development convenience: mesh staff tokens (12 h), readable only by this user.
+
+    One per office (`<office>.token`, subject `dev-operator`); at the CCC also one per operator of
+    its reviewed roster (`ccc/<operator id>.token`), since its console acts only for people on the
+    active roster, who sign in as themselves.
+    """
+    folder: Path = settings.data_dir / "tokens"
     now = SystemClock().now()
     for office in offices:
         signer = read_private_key(settings.key_dir / f"{office.id}.key", expected_office=office.id)
         token = issue_token(signer, subject="dev-operator", audience=office.id, roles=DEV_ROLES, now=now)
         write_secret(folder / f"{office.id}.token", token.encode())
+        for operator_id in _roster_operators(office, directory):
+            token = issue_token(signer, subject=operator_id, audience=office.id, roles=TOKEN_ROLES, now=now)
+            write_secret(folder / office.id / f"{operator_id}.token", token.encode())
     return folder
+
+
+def _roster_operators(office: Office, directory: Directory) -> list[str]:
+    if office.kind != "ccc":
+        return []
+    return [op.id for op in load_roster_file(CccRuntime().roster_file, directory).operators]
 
 
 class _Stop(Exception):

@@ -105,3 +105,15 @@ def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
 def requires(*roles: str) -> Any:
     """`dependencies=[requires("officer")]` on a router or route."""
     return Depends(require(*roles))
+
+
+async def refused(
+    request: Request, ctx: OfficeContext, status: int, result: str, detail: str, *, who: str | None = None
+) -> HTTPException:
+    """Audit a refusal a role decides itself (the CCC's roster), within the same budget; raise what it returns.
+
+    A 401 carries `WWW-Authenticate: Bearer`, as from `authenticate`.
+    """
+    await _audit_refusal(ctx, request, result, who)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return HTTPException(status, detail, headers=headers)

@@ -65,7 +65,7 @@ async def start_office(
     anchor = load_trust_anchor(settings.key_dir)
     engine = make_engine(settings)
     try:
-        await migrate(engine, office.id, settings.db_schema_prefix)
+        await migrate(engine, office.id, settings.db_schema_prefix, role.migrations)
     except (sa_exc.DBAPIError, OSError, TimeoutError) as exc:
         await engine.dispose()
         reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__

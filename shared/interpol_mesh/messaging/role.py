@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import APIRouter
 
@@ -30,3 +31,5 @@ class OfficeRole:
     startup: list[Task] = field(default_factory=list)
     background: list[Task] = field(default_factory=list)
     description: str = ""
+    # Alembic revisions of the role's own tables, upgraded after the mesh's (storage/migrate.py).
+    migrations: Path | None = None

@@ -1,31 +1,62 @@
-"""Apply the Alembic migrations to an office's database at start-up."""
+"""Apply the Alembic migrations to an office's database at start-up: the mesh's, then its role's own.
+
+Every office gets the mesh's revisions (`migrations/versions/`, one branch per feature off `0001`).
+A role with tables of its own (the CCC's cases and roster) keeps their revisions next to its code
+and names that folder in `OfficeRole.migrations`; they branch off `0001` too, and only offices of
+that role run them, so 208 offices do not create tables only the CCC uses.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from interpol_mesh.storage.engine import ensure_schema, schema_for
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Revisions that once were the mesh's and moved to a role's own folder. A database of another
+# role that ran one before the move forgets it (its tables stay, empty and unused): otherwise
+# Alembic would stop at a revision it can no longer find.
+MOVED_TO_A_ROLE = frozenset({"ccc_0002"})
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, role_migrations: Path | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    locations = [MIGRATIONS / "versions", *([role_migrations] if role_migrations is not None else [])]
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
     cfg.attributes["connection"] = connection
     return cfg
 
 
-def _upgrade(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "heads")
+def _forget_moved_revisions(connection: Connection, cfg: Config) -> None:
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return
+    known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+    version = sa.table("alembic_version", sa.column("version_num", sa.String()))
+    applied = set(connection.execute(sa.select(version.c.version_num)).scalars())
+    gone = (applied & MOVED_TO_A_ROLE) - known
+    if gone:
+        connection.execute(version.delete().where(version.c.version_num.in_(sorted(gone))))
 
 
-async def migrate(engine: AsyncEngine, office_id: str, schema_prefix: str = "office_") -> None:
+def _upgrade(connection: Connection, role_migrations: Path | None) -> None:
+    cfg = alembic_config(connection, role_migrations)
+    _forget_moved_revisions(connection, cfg)
+    command.upgrade(cfg, "heads")
+
+
+async def migrate(
+    engine: AsyncEngine, office_id: str, schema_prefix: str = "office_", role_migrations: Path | None = None
+) -> None:
     await ensure_schema(engine, schema_for(office_id, schema_prefix))
     async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(_upgrade, role_migrations)

@@ -1,4 +1,4 @@
-"""Helpers for CCC tests and the bench: send to the CCC as an office, find the case, use tokens."""
+"""Helpers for the CCC tests: send to the CCC as an office, find the case, sign in as an operator."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from interpol_mesh.auth import issue_token
 from interpol_mesh.messages import FreeTextMessage, HitReport, Kind, NoticeEvent, NoticeRequest, Priority
 from interpol_mesh.messaging import compose
 from interpol_mesh.notices import expiry_for
 from interpol_mesh.notices import store as notices
 from interpol_mesh.testing.harness import TestMesh, wait_until
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.auth import read_dev_tokens
+from interpol_offices.ccc_router.auth import TOKEN_ROLES
 
 
 async def send_to_ccc(
@@ -87,7 +88,9 @@ async def events_of(mesh: TestMesh, case_id: str, action: str | None = None) -> 
 
 
 def token(mesh: TestMesh, operator_id: str) -> str:
-    return read_dev_tokens(mesh.root)[operator_id]
+    """A mesh staff token for `operator_id`, signed with the CCC's key at the mesh's (fake) time."""
+    ctx = mesh.ctx("ccc")
+    return issue_token(ctx.signer, subject=operator_id, audience=ctx.office.id, roles=TOKEN_ROLES, now=ctx.clock.now())
 
 
 def bearer(mesh: TestMesh, operator_id: str) -> dict[str, str]:

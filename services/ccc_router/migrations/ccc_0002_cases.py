@@ -5,11 +5,12 @@ Revises: 0001
 Create Date: 2026-03-02 09:00:00
 
 Written by hand to match services/ccc_router/tables.py (tests/test_ccc_storage.py compares them).
+It lived in the mesh's migrations until the CCC got its own folder (storage/migrate.py); the id is
+unchanged so CCC databases that ran it carry on. ccc_0003 drops the operator tokens table again.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "ccc_0002"
 down_revision = "0001"
