@@ -129,7 +129,7 @@ async def office(message, receipt):
         stage_trace.signed(h, body, stage_trace.now())
         await stage_trace.published(f"{h.message_id}:{h.recipients[0]}:00ff", acked())
     stage_trace.fetched("ncb.de")
-    stage_trace.verified(Verified(message, FreeTextMessage(title="t", text="x"), "k", "d", b""))
+    stage_trace.verified(Verified(message, FreeTextMessage(title="t", text="x"), "k", "d", b"", 1))
     stage_trace.committed()
 
 message, receipt = header("message", "ncb.fr", "ncb.de"), header("receipt", "ncb.de", "ncb.fr")
