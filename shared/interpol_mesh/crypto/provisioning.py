@@ -6,7 +6,6 @@ this bootstrap exists so that `make run` works on a fresh machine.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,7 +58,3 @@ def provision_keys(directory: Directory, key_dir: Path, now: datetime) -> Provis
     document = KeyDirectoryDocument(version=1, issued_at=now, keys=tuple(records))
     (key_dir / BOOTSTRAP_DIRECTORY_FILE).write_bytes(sign_directory(document, root))
     return ProvisionResult(created=created, existing=existing)
-
-
-def public_key_of(signed_b64: str) -> bytes:
-    return base64.b64decode(signed_b64)
