@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Protocol
 import sqlalchemy as sa
 from nacl.exceptions import CryptoError
 from nacl.signing import VerifyKey
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from interpol_mesh.audit.chain import canonical_json, iso_utc
@@ -26,7 +25,7 @@ from interpol_mesh.audit.store import AuditHeadMissing
 from interpol_mesh.audit.tables import HEAD_ID, audit_head, audit_head_signatures
 from interpol_mesh.clock import utc
 from interpol_mesh.crypto import KeyRecord, Signer, pae
-from interpol_mesh.storage import writing
+from interpol_mesh.storage import DATABASE_ERRORS, writing
 
 if TYPE_CHECKING:  # at run time the messaging package may import the audit package
     from interpol_mesh.messaging.context import OfficeContext
@@ -154,7 +153,7 @@ async def head_signer(ctx: OfficeContext, interval: float = DEFAULT_SIGN_INTERVA
                 if await _current(ctx.engine) != last:
                     signed = await sign_head(ctx)
                     last = (signed.seq, signed.hash)
-            except (sa_exc.DBAPIError, OSError, TimeoutError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("audit head not signed; retrying", extra={"error": str(exc).splitlines()[0]})
             await asyncio.sleep(interval)
     except asyncio.CancelledError:
