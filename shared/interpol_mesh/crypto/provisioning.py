@@ -12,7 +12,7 @@ from pathlib import Path
 
 from interpol_mesh.crypto.key_directory import KeyDirectoryDocument, KeyRecord, sign_directory
 from interpol_mesh.crypto.keys import generate_signer, read_private_key, write_private_key
-from interpol_mesh.directory import Directory
+from interpol_mesh.directory import Directory, office_name
 
 ROOT_KEY_FILE = "gs-root.key"
 TRUST_ANCHOR_FILE = "trust-anchor.pub"
@@ -20,7 +20,7 @@ BOOTSTRAP_DIRECTORY_FILE = "directory.signed.json"
 
 
 def key_file(key_dir: Path, office_id: str) -> Path:
-    return key_dir / f"{office_id}.key"
+    return key_dir / f"{office_name(office_id, 'file')}.key"
 
 
 @dataclass(frozen=True)

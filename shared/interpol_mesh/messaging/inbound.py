@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import BatchPuller, subjects
+from interpol_mesh.directory import office_of_subject_token
 from interpol_mesh.envelope import Rejected, Verified, digest_of, open_envelope
 from interpol_mesh.messages import Receipt, payload_type
 from interpol_mesh.messaging import audit_trail
@@ -138,10 +139,7 @@ class InboxConsumer:
     def _sender_id(self, token: str | None) -> str | None:
         if token is None:
             return None
-        for office_id in (token, token.replace("_", ".", 1)):
-            if office_id in self.ctx.directory.offices:
-                return office_id
-        return None
+        return office_of_subject_token(token, self.ctx.directory.offices)
 
     # -- the batch -----------------------------------------------------------------------
 
