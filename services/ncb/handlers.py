@@ -10,6 +10,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.directory import GS_ID
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import FreeTextMessage, HitReport
 from interpol_mesh.messaging import OfficeContext
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def _gs(ctx: OfficeContext) -> str:
-    return ctx.directory.of_kind("gs")[0].id
+    return GS_ID
 
 
 async def on_message(conn: AsyncConnection, ctx: OfficeContext, verified: Verified) -> None:

@@ -12,13 +12,13 @@ receiver, refuses a notice published by anyone but the GS.
 
 from __future__ import annotations
 
-from interpol_mesh.directory import office_name
+from interpol_mesh.directory import GS_ID, office_name
 
 PREFIX = "mesh.v1"
 DIRECT_STREAM = "MESH_DIRECT"
 KEYS_STREAM = "MESH_KEYS"
 KEY_DIRECTORY_SUBJECT = f"{PREFIX}.keys.directory"
-NOTICE_SENDER = "gs"
+NOTICE_SENDER = GS_ID
 NOTICE_KIND = "notice-event"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from interpol_mesh.crypto.key_directory import KeyDirectoryDocument, KeyRecord, sign_directory
 from interpol_mesh.crypto.keys import generate_signer, read_private_key, write_private_key
-from interpol_mesh.directory import Directory, office_name
+from interpol_mesh.directory import GS_ID, Directory, office_name
 
 ROOT_KEY_FILE = "gs-root.key"
 TRUST_ANCHOR_FILE = "trust-anchor.pub"
@@ -36,10 +36,10 @@ def provision_keys(directory: Directory, key_dir: Path, now: datetime) -> Provis
     existing: list[str] = []
     root_path = key_dir / ROOT_KEY_FILE
     if root_path.exists():
-        root = read_private_key(root_path, expected_office="gs")
+        root = read_private_key(root_path, expected_office=GS_ID)
     else:
-        root = generate_signer("gs", now)
-        root = type(root)(f"gs-root/{root.key_id.split('/', 1)[1]}", "gs", root._key)
+        root = generate_signer(GS_ID, now)
+        root = type(root)(f"gs-root/{root.key_id.split('/', 1)[1]}", GS_ID, root._key)
         write_private_key(root, root_path)
     (key_dir / TRUST_ANCHOR_FILE).write_text(root.public_key_b64() + "\n")
     records = []

@@ -16,6 +16,10 @@ Language = Literal["en", "ar", "es", "fr"]
 Region = Literal["africa", "americas", "asia-south-pacific", "europe", "middle-east-north-africa"]
 LanguageBasis = Literal["official", "assumption"]
 
+# The General Secretariat's office id: `gs` everywhere (subjects, keys, databases); its role package
+# is `interpol_offices.general_secretariat`. The directory holds exactly one office of kind `gs`, with this id.
+GS_ID = "gs"
+
 OFFICIAL_LANGUAGES: tuple[Language, ...] = ("en", "ar", "es", "fr")
 _OFFICE_ID = re.compile(r"^(gs|ccc|ncb\.[a-z]{2}|rb\.[a-z-]+|lo\.[a-z-]+)$")
 

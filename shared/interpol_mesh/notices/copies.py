@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.directory import GS_ID
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import NoticeEvent
 from interpol_mesh.messaging import OfficeContext
@@ -28,7 +29,7 @@ async def on_notice_event(conn: AsyncConnection, ctx: OfficeContext, verified: V
     event = verified.body
     assert isinstance(event, NoticeEvent)
     sender = verified.header.sender
-    if sender != ctx.directory.of_kind("gs")[0].id:
+    if sender != GS_ID:
         # Only the GS publishes notices; the message stays in the inbox as evidence, the copy is untouched.
         log.warning("notice event from a non-GS office ignored", extra={"sender": sender, "notice_id": event.notice_id})
         return
