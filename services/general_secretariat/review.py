@@ -13,11 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import interpol_mesh.notices.store as notices
 from interpol_mesh.clock import utc
-from interpol_mesh.messages import NoticeEvent, NoticeRequest
+from interpol_mesh.messages import NoticeEvent, NoticeRequest, Priority
 from interpol_mesh.messaging import OfficeContext, send
 from interpol_mesh.notices import InvalidTransition, Screening, expiry_for, recipients_for
-from interpol_mesh.notices import store as notices
 from interpol_mesh.notices.refusal import refusal_message
 from interpol_mesh.storage import tables
 
@@ -47,7 +47,7 @@ async def _pending(conn: AsyncConnection, notice_id: str) -> Any:
     return row
 
 
-async def request_envelope_meta(conn: AsyncConnection, notice_id: str) -> tuple[str | None, str]:
+async def request_envelope_meta(conn: AsyncConnection, notice_id: str) -> tuple[str | None, Priority]:
     """Language and priority of the original request, reused for what the GS sends about it."""
     i = tables.inbox
     row = (await conn.execute(sa.select(i.c.language, i.c.priority).where(i.c.message_id == notice_id))).first()
