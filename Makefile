@@ -33,7 +33,7 @@ fmt: $(STAMP) ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-types: $(STAMP) ## mypy on the shared library
+types: $(STAMP) ## mypy --strict on the shared library and the services
 	$(BIN)/mypy
 
 imports: $(STAMP) ## layering contracts (import-linter)

@@ -141,7 +141,7 @@ async def test_database_outage_holds_messages_and_recovers(
             return response.json() if response.status_code == 503 else None
 
         body = await wait_until(not_ready, what="/readyz 503 while the database is away")
-        assert any("database unreachable" in r for r in body["reasons"])  # type: ignore[union-attr]
+        assert any("cannot use database" in r for r in body["reasons"])  # type: ignore[union-attr]
         # France's signed message reaches Spain's consumer while Spain's database is away:
         # it must be held (not acked, not dropped) and committed once the database returns.
         h = header("ncb.fr", ["ncb.es"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from barriers import caught_up
 from conftest import MeshFactory
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import wait_until
@@ -41,6 +42,7 @@ async def test_diffusion_reaches_only_its_recipients_and_reports_delivery_then_a
         one = (await mesh.client(office).get(f"/v1/inbox/{mid}")).json()
         assert one["sender"] == "ncb.ar" and one["language"] == "es-AR"
         assert one["verification"]["key_id"].startswith("ncb.ar/")
+    await caught_up(mesh, "ncb.de")  # not a recipient: once its consumer is caught up, nothing came
     assert await mesh.scalar("ncb.de", sa.select(sa.func.count()).select_from(tables.inbox)) == 0
 
     status = (await mesh.client("ncb.ar").get(f"/v1/sent/{mid}")).json()

@@ -6,7 +6,6 @@ Real nats-server, real databases (SQLite and PostgreSQL), real signatures. Distr
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ import httpx
 import sqlalchemy as sa
 from nats.aio.msg import Msg
 
+from barriers import caught_up
 from conftest import MeshFactory
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.clock import FakeClock
@@ -136,8 +136,8 @@ async def test_red_notice_with_deny_list_reaches_every_allowed_ncb_and_not_one_b
         assert (await mesh.client("gs").get("/v1/review-queue")).json()["items"] == []
 
         await outbox_drained(mesh, "gs")
-        await watcher.flush()
-        await asyncio.sleep(0.2)
+        await caught_up(mesh, "ncb.de", "ncb.es")  # what the GS published is stored and processed
+        await watcher.flush()  # and the wiretap got every byte the server routed to it before this
         assert seen["ncb_de"] == [], "ncb.de received bytes on its subject"
         assert any(m.subject == "mesh.v1.notice.ncb_es" for m in seen["ncb_es"]), "control subscriber saw nothing"
         for table in (tables.notices, tables.inbox):
@@ -166,7 +166,8 @@ async def test_article3_flagged_request_waits_for_a_reviewer_and_needs_a_reason_
     assert {f["field"] for f in flags} == {"title", "offence.description"}
     assert at_gs["screening"]["auto_checks_passed"] is False
 
-    await asyncio.sleep(0.3)  # nothing happens on its own: still waiting, nothing sent
+    await outbox_drained(mesh, "gs")
+    await caught_up(mesh, "gs", "ncb.fr")  # nothing happens on its own: still waiting, nothing sent
     assert (await notice_at(mesh, "gs", notice_id))["status"] == "pending-review"
     assert (await notice_at(mesh, "ncb.fr", notice_id))["status"] == "submitted"
     s = tables.sent

@@ -15,7 +15,7 @@ from envelopes import header, sealed, signer_of
 from interpol_mesh.bus import subjects
 from interpol_mesh.clock import SystemClock, utc
 from interpol_mesh.crypto import FileSigner
-from interpol_mesh.directory import office_token
+from interpol_mesh.directory import office_name
 from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages import Receipt
 from interpol_mesh.storage import tables
@@ -83,7 +83,7 @@ async def test_receipts_that_do_not_match_what_was_sent_are_quarantined_and_chan
     refused = await mesh.rows("ncb.ar", sa.select(q.c.reason, q.c.detail, q.c.claimed_sender).order_by(q.c.id))
     assert [r.reason for r in refused] == ["receipt-mismatch"] * len(cases)
     for row, (sender, _, why) in zip(refused, cases, strict=True):
-        assert why in row.detail and row.claimed_sender == office_token(sender), row.detail
+        assert why in row.detail and row.claimed_sender == office_name(sender, "subject"), row.detail
     i = tables.inbox
     receipts = await mesh.rows("ncb.ar", sa.select(i.c.sender).where(i.c.kind == "receipt"))
     assert sorted(r.sender for r in receipts) == ["ncb.br", "ncb.br"], "only the genuine delivered and acknowledged"

@@ -33,6 +33,7 @@ from interpol_mesh.local_mesh import Backend, LocalMesh
 from interpol_mesh.messages import FreeTextMessage
 from interpol_mesh.messaging import OfficeRole, compose
 from interpol_mesh.natsd import NatsServer
+from interpol_mesh.stats import percentile
 from interpol_mesh.storage import tables
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.dispatch import dispatch
@@ -80,11 +81,6 @@ def _role_for(office: Office) -> OfficeRole:
     if office.kind == "ccc":
         return build_role()
     raise ValueError(f"the bench runs only the CCC in-process, not {office.id}")
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 def _bare_role(office: Office) -> OfficeRole:
@@ -170,8 +166,8 @@ async def _service_time(mesh: LocalMesh, n: int) -> dict[str, float]:
         await uow.conn.execute(t.deadlines.delete())
         await uow.conn.execute(t.cases.update().values(status="resolved"))
     return {
-        "service_p50_ms": _pct(took, 0.5),
-        "service_p99_ms": _pct(took, 0.99),
+        "service_p50_ms": percentile(took, 50),
+        "service_p99_ms": percentile(took, 99),
         "service_per_s": 1000 * n / sum(took),
     }
 
@@ -199,16 +195,16 @@ async def _collect(mesh: LocalMesh, messages: int) -> dict[str, float]:
     bus = [(utc(r.received_at) - utc(r.sent_at)).total_seconds() * 1000 for r in rows]
     ccc = [(utc(r.dispatched_at) - utc(r.received_at)).total_seconds() * 1000 for r in rows]
     return {
-        "bus_p50_ms": _pct(bus, 0.50),
-        "bus_p99_ms": _pct(bus, 0.99),
-        "ccc_p50_ms": _pct(ccc, 0.50),
-        "ccc_p99_ms": _pct(ccc, 0.99),
+        "bus_p50_ms": percentile(bus, 50),
+        "bus_p99_ms": percentile(bus, 99),
+        "ccc_p50_ms": percentile(ccc, 50),
+        "ccc_p99_ms": percentile(ccc, 99),
         "messages": float(messages),
         "cases": float(count),
         "drained_per_s": len(rows)
         / (max(utc(r.dispatched_at) for r in rows) - min(utc(r.sent_at) for r in rows)).total_seconds(),
-        "p50_ms": _pct(latencies, 0.50),
-        "p99_ms": _pct(latencies, 0.99),
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
         "max_ms": max(latencies),
         "mean_ms": statistics.fmean(latencies),
     }

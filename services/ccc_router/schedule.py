@@ -9,7 +9,7 @@ spring-forward hour) is read with the offset in force before the change.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -168,14 +168,3 @@ def day_window(at: datetime) -> tuple[datetime, datetime]:
     """The cache window used for `at`: its UTC day, padded so overnight shifts are complete."""
     day = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return day - timedelta(days=1), day + timedelta(days=2)
-
-
-def operators_with(
-    duties: Iterable[Duty], *, language: str | None = None, roles: Iterable[str] | None = None
-) -> list[Duty]:
-    allowed = set(roles) if roles is not None else None
-    return [
-        d
-        for d in duties
-        if (language is None or language in d.operator.languages) and (allowed is None or d.operator.role in allowed)
-    ]

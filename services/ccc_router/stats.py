@@ -7,7 +7,6 @@ acknowledged cases acknowledged before their policy's first escalation would fir
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.clock import utc
+from interpol_mesh.stats import percentile
 from interpol_offices.ccc_router import tables as t
 
 
@@ -39,13 +39,6 @@ class SlaReport(BaseModel):
     by_desk: dict[str, Sla] = Field(..., description="Desk that acknowledged (or holds an unacknowledged case)")
 
 
-def _rank(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 def _first_deadline_minutes(policy: dict[str, Any]) -> int | None:
     rules = policy.get("rules") or []
     return rules[0].get("after_minutes") if rules else None
@@ -59,8 +52,8 @@ def _summarise(rows: list[dict[str, Any]]) -> Sla:
         cases=len(rows),
         acknowledged=len(waits),
         unacknowledged_open=sum(1 for r in rows if r["wait"] is None and r["status"] != "resolved"),
-        p50_seconds=_rank(waits, 0.5),
-        p90_seconds=_rank(waits, 0.9),
+        p50_seconds=percentile(waits, 50) if waits else None,
+        p90_seconds=percentile(waits, 90) if waits else None,
         max_seconds=max(waits) if waits else None,
         within_first_deadline=round(in_time / len(judged), 4) if judged else None,
     )

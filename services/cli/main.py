@@ -124,10 +124,11 @@ def main(argv: list[str] | None = None) -> int:
             from interpol_offices.cli.up import up
 
             directory = load_directory(settings.directory_dir)
-            return up(
+            code: int = up(
                 settings, directory, ncbs=args.ncbs, base_port=args.base_port,
                 per_process=max(1, args.offices_per_process), nats_url_given="NATS_URL" in os.environ,
             )  # fmt: skip
+            return code
         if args.command == "serve":
             from interpol_offices.cli.serve import parse_assignments, serve
 
@@ -150,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "load":
             from interpol_offices.loadtest.command import run as run_load
 
-            return run_load(args, settings, load_directory(settings.directory_dir))
+            status: int = run_load(args, settings, load_directory(settings.directory_dir))
+            return status
         if args.command == "directory":
             d = load_directory(settings.directory_dir)
             kinds = {k: len(d.of_kind(k)) for k in ("ncb", "rb", "lo", "gs", "ccc")}

@@ -11,7 +11,7 @@ from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.directory import Directory
 from interpol_mesh.errors import DependencyUnavailable
 from interpol_mesh.settings import OfficeSettings
-from interpol_mesh.storage import database_url_for, make_engine, redacted
+from interpol_mesh.storage import database_unavailable, database_url_for, make_engine
 
 
 async def _check(settings: OfficeSettings, directory: Directory) -> None:
@@ -31,8 +31,7 @@ async def _check(settings: OfficeSettings, directory: Directory) -> None:
             async with engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
     except Exception as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DependencyUnavailable(f"cannot use database {redacted(database_url_for(settings))}: {reason}") from None
+        raise database_unavailable(database_url_for(settings), exc) from None
     finally:
         await engine.dispose()
 

@@ -199,11 +199,9 @@ def _up(
                 f"embedded nats-server at {mesh.nats.url}: JetStream on disk, TLS, one NKey user per office", flush=True
             )
         preflight(settings, directory)
-        gs_port = ports[0]
         env.update(
             NATS_URL=settings.nats_url,
             DATA_DIR=str(data_dir),
-            GS_URL=f"http://{settings.host}:{gs_port}",
             HOST=settings.host,
         )
         if settings.database_url:

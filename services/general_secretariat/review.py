@@ -13,11 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import interpol_mesh.notices.store as notices
 from interpol_mesh.clock import utc
 from interpol_mesh.messages import NoticeEvent, NoticeRequest, Priority
 from interpol_mesh.messaging import UnitOfWork, compose
 from interpol_mesh.notices import InvalidTransition, Screening, expiry_for, recipients_for
-from interpol_mesh.notices import store as notices
 from interpol_mesh.notices.refusal import refusal_message
 from interpol_mesh.storage import tables
 

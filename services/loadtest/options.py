@@ -17,7 +17,7 @@ GS URL, the same --ncbs, and the DATA_DIR / DATABASE_URL it was started with); p
 then are not available.
 
 The mix (messages, acknowledgements, hit reports, diffusions, notice requests) and its sources are
-in interpol_offices/loadtest/traffic.py and the README's Performance section.
+in interpol_offices/loadtest/traffic.py and docs/performance.md.
 
   interpol-mesh load --ncbs all --rate 200 --duration 60 --report load-report.json
   interpol-mesh load --ncbs all --rate 200 --duration 300 --burst europe       (x10 for 60 s)

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from interpol_mesh.stats import percentile
+
+__all__ = ["PERCENTILES", "Second", "Series", "percentile", "summary_ms"]
+
 PERCENTILES = (50, 95, 99)
-
-
-def percentile(sorted_values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile of an ascending sequence (p in 0..100)."""
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 def summary_ms(seconds: Sequence[float]) -> dict[str, float | int]:

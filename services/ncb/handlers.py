@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from interpol_mesh.directory import GS_ID
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import FreeTextMessage, HitReport
 from interpol_mesh.messaging import OfficeContext, UnitOfWork
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def _gs(ctx: OfficeContext) -> str:
-    return ctx.directory.of_kind("gs")[0].id
+    return GS_ID
 
 
 async def on_message(uow: UnitOfWork, verified: Verified) -> None:

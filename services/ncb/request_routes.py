@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from interpol_mesh.app.deps import CtxDep
 from interpol_mesh.auth.deps import OFFICER, requires
+from interpol_mesh.directory import GS_ID
 from interpol_mesh.messaging import compose
 from interpol_mesh.notices import screen, unknown_countries
 from interpol_mesh.notices import store as notices
@@ -31,7 +32,7 @@ async def request_notice(req: NoticeRequestSend, ctx: CtxDep) -> NoticeRequested
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"distribution names non-member countries: {unknown}"
         )
     request = req.body.for_office(ctx.office.id)
-    gs = ctx.directory.of_kind("gs")[0].id
+    gs = GS_ID
     now = ctx.clock.now()
     async with ctx.transaction() as uow:
         out = compose(

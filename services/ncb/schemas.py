@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from interpol_mesh.app.inputs import ApiInput, language_field
 from interpol_mesh.messages import NoticeRequest, Priority
@@ -20,7 +21,7 @@ class NoticeDraft(NoticeContent):
         return NoticeRequest.model_validate({**self.model_dump(), "requesting_office": office_id})
 
 
-RED_NOTICE_EXAMPLE = {
+RED_NOTICE_EXAMPLE: JsonDict = {
     "language": "fr-FR",
     "priority": "urgent",
     "body": {

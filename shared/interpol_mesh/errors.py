@@ -11,3 +11,16 @@ class ConfigError(MeshError):
 
 class DependencyUnavailable(MeshError):
     """A required dependency (NATS, database) cannot be reached."""
+
+
+class DatabaseUnavailable(DependencyUnavailable):
+    """The office's database cannot be used: the one error for start-up, preflight and `/readyz`.
+
+    Built by `interpol_mesh.storage.database_unavailable`, so the URL is always redacted and the
+    reason is always the driver's first line.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot use database {url}: {reason}")

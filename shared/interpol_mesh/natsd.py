@@ -6,7 +6,6 @@ server it can stop, restart and reconfigure.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -155,19 +154,9 @@ class NatsServer:
             self.process.kill()
             self.process.wait()
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
     def __enter__(self) -> NatsServer:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def env_with(**values: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(values)
-    return env

@@ -33,7 +33,6 @@ class OfficeSettings(BaseSettings):
     nats_tls_ca: Path | None = Field(
         None, description="CA file for a tls:// NATS_URL (default: DATA_DIR/tls/ca.pem, the local development CA)."
     )
-    gs_url: str | None = Field(None, description="HTTP base URL of the General Secretariat (key rotation).")
     relay_enabled: bool = Field(True, description="Publish the outbox; false holds outgoing messages (maintenance).")
     frozen_time: datetime | None = Field(
         None, description="Simulation and crash tests only: the office's clock stands still at this UTC time."

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from interpol_mesh.app.deps import CtxDep
-from interpol_mesh.storage import redacted
+from interpol_mesh.storage import database_unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -32,8 +32,7 @@ async def _database_ok(ctx: CtxDep) -> str | None:
             async with ctx.engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
     except Exception as exc:
-        url = redacted(str(ctx.engine.url))
-        return f"database unreachable ({url}): {type(exc).__name__}"
+        return str(database_unavailable(ctx.engine.url.render_as_string(hide_password=False), exc))
     return None
 
 

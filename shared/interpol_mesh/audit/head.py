@@ -19,7 +19,6 @@ from typing import Protocol
 import sqlalchemy as sa
 from nacl.exceptions import CryptoError
 from nacl.signing import VerifyKey
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from interpol_mesh.audit.chain import canonical_json, iso_utc
@@ -27,7 +26,7 @@ from interpol_mesh.audit.store import AuditHeadMissing
 from interpol_mesh.audit.tables import HEAD_ID, audit_head, audit_head_signatures
 from interpol_mesh.clock import Clock, utc
 from interpol_mesh.crypto import KeyRecord, Signer, pae
-from interpol_mesh.storage import writing
+from interpol_mesh.storage import DATABASE_ERRORS, writing
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +163,7 @@ async def head_signer(
                 if await _current(engine) != last:
                     signed = await sign()
                     last = (signed.seq, signed.hash)
-            except (sa_exc.DBAPIError, OSError, TimeoutError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("audit head not signed; retrying", extra={"error": str(exc).splitlines()[0]})
             await asyncio.sleep(interval)
     except asyncio.CancelledError:

@@ -14,11 +14,11 @@ per office it may address) and the key directory. Stream and consumer creation i
 from __future__ import annotations
 
 from interpol_mesh.bus import subjects
-from interpol_mesh.directory import Directory, Office, office_token
+from interpol_mesh.directory import Directory, Office, office_name
 
 
 def inbox_prefix(office_id: str) -> str:
-    return f"_INBOX_{office_token(office_id)}"
+    return f"_INBOX_{office_name(office_id, 'subject')}"
 
 
 def permissions_for(office: Office, directory: Directory) -> dict[str, list[str]]:

@@ -12,22 +12,22 @@ receiver, refuses a notice published by anyone but the GS.
 
 from __future__ import annotations
 
-from interpol_mesh.directory import office_token
+from interpol_mesh.directory import GS_ID, office_name
 
 PREFIX = "mesh.v1"
 DIRECT_STREAM = "MESH_DIRECT"
 KEYS_STREAM = "MESH_KEYS"
 KEY_DIRECTORY_SUBJECT = f"{PREFIX}.keys.directory"
-NOTICE_SENDER = "gs"
+NOTICE_SENDER = GS_ID
 NOTICE_KIND = "notice-event"
 
 
 def direct(sender: str, recipient: str) -> str:
-    return f"{PREFIX}.direct.{office_token(sender)}.{office_token(recipient)}"
+    return f"{PREFIX}.direct.{office_name(sender, 'subject')}.{office_name(recipient, 'subject')}"
 
 
 def notice(recipient: str) -> str:
-    return f"{PREFIX}.notice.{office_token(recipient)}"
+    return f"{PREFIX}.notice.{office_name(recipient, 'subject')}"
 
 
 def for_envelope(kind: str, sender: str, recipient: str) -> str:
@@ -38,12 +38,12 @@ def for_envelope(kind: str, sender: str, recipient: str) -> str:
 
 
 def inbox_filters(office_id: str) -> list[str]:
-    token = office_token(office_id)
+    token = office_name(office_id, "subject")
     return [f"{PREFIX}.direct.*.{token}", f"{PREFIX}.notice.{token}"]
 
 
 def consumer_name(office_id: str) -> str:
-    return f"inbox_{office_token(office_id).replace('-', '_')}"
+    return f"inbox_{office_name(office_id, 'identifier')}"
 
 
 def sender_token_of(subject: str) -> str | None:
@@ -53,7 +53,7 @@ def sender_token_of(subject: str) -> str | None:
         if parts[2] == "direct" and len(parts) == 5:
             return parts[3]
         if parts[2] == "notice" and len(parts) == 4:
-            return office_token(NOTICE_SENDER)
+            return office_name(NOTICE_SENDER, "subject")
     return None
 
 

@@ -6,14 +6,13 @@ this bootstrap exists so that `make run` works on a fresh machine.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from interpol_mesh.crypto.key_directory import KeyDirectoryDocument, KeyRecord, sign_directory
 from interpol_mesh.crypto.keys import generate_signer, read_private_key, write_private_key
-from interpol_mesh.directory import Directory
+from interpol_mesh.directory import GS_ID, Directory, office_name
 
 ROOT_KEY_FILE = "gs-root.key"
 TRUST_ANCHOR_FILE = "trust-anchor.pub"
@@ -21,7 +20,7 @@ BOOTSTRAP_DIRECTORY_FILE = "directory.signed.json"
 
 
 def key_file(key_dir: Path, office_id: str) -> Path:
-    return key_dir / f"{office_id}.key"
+    return key_dir / f"{office_name(office_id, 'file')}.key"
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,10 @@ def provision_keys(directory: Directory, key_dir: Path, now: datetime) -> Provis
     existing: list[str] = []
     root_path = key_dir / ROOT_KEY_FILE
     if root_path.exists():
-        root = read_private_key(root_path, expected_office="gs")
+        root = read_private_key(root_path, expected_office=GS_ID)
     else:
-        root = generate_signer("gs", now)
-        root = type(root)(f"gs-root/{root.key_id.split('/', 1)[1]}", "gs", root._key)
+        root = generate_signer(GS_ID, now)
+        root = type(root)(f"gs-root/{root.key_id.split('/', 1)[1]}", GS_ID, root._key)
         write_private_key(root, root_path)
     (key_dir / TRUST_ANCHOR_FILE).write_text(root.public_key_b64() + "\n")
     records = []
@@ -59,7 +58,3 @@ def provision_keys(directory: Directory, key_dir: Path, now: datetime) -> Provis
     document = KeyDirectoryDocument(version=1, issued_at=now, keys=tuple(records))
     (key_dir / BOOTSTRAP_DIRECTORY_FILE).write_bytes(sign_directory(document, root))
     return ProvisionResult(created=created, existing=existing)
-
-
-def public_key_of(signed_b64: str) -> bytes:
-    return base64.b64decode(signed_b64)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from interpol_mesh.directory.directory import Directory
-from interpol_mesh.directory.models import Desk, Office
+from interpol_mesh.directory.models import GS_ID, Desk, Office
 from interpol_mesh.errors import ConfigError
 
 _Row = TypeVar("_Row", bound=BaseModel)
@@ -98,6 +98,8 @@ def load_directory(data_dir: Path | None = None) -> Directory:
     for kind in ("gs", "ccc"):
         if sum(1 for o in offices.values() if o.kind == kind) != 1:
             raise ConfigError(f"{folder / 'offices.csv'}: exactly one office of kind {kind!r} is required")
+    if GS_ID not in offices or offices[GS_ID].kind != "gs":
+        raise ConfigError(f"{folder / 'offices.csv'}: the General Secretariat's id must be {GS_ID!r}")
     for hour in range(24):
         if sum(1 for d in desks if d.on_duty_at_hour(hour)) != 1:
             raise ConfigError(

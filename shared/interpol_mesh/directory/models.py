@@ -9,18 +9,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from interpol_mesh.directory.names import office_name
+
 OfficeKind = Literal["ncb", "rb", "lo", "gs", "ccc"]
 Language = Literal["en", "ar", "es", "fr"]
 Region = Literal["africa", "americas", "asia-south-pacific", "europe", "middle-east-north-africa"]
 LanguageBasis = Literal["official", "assumption"]
 
+# The General Secretariat's office id: `gs` everywhere (subjects, keys, databases); its role package
+# is `interpol_offices.general_secretariat`. The directory holds exactly one office of kind `gs`, with this id.
+GS_ID = "gs"
+
 OFFICIAL_LANGUAGES: tuple[Language, ...] = ("en", "ar", "es", "fr")
 _OFFICE_ID = re.compile(r"^(gs|ccc|ncb\.[a-z]{2}|rb\.[a-z-]+|lo\.[a-z-]+)$")
-
-
-def office_token(office_id: str) -> str:
-    """The office id as one NATS subject token (`ncb.fr` -> `ncb_fr`)."""
-    return office_id.replace(".", "_")
 
 
 class Office(BaseModel):
@@ -58,7 +59,7 @@ class Office(BaseModel):
 
     @property
     def token(self) -> str:
-        return office_token(self.id)
+        return office_name(self.id, "subject")
 
 
 class Desk(BaseModel):

@@ -22,19 +22,19 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from nats.aio.msg import Msg
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh import stage_trace
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import BatchPuller, subjects
+from interpol_mesh.directory import office_of_subject_token
 from interpol_mesh.envelope import Rejected, Verified, digest_of, open_envelope
 from interpol_mesh.messages import Receipt, payload_type
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.receipt_checks import refused_receipts
 from interpol_mesh.messaging.receipts import receipt_for
 from interpol_mesh.messaging.unit_of_work import UnitOfWork
-from interpol_mesh.storage import tables
+from interpol_mesh.storage import database_away, tables
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +60,6 @@ class Decision:
 
 def _unknown_key(decision: Decision) -> bool:
     return decision.rejected is not None and decision.rejected.reason == "unknown-key"
-
-
-# SQLSTATE classes that mean "try again later": connection (08), resources (53), operator
-# intervention such as shutdown (57), transaction rollback such as deadlock (40), read-only (25006).
-_TRANSIENT_SQLSTATES = ("08", "53", "57", "40")
-
-
-def is_infrastructure_error(exc: BaseException) -> bool:
-    """Errors that mean 'the database is away', not 'this message is bad'."""
-    if isinstance(exc, sa_exc.DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        code = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
-        if code.startswith(_TRANSIENT_SQLSTATES) or code == "25006":
-            return True
-    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError, ConnectionError))
 
 
 def _stored_at(msg: Msg) -> datetime | None:
@@ -158,10 +142,7 @@ class InboxConsumer:
     def _sender_id(self, token: str | None) -> str | None:
         if token is None:
             return None
-        for office_id in (token, token.replace("_", ".", 1)):
-            if office_id in self.ctx.directory.offices:
-                return office_id
-        return None
+        return office_of_subject_token(token, self.ctx.directory.offices)
 
     # -- the batch -----------------------------------------------------------------------
 
@@ -188,7 +169,7 @@ class InboxConsumer:
                 self.ctx.database_error = None
                 break
             except Exception as exc:
-                if is_infrastructure_error(exc):
+                if database_away(exc):
                     self.ctx.database_error = f"{type(exc).__name__}: {str(exc)[:200]}"
                     log.warning("database unavailable; holding batch", extra={"size": len(msgs)})
                     await asyncio.gather(*(d.msg.in_progress() for d in decisions), return_exceptions=True)
@@ -216,7 +197,7 @@ class InboxConsumer:
                 async with self.ctx.transaction() as uow:
                     await self._commit(uow, [decision])
             except Exception as exc:
-                if is_infrastructure_error(exc):
+                if database_away(exc):
                     # Leave it unacked: it is redelivered after ack_wait, when the DB may be back.
                     self.ctx.database_error = f"{type(exc).__name__}: {str(exc)[:200]}"
                     continue

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from sqlalchemy import exc as sa_exc
-
 from interpol_mesh.audit import head_signer
 from interpol_mesh.bus import BusStatus, bind_office, connect
 from interpol_mesh.bus.permissions import inbox_prefix
@@ -30,7 +28,14 @@ from interpol_mesh.messaging.role import OfficeRole
 from interpol_mesh.messaging.rotation import install_rotation_listener
 from interpol_mesh.messaging.shutdown import within
 from interpol_mesh.settings import OfficeSettings
-from interpol_mesh.storage import database_url_for, make_engine, migrate, redacted
+from interpol_mesh.storage import (
+    DATABASE_ERRORS,
+    database_unavailable,
+    database_url_for,
+    make_engine,
+    migrate,
+    redacted,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +71,9 @@ async def start_office(
     engine = make_engine(settings)
     try:
         await migrate(engine, office.id, settings.db_schema_prefix, role.migrations)
-    except (sa_exc.DBAPIError, OSError, TimeoutError) as exc:
+    except DATABASE_ERRORS as exc:
         await engine.dispose()
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
-        url = redacted(database_url_for(settings))
-        raise DependencyUnavailable(f"cannot use database {url}: {reason}") from None
+        raise database_unavailable(database_url_for(settings), exc) from None
     status = BusStatus()
     try:
         nc = await connect(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from interpol_mesh.directory import GS_ID
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import NoticeEvent
 from interpol_mesh.messaging import UnitOfWork
@@ -27,7 +28,7 @@ async def on_notice_event(uow: UnitOfWork, verified: Verified) -> None:
     event = verified.body
     assert isinstance(event, NoticeEvent)
     sender = verified.header.sender
-    if sender != ctx.directory.of_kind("gs")[0].id:
+    if sender != GS_ID:
         # Only the GS publishes notices; the message stays in the inbox as evidence, the copy is untouched.
         log.warning("notice event from a non-GS office ignored", extra={"sender": sender, "notice_id": event.notice_id})
         return

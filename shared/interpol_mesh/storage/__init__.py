@@ -4,9 +4,13 @@ from interpol_mesh.storage import tables
 from interpol_mesh.storage.dialect import insert_ignoring_duplicates
 from interpol_mesh.storage.engine import database_url_for, make_engine, redacted, schema_for
 from interpol_mesh.storage.migrate import migrate
+from interpol_mesh.storage.outage import DATABASE_ERRORS, database_away, database_unavailable
 from interpol_mesh.storage.writing import writing
 
 __all__ = [
+    "DATABASE_ERRORS",
+    "database_away",
+    "database_unavailable",
     "database_url_for",
     "insert_ignoring_duplicates",
     "make_engine",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -15,19 +14,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from interpol_mesh.directory import office_name
 from interpol_mesh.errors import ConfigError
 from interpol_mesh.settings import OfficeSettings
 
 
 def schema_for(office_id: str, prefix: str = "office_") -> str:
-    """PostgreSQL schema name of an office: `ncb.fr` -> `office_ncb_fr`."""
-    return prefix + re.sub(r"[^a-z0-9]", "_", office_id.lower())
+    """PostgreSQL schema name of an office: `ncb.fr` -> `office_ncb_fr`, `lo.new-york` -> `office_lo_new_york`."""
+    return prefix + office_name(office_id, "identifier")
 
 
 def database_url_for(settings: OfficeSettings) -> str:
     if settings.database_url:
         return settings.database_url
-    path = (settings.data_dir / "db" / f"{settings.office_id}.sqlite").resolve()
+    path = (settings.data_dir / "db" / f"{office_name(settings.office_id, 'file')}.sqlite").resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite+aiosqlite:///{path}"
 
