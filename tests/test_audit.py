@@ -467,12 +467,24 @@ async def test_head_signer_signs_at_start_when_the_head_moves_and_at_stop(office
                 (await conn.execute(sa.select(audit_head_signatures).order_by(audit_head_signatures.c.id))).all()
             )
 
-    task = asyncio.create_task(head_signer(office.engine, OFFICE, lambda: office.signer, office.clock, interval=0.02))
+    checks = 0
+
+    def checked() -> None:
+        nonlocal checks
+        checks += 1
+
+    async def looked_again(since: int) -> bool:
+        return checks >= since + 3
+
+    task = asyncio.create_task(
+        head_signer(office.engine, OFFICE, lambda: office.signer, office.clock, interval=0.02, checked=checked)
+    )
     try:
         await wait_until(signatures, what="a signature of the genesis head")
         await filled(office, 1)
         await wait_until(lambda: _has_seq(signatures, 3), what="a signature at seq 3")
-        await asyncio.sleep(0.1)
+        seen = checks
+        await wait_until(lambda: looked_again(seen), what="three more looks at the unchanged head")
         assert [s.seq for s in await signatures()] == [0, 3]  # not re-signed while unchanged
         await office.append(received(9))
     finally:

@@ -144,11 +144,14 @@ async def head_signer(
     current_signer: Callable[[], Signer],
     clock: Clock,
     interval: float = DEFAULT_SIGN_INTERVAL,
+    checked: Callable[[], None] | None = None,
 ) -> None:
     """Background task: sign the head at start and then every `interval` seconds if it moved.
 
     `current_signer` is asked at each signing, since a key rotation replaces the office's signer
-    while this task runs. A database outage is logged and retried at the next tick. On
+    while this task runs. `checked`, if given, is called after each look at the head (signed or
+    not): a heartbeat, so a watcher can tell "checked and nothing to sign" from "not yet checked".
+    A database outage is logged and retried at the next tick. On
     cancellation (office stop) the head is signed one last time, so a clean shutdown leaves no
     unsigned tail.
     """
@@ -165,6 +168,8 @@ async def head_signer(
                     last = (signed.seq, signed.hash)
             except DATABASE_ERRORS as exc:
                 log.warning("audit head not signed; retrying", extra={"error": str(exc).splitlines()[0]})
+            if checked is not None:
+                checked()
             await asyncio.sleep(interval)
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):
