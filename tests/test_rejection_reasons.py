@@ -23,7 +23,8 @@ from interpol_mesh.bus import subjects
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import FileSigner, pae
 from interpol_mesh.directory import Office
-from interpol_mesh.messaging import OfficeRole, inbound
+from interpol_mesh.envelope import Verified
+from interpol_mesh.messaging import OfficeRole, UnitOfWork, inbound
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import Backend, TestMesh, wait_until
@@ -112,14 +113,13 @@ def _poisoning(role_for: Callable[[Office], OfficeRole], office_id: str) -> Call
             return role
         usual = role.handlers.get("message")
 
-        async def poisoned(*args: object) -> None:  # (conn, ctx, verified) today, (uow, verified) next
-            verified = args[-1]
-            if verified.body.title == "POISON":  # type: ignore[attr-defined]
+        async def poisoned(uow: UnitOfWork, verified: Verified) -> None:
+            if getattr(verified.body, "title", None) == "POISON":
                 raise RuntimeError("handler bug: cannot process this message")
             if usual is not None:
-                await usual(*args)  # type: ignore[arg-type]
+                await usual(uow, verified)
 
-        role.handlers = {**role.handlers, "message": poisoned}  # type: ignore[dict-item]
+        role.handlers = {**role.handlers, "message": poisoned}
         return role
 
     return build

@@ -57,6 +57,12 @@ async def test_a_message_is_sent_received_acknowledged_and_audited_through_one_u
     assert one["verification"]["key_directory_version"] == version
     i = tables.inbox
     assert await mesh.scalar("ncb.es", sa.select(i.c.directory_version).where(i.c.message_id == mid)) == version
+    # The inbox view reports the recorded version, not the one current when it is read: a message
+    # verified under an earlier directory keeps naming that one after a rotation.
+    async with mesh.ctx("ncb.es").engine.begin() as conn:
+        await conn.execute(sa.update(i).where(i.c.message_id == mid).values(directory_version=version + 7))
+    again = (await mesh.client("ncb.es").get(f"/v1/inbox/{mid}")).json()
+    assert again["verification"]["key_directory_version"] == version + 7
 
     assert (await mesh.client("ncb.es").post(f"/v1/inbox/{mid}/acknowledge")).status_code == 200
 

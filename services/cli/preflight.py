@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from interpol_mesh.bus import BusStatus, connect, provision_topology
 from interpol_mesh.bus.credentials import ADMIN_USER
-from interpol_mesh.directory import Directory
+from interpol_mesh.directory import GS_ID, Directory
 from interpol_mesh.errors import DependencyUnavailable
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import database_unavailable, database_url_for, make_engine
@@ -25,7 +25,7 @@ async def _check(settings: OfficeSettings, directory: Directory) -> None:
         raise DependencyUnavailable(f"NATS at {settings.nats_url} has no usable JetStream: {exc}") from None
     finally:
         await nc.close()
-    engine = make_engine(settings.model_copy(update={"office_id": "gs"}))
+    engine = make_engine(settings.model_copy(update={"office_id": GS_ID}))
     try:
         async with asyncio.timeout(10):
             async with engine.connect() as conn:

@@ -28,6 +28,8 @@ from interpol_mesh.bus import subjects
 from interpol_mesh.clock import utc
 from interpol_mesh.crypto import KeyDirectoryDocument, KeyRecord, Signer, read_private_key, sign_directory
 from interpol_mesh.crypto.key_directory import REASON_LIMIT
+from interpol_mesh.crypto.provisioning import ROOT_KEY_FILE
+from interpol_mesh.directory import GS_ID
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import KeyRotation
 from interpol_mesh.messaging import OfficeContext, UnitOfWork
@@ -35,7 +37,6 @@ from interpol_mesh.storage import tables
 from interpol_offices.general_secretariat.key_policy import listed, revocation_reach, rotation_refusal, size_limit
 
 log = logging.getLogger(__name__)
-ROOT_KEY_FILE = "gs-root.key"
 
 
 def _record(row: sa.Row[tuple[object, ...]]) -> KeyRecord:
@@ -91,7 +92,7 @@ class KeyAuthority:
 
     def root_signer(self, ctx: OfficeContext) -> Signer:
         if self.root is None:
-            self.root = read_private_key(ctx.settings.key_dir / ROOT_KEY_FILE, expected_office="gs")
+            self.root = read_private_key(ctx.settings.key_dir / ROOT_KEY_FILE, expected_office=GS_ID)
         return self.root
 
     async def sign_new_version(self, uow: UnitOfWork, keys: list[KeyRecord]) -> int:

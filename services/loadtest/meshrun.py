@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 import httpx
 import sqlalchemy as sa
 
-from interpol_mesh.directory import Directory, Office
+from interpol_mesh.directory import GS_ID, Directory, Office
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import make_engine
@@ -70,7 +70,7 @@ class MeshView:
 
 
 async def _drop_schemas(settings: OfficeSettings) -> None:
-    engine = make_engine(settings.model_copy(update={"office_id": "gs"}))
+    engine = make_engine(settings.model_copy(update={"office_id": GS_ID}))
     try:
         async with engine.begin() as conn:
             rows = await conn.execute(
@@ -84,7 +84,7 @@ async def _drop_schemas(settings: OfficeSettings) -> None:
 
 
 async def _postgres_free(settings: OfficeSettings) -> int:
-    engine = make_engine(settings.model_copy(update={"office_id": "gs"}))
+    engine = make_engine(settings.model_copy(update={"office_id": GS_ID}))
     try:
         async with engine.connect() as conn:
             max_conn = int((await conn.execute(sa.text("SHOW max_connections"))).scalar_one())
@@ -212,7 +212,7 @@ def attach(url: str, settings: OfficeSettings, directory: Directory, ncbs: str) 
         gs = httpx.get(f"{url.rstrip('/')}/healthz", timeout=3).json().get("office")
     except (httpx.HTTPError, ValueError):
         raise DependencyUnavailable(f"no mesh answers at {url}") from None
-    if gs != "gs":
+    if gs != GS_ID:
         raise ConfigError(f"{url} is {gs!r}, not the General Secretariat: give the mesh's first port")
     settings = settings.model_copy(update={"host": parsed.hostname})
     return MeshView(

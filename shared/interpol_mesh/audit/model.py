@@ -18,10 +18,15 @@ REJECTED: Final = "rejected"
 QUARANTINED: Final = "quarantined"
 AUTH_FAILURE: Final = "auth-failure"
 KEY_CHANGE: Final = "key-change"
+ACKNOWLEDGED: Final = "acknowledged"  # a staff member marked a received message read-and-actioned
+TOKEN_ISSUED: Final = "token-issued"  # a CCC supervisor issued a staff token for an operator
+HIT_UNCONFIRMED: Final = "hit-unconfirmed"  # the CCC could not confirm a hit report's notice
 
-# `result` for the two ordinary outcomes; anything else is a rejection reason code.
+# `result` for the ordinary outcomes (`acknowledged` is also the result of its own event);
+# anything else is a rejection reason code.
 ACCEPTED: Final = "accepted"
 SENT: Final = "sent"
+OK: Final = "ok"
 
 
 def _storable(value: str, limit: int | None = None) -> str:

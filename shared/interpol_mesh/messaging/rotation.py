@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from interpol_mesh.crypto import KeyDirectory, generate_signer, read_private_key, write_private_key
+from interpol_mesh.directory import GS_ID
 from interpol_mesh.messages import KeyRotation
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.outbound import compose
@@ -39,7 +40,7 @@ async def begin_rotation(ctx: OfficeContext, overlap: timedelta) -> str:
         new_key_id=signer.key_id, new_public_key=signer.public_key_b64(), overlap_seconds=int(overlap.total_seconds())
     )
     async with ctx.transaction() as uow:
-        await uow.send(compose(ctx, kind="key-rotation", recipients=["gs"], body=body, priority="urgent"))
+        await uow.send(compose(ctx, kind="key-rotation", recipients=[GS_ID], body=body, priority="urgent"))
     log.info("key rotation requested", extra={"new_key_id": signer.key_id})
     return signer.key_id
 

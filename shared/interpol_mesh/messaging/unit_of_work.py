@@ -76,6 +76,7 @@ class UnitOfWork:
             return
         sent_rows, delivery_rows, outbox_rows = [], [], []
         written: list[OutboxRow] = []
+        events: list[AuditEvent] = []
         for out in outgoing:
             h, mid = out.header, out.header.message_id
             sent_rows.append(
@@ -100,7 +101,7 @@ class UnitOfWork:
                 written.append(row)
                 outbox_rows.append({"message_id": mid, "subject": row.subject, "dedupe_id": row.dedupe_id,
                                     "data": row.data, "created_at": h.created_at})  # fmt: skip
-            self._events.append(
+            events.append(
                 AuditEvent(event="envelope-sent", result="sent", message_id=mid, digest=out.sealed.digest,
                            sender=h.sender, recipients=list(h.recipients), at=h.created_at, detail=h.kind),
             )  # fmt: skip
@@ -108,6 +109,9 @@ class UnitOfWork:
         if delivery_rows:
             await self.conn.execute(tables.delivery.insert(), delivery_rows)
         await self.conn.execute(tables.outbox.insert(), outbox_rows)
+        # Noted only once the rows are written: a caller that survives a failed insert (a savepoint)
+        # must not commit "sent" records for envelopes that are not there.
+        self._events += events
         self._outbox += written
 
     def _committed(self) -> None:
