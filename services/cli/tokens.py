@@ -8,6 +8,7 @@ from datetime import timedelta
 from interpol_mesh.auth import issue_token, service_roles
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import read_private_key
+from interpol_mesh.crypto.provisioning import key_file
 from interpol_mesh.directory import load_directory
 from interpol_mesh.errors import ConfigError
 from interpol_mesh.settings import OfficeSettings
@@ -15,7 +16,7 @@ from interpol_mesh.settings import OfficeSettings
 
 def issue_command(settings: OfficeSettings, args: argparse.Namespace) -> str:
     office = load_directory(settings.directory_dir).get(args.office)
-    signer = read_private_key(settings.key_dir / f"{office.id}.key", expected_office=office.id)
+    signer = read_private_key(key_file(settings.key_dir, office.id), expected_office=office.id)
     ttl = timedelta(minutes=args.ttl_minutes) if args.ttl_minutes else None
     if args.subject is None or args.subject == office.id:
         if not args.audience:

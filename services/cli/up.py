@@ -22,6 +22,7 @@ from interpol_mesh.auth.tokens import issue_token
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import read_private_key
 from interpol_mesh.crypto.keys import write_secret
+from interpol_mesh.crypto.provisioning import key_file
 from interpol_mesh.directory import Directory, Office
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.natsd import NatsServer, die_with_parent
@@ -241,7 +242,7 @@ def write_dev_tokens(settings: OfficeSettings, directory: Directory, offices: li
     folder: Path = settings.data_dir / "tokens"
     now = SystemClock().now()
     for office in offices:
-        signer = read_private_key(settings.key_dir / f"{office.id}.key", expected_office=office.id)
+        signer = read_private_key(key_file(settings.key_dir, office.id), expected_office=office.id)
         token = issue_token(signer, subject="dev-operator", audience=office.id, roles=DEV_ROLES, now=now)
         write_secret(folder / f"{office.id}.token", token.encode())
         for operator_id in _roster_operators(office, directory):

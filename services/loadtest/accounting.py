@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from interpol_mesh.crypto import pae
 from interpol_mesh.crypto.keys import read_private_key
+from interpol_mesh.crypto.provisioning import key_file
 from interpol_mesh.storage import make_engine, tables
 from interpol_offices.loadtest.meshrun import MeshView
 from interpol_offices.loadtest.stats import summary_ms
@@ -93,7 +94,7 @@ def _verify_sample(view: MeshView, rows: dict[str, OfficeRows]) -> dict[str, int
         for sender, key_id, raw in office_rows.envelopes:
             if sender not in keys:
                 try:
-                    keys[sender] = read_private_key(view.settings.key_dir / f"{sender}.key")
+                    keys[sender] = read_private_key(key_file(view.settings.key_dir, sender))
                 except Exception:
                     keys[sender] = None
             signer = keys[sender]

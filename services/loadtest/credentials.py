@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from interpol_mesh.crypto.keys import read_private_key
+from interpol_mesh.crypto.provisioning import key_file
 
 ROLES = ["officer", "reviewer"]
 SUBJECT = "loadtest"
@@ -26,6 +27,6 @@ def staff_tokens(key_dir: Path, office_ids: list[str]) -> dict[str, str]:
     now = datetime.now(UTC)
     out = {}
     for office_id in office_ids:
-        signer = read_private_key(key_dir / f"{office_id}.key", expected_office=office_id)
+        signer = read_private_key(key_file(key_dir, office_id), expected_office=office_id)
         out[office_id] = "Bearer " + issue_token(signer, subject=SUBJECT, audience=office_id, roles=ROLES, now=now)
     return out

@@ -17,6 +17,7 @@ from interpol_mesh.bus import BusStatus, bind_office, connect
 from interpol_mesh.bus.permissions import inbox_prefix
 from interpol_mesh.clock import Clock, SystemClock
 from interpol_mesh.crypto import read_private_key
+from interpol_mesh.crypto.provisioning import key_file
 from interpol_mesh.directory import Directory, load_directory
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.messaging.context import OfficeContext
@@ -66,7 +67,7 @@ async def start_office(
 ) -> OfficeContext:
     directory = directory or load_directory(settings.directory_dir)
     office = directory.get(settings.office_id)
-    signer = read_private_key(settings.key_dir / f"{office.id}.key", expected_office=office.id)
+    signer = read_private_key(key_file(settings.key_dir, office.id), expected_office=office.id)
     anchor = load_trust_anchor(settings.key_dir)
     engine = make_engine(settings)
     try:

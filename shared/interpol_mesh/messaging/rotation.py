@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from interpol_mesh.crypto import KeyDirectory, generate_signer, read_private_key, write_private_key
+from interpol_mesh.crypto.provisioning import key_file
 from interpol_mesh.directory import GS_ID
 from interpol_mesh.messages import KeyRotation
 from interpol_mesh.messaging.context import OfficeContext
@@ -21,11 +22,11 @@ log = logging.getLogger(__name__)
 
 
 def current_key_path(ctx: OfficeContext) -> Path:
-    return ctx.settings.key_dir / f"{ctx.office.id}.key"
+    return key_file(ctx.settings.key_dir, ctx.office.id)
 
 
 def next_key_path(ctx: OfficeContext) -> Path:
-    return ctx.settings.key_dir / f"{ctx.office.id}.next.key"
+    return key_file(ctx.settings.key_dir, ctx.office.id).with_suffix(".next.key")
 
 
 async def begin_rotation(ctx: OfficeContext, overlap: timedelta) -> str:
