@@ -15,9 +15,16 @@ from interpol_mesh.auth import issue_token, refused, verify_token
 from interpol_mesh.directory import OFFICIAL_LANGUAGES
 from interpol_offices.ccc_router import cases, roster_store
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.auth import TOKEN_ROLES, HeadOfDeskDep, OperatorDep, SupervisorDep
+from interpol_offices.ccc_router.auth import (
+    TOKEN_ROLES,
+    HeadOfDeskDep,
+    OperatorDep,
+    SupervisorDep,
+    outranks,
+    revoke_tokens,
+)
 from interpol_offices.ccc_router.coverage import DUTY_OFFICER, compute, utc_offset_changes, week_start
-from interpol_offices.ccc_router.roster import Override
+from interpol_offices.ccc_router.roster import Operator, Override
 from interpol_offices.ccc_router.roster_store import RosterRefused
 from interpol_offices.ccc_router.runtime import runtime_of
 from interpol_offices.ccc_router.schemas import (
@@ -30,6 +37,8 @@ from interpol_offices.ccc_router.schemas import (
     RosterView,
     TokenIssued,
     TokenRequest,
+    TokenRevocation,
+    TokensRevoked,
 )
 from interpol_offices.ccc_router.stats import SlaReport, default_period, sla_report
 
@@ -236,31 +245,43 @@ async def get_sla(
         return await sla_report(conn, since or default_since, until or default_until)
 
 
+async def _lower_ranked(operator_id: str, request: Request, ctx: CtxDep, me: Operator, *, self_ok: bool) -> Operator:
+    """The roster entry of `operator_id` if `me` may issue or revoke their tokens; else a 403, audited."""
+    target = runtime_of(ctx).roster.operator(operator_id)
+    if target is None:
+        raise HTTPException(404, f"{operator_id!r} is not on the roster")
+    if (self_ok and target.id == me.id) or outranks(me, target):
+        return target
+    why = (
+        "never for oneself (a token that renews itself would never expire)"
+        if target.id == me.id
+        else f"{target.id} is {target.role}"
+    )
+    raise await refused(
+        request, ctx, 403, "forbidden",
+        f"{me.id} ({me.role}) manages tokens only for someone of lower rank (operator < duty-officer < "
+        f"head-of-desk); {why}. A head of desk's token comes from `interpol-mesh token issue` only",
+        who=me.id,
+    )  # fmt: skip
+
+
 @router.post(
     "/operators/{operator_id}/tokens",
     tags=[ACCESS],
     status_code=status.HTTP_201_CREATED,
-    summary="Issue a mesh staff token for an operator (duty officer, head of desk)",
+    summary="Issue a mesh staff token for someone of lower rank (duty officer, head of desk)",
     response_model=TokenIssued,
 )
 async def post_token(
     operator_id: str, req: TokenRequest, request: Request, ctx: CtxDep, me: SupervisorDep
 ) -> TokenIssued:
-    """A duty officer or head of desk issues a `mesh1.` staff token, signed with the CCC's key, for
-    anyone on the roster (at most 12 h, like every staff token of the mesh). Not for oneself: a
-    token that renews itself would never expire. Nothing is stored but the audit record (who, for
-    whom, until when): the roster decides at each request, so removing someone ends their access."""
-    if runtime_of(ctx).roster.operator(operator_id) is None:
-        raise HTTPException(404, f"{operator_id!r} is not on the roster")
-    if operator_id == me.id:
-        raise await refused(
-            request,
-            ctx,
-            403,
-            "forbidden",
-            "a token for oneself is issued by another duty officer or head of desk",
-            who=me.id,
-        )
+    """A duty officer issues a `mesh1.` staff token, signed with the CCC's key, for an operator; a
+    head of desk for an operator or a duty officer (at most 12 h, like every staff token of the
+    mesh). Only for strictly lower rank: nobody mints a token worth more than their own, and two
+    peers cannot keep renewing each other's. A head of desk's token comes from the CLI only. The
+    token names only its subject, so the audit record keeps who issued it (for whom, until when);
+    the roster decides at each request, and POST .../tokens/revoke ends the tokens already issued."""
+    await _lower_ranked(operator_id, request, ctx, me, self_ok=False)
     now = ctx.clock.now()
     token = issue_token(
         ctx.signer,
@@ -279,3 +300,28 @@ async def post_token(
             ),
         )  # fmt: skip
     return TokenIssued(operator_id=operator_id, token=token, expires_at=expires)
+
+
+@router.post(
+    "/operators/{operator_id}/tokens/revoke",
+    tags=[ACCESS],
+    summary="Revoke every token of an operator issued until now (oneself, or someone of lower rank)",
+    response_model=TokensRevoked,
+)
+async def revoke_operator_tokens(
+    operator_id: str, req: TokenRevocation, request: Request, ctx: CtxDep, me: OperatorDep
+) -> TokensRevoked:
+    """For a leaked token: every staff token of the operator issued up to now (to the second) is
+    refused from here on, whoever issued it; tokens issued afterwards work. Anyone may revoke their
+    own; otherwise the rank rule of issuing applies. Audited, with the reason."""
+    await _lower_ranked(operator_id, request, ctx, me, self_ok=True)
+    now = ctx.clock.now()
+    async with ctx.transaction() as uow:
+        await revoke_tokens(uow.conn, operator_id, now, me.id, req.reason)
+        uow.audit(
+            AuditEvent(
+                event="tokens-revoked", result="ok", sender=me.id, recipients=[operator_id],
+                detail=f"staff tokens of {operator_id} issued before {now.isoformat()} revoked: {req.reason}",
+            ),
+        )  # fmt: skip
+    return TokensRevoked(operator_id=operator_id, not_before=now)

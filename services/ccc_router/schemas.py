@@ -185,6 +185,19 @@ class TokenIssued(BaseModel):
     expires_at: datetime
 
 
+class TokenRevocation(ApiInput):
+    model_config = _examples({"reason": "tablet left in a taxi"})
+
+    reason: str = Field(..., min_length=3, max_length=500, description="Why; kept with the cut-off and audited")
+
+
+class TokensRevoked(BaseModel):
+    operator_id: str
+    not_before: datetime = Field(
+        ..., description="The operator's tokens issued before this (to the second) are refused"
+    )
+
+
 class Refusal(BaseModel):
     detail: str
 

@@ -1,6 +1,6 @@
 """CCC tables (SQLAlchemy Core), kept in their own MetaData so the shared library stays independent.
 
-The migrations in `migrations/` (ccc_0002, ccc_0003) create exactly these; a test compares the two.
+The migrations in `migrations/` (ccc_0002 to ccc_0004) create exactly these; a test compares the two.
 """
 
 from __future__ import annotations
@@ -115,6 +115,15 @@ roster_overrides = sa.Table(
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("created_by", sa.String(40), nullable=False),
     sa.Column("cancelled_at", _TS, nullable=True),
+)
+
+token_cutoffs = sa.Table(
+    "ccc_token_cutoffs",
+    metadata,
+    sa.Column("operator_id", sa.String(40), primary_key=True),
+    sa.Column("not_before", _TS, nullable=False, comment="the operator's tokens issued before this are refused"),
+    sa.Column("revoked_by", sa.String(40), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
 )
 
 OPEN_STATUSES = ("dispatched", "acknowledged")

@@ -72,6 +72,7 @@ class Principal:
     roles: frozenset[str]
     key_id: str
     expires_at: datetime
+    issued_at: datetime  # a role may refuse tokens issued before a cut-off (the CCC's revocation)
 
     @property
     def is_office(self) -> bool:
@@ -157,7 +158,9 @@ def verify_token(token: str, *, keys: KeyDirectory, audience: str, now: datetime
     roles = frozenset(claims.roles)
     if service and roles != frozenset({f"office:{_kind(issuer)}"}):
         raise TokenRejected("an office token carries exactly its office role")
-    return Principal(subject=subject, issuer=issuer, roles=roles, key_id=record.key_id, expires_at=expires)
+    return Principal(
+        subject=subject, issuer=issuer, roles=roles, key_id=record.key_id, expires_at=expires, issued_at=issued
+    )
 
 
 def _kind(office_id: str) -> str:
