@@ -130,7 +130,7 @@ async def office(message, receipt):
         await stage_trace.published(f"{h.message_id}:{h.recipients[0]}:00ff", acked())
     stage_trace.fetched("ncb.de")
     stage_trace.verified(Verified(message, FreeTextMessage(title="t", text="x"), "k", "d", b"", 1))
-    stage_trace.committed()
+    stage_trace.committed([message.message_id])
 
 message, receipt = header("message", "ncb.fr", "ncb.de"), header("receipt", "ncb.de", "ncb.fr")
 delivered = Receipt(receipt_type="delivered", for_message_id=message.message_id, digest="0" * 64, at=datetime.now(UTC))

@@ -11,13 +11,14 @@ delivery's latency into stages; they are a first step towards the mesh's metrics
 |---|---|---|
 | `S` | `outbound.compose`, after signing | message id, kind, sender, correlation id, receipt type or null, start, end |
 | `P` | the relay, when JetStream acked a publish | `<message id>:<recipient>`, acked |
-| `R` | the inbox consumer, after a batch committed | message id, recipient, kind, batch fetched, this envelope verified, batch committed |
+| `R` | the inbox consumer, after a transaction stored the message | message id, recipient, kind, batch fetched, this envelope verified, committed |
 
 Times are wall-clock seconds (`time.time()`), not the office's `Clock`: they are joined across
 processes with the load generator's own, and nothing decides anything by them. `delivered`
 receipts (one per delivery, sent inside the recipient's transaction) are not recorded; the
-load test checks them in the senders' `delivery` tables instead. Neither is a batch that fell
-back to one transaction per message (a handler failed): its commits have no single time.
+load test checks them in the senders' `delivery` tables instead. Only messages a committed
+transaction stored get an `R`: a replay or a refused receipt is verified but never committed, and
+in the one-by-one fallback (a handler failed) each message gets its own transaction's time.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -122,15 +123,21 @@ def verified(envelope: Verified) -> None:
         batch.verified.append((envelope.header.message_id, envelope.header.kind, time.time()))
 
 
-def committed() -> None:
-    """The current batch committed: its verified envelopes are in the recipient's database."""
+def committed(stored: Collection[str]) -> None:
+    """A transaction of the current batch committed with the messages `stored` in the recipient's
+    database; the batch's other envelopes (refused as replays or mismatched receipts, or left for
+    a later transaction of the one-by-one fallback) are not recorded as committed."""
     batch = _batch.get()
-    if batch is None:
+    if batch is None or not stored:
         return
-    _batch.set(None)
     at = time.time()
+    waiting = []
     for message_id, kind, when in batch.verified:
-        _records.append(["R", message_id, batch.office_id, kind, batch.fetched, when, at])
+        if message_id in stored:
+            _records.append(["R", message_id, batch.office_id, kind, batch.fetched, when, at])
+        else:
+            waiting.append((message_id, kind, when))
+    batch.verified = waiting
 
 
 def flush() -> None:

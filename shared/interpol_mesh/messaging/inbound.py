@@ -164,8 +164,8 @@ class InboxConsumer:
         while True:
             try:
                 async with self.ctx.transaction() as uow:
-                    await self._commit(uow, decisions)
-                stage_trace.committed()
+                    stored = await self._commit(uow, decisions)
+                stage_trace.committed(stored)
                 self.ctx.database_error = None
                 break
             except Exception as exc:
@@ -195,7 +195,8 @@ class InboxConsumer:
         for decision in decisions:
             try:
                 async with self.ctx.transaction() as uow:
-                    await self._commit(uow, [decision])
+                    stored = await self._commit(uow, [decision])
+                stage_trace.committed(stored)
             except Exception as exc:
                 if database_away(exc):
                     # Leave it unacked: it is redelivered after ack_wait, when the DB may be back.
@@ -227,7 +228,8 @@ class InboxConsumer:
         else:
             await decision.msg.nak(delay=NAK_BACKOFF_S[min(attempts, len(NAK_BACKOFF_S)) - 1])
 
-    async def _commit(self, uow: UnitOfWork, decisions: list[Decision]) -> None:
+    async def _commit(self, uow: UnitOfWork, decisions: list[Decision]) -> list[str]:
+        """Store what is accepted, quarantine what is refused; the ids stored, once this commits."""
         conn = uow.conn
         ids = [d.verified.header.message_id for d in decisions if d.verified is not None]
         known: dict[str, int | None] = {}
@@ -262,8 +264,10 @@ class InboxConsumer:
             for v, d in accepted
             if v.header.message_id in refused
         ]
-        await self._accept(uow, [(v, d.stream_seq) for v, d in accepted if v.header.message_id not in refused], now)
+        stored = [(v, d.stream_seq) for v, d in accepted if v.header.message_id not in refused]
+        await self._accept(uow, stored, now)
         await self._quarantine(uow, rejected, now)
+        return [v.header.message_id for v, _ in stored]
 
     async def _accept(self, uow: UnitOfWork, accepted: list[tuple[Verified, int | None]], now: datetime) -> None:
         """Store a batch with one statement per table; receipts out, receipts in, then role handlers."""
