@@ -31,12 +31,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from interpol_mesh.directory import load_directory
 from interpol_mesh.natsd import NatsServer, free_port_range
 from interpol_mesh.settings import OfficeSettings
+from interpol_mesh.storage import drop_schemas
 from interpol_offices.loadtest import notices
 from interpol_offices.loadtest.bench_mesh import RECIPIENT, SENDER, MeshDriver
 from interpol_offices.loadtest.meshrun import StartedMesh
@@ -81,11 +81,7 @@ def _raw_scenario(
 async def _drop_schemas(url: str, prefix: str) -> None:
     engine = create_async_engine(url)
     try:
-        async with engine.begin() as conn:
-            rows = await conn.execute(sa.text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
-                                      {"p": prefix.replace("_", r"\_") + "%"})  # fmt: skip
-            for (schema,) in rows.all():
-                await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await drop_schemas(engine, prefix)
     finally:
         await engine.dispose()
 

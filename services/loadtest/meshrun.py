@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from interpol_mesh.directory import GS_ID, Directory, Office
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.settings import OfficeSettings
-from interpol_mesh.storage import make_engine
+from interpol_mesh.storage import drop_schemas, make_engine
 from interpol_offices.cli.up import select_offices
 from interpol_offices.loadtest.credentials import staff_tokens
 from interpol_offices.loadtest.httpclient import HttpPool
@@ -72,13 +72,7 @@ class MeshView:
 async def _drop_schemas(settings: OfficeSettings) -> None:
     engine = make_engine(settings.model_copy(update={"office_id": GS_ID}))
     try:
-        async with engine.begin() as conn:
-            rows = await conn.execute(
-                sa.text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
-                {"p": settings.db_schema_prefix.replace("_", r"\_") + "%"},
-            )
-            for (schema,) in rows.all():
-                await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await drop_schemas(engine, settings.db_schema_prefix)
     finally:
         await engine.dispose()
 

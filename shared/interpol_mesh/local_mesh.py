@@ -26,6 +26,7 @@ from interpol_mesh.directory import Directory, Office, load_directory
 from interpol_mesh.messaging import OfficeContext, OfficeRole, start_office, stop_office
 from interpol_mesh.provision import provision_deployment
 from interpol_mesh.settings import OfficeSettings
+from interpol_mesh.storage import drop_schemas
 
 # Keys valid from 2020, so that offices on a clock set in the past can still sign.
 KEY_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -46,13 +47,7 @@ class Backend:
             return
         engine = create_async_engine(self.database_url)
         try:
-            async with engine.begin() as conn:
-                rows = await conn.execute(
-                    sa.text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
-                    {"p": self.schema_prefix.replace("_", r"\_") + "%"},
-                )
-                for (schema,) in rows.all():
-                    await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            await drop_schemas(engine, self.schema_prefix)
         finally:
             await engine.dispose()
 

@@ -2,7 +2,7 @@
 
 from interpol_mesh.storage import tables
 from interpol_mesh.storage.dialect import insert_ignoring_duplicates
-from interpol_mesh.storage.engine import database_url_for, make_engine, redacted, schema_for
+from interpol_mesh.storage.engine import database_url_for, drop_schemas, make_engine, redacted, schema_for
 from interpol_mesh.storage.migrate import migrate
 from interpol_mesh.storage.outage import DATABASE_ERRORS, database_away, database_unavailable
 from interpol_mesh.storage.writing import writing
@@ -12,6 +12,7 @@ __all__ = [
     "database_away",
     "database_unavailable",
     "database_url_for",
+    "drop_schemas",
     "insert_ignoring_duplicates",
     "make_engine",
     "migrate",

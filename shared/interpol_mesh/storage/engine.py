@@ -108,3 +108,15 @@ async def ensure_schema(engine: AsyncEngine, schema: str) -> None:
     if engine.dialect.name == "postgresql":
         async with engine.begin() as conn:
             await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
+async def drop_schemas(engine: AsyncEngine, prefix: str) -> None:
+    """Drop every PostgreSQL schema named `prefix…`: the offices of one throwaway mesh (tests, benches,
+    the load test) share a database with other runs, so they are removed by their common prefix."""
+    async with engine.begin() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
+            {"p": prefix.replace("_", r"\_") + "%"},
+        )
+        for (schema,) in rows.all():
+            await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
