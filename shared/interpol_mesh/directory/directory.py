@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from interpol_mesh.directory.models import Desk, Office, OfficeKind
+from interpol_mesh.directory.models import BusRegion, Desk, Office, OfficeKind
 from interpol_mesh.errors import ConfigError
 
 
@@ -40,6 +40,15 @@ class Directory:
         if len(kinds) == 1:
             return list(self._by_kind.get(kinds[0], ()))
         return [o for o in self.offices.values() if o.kind in kinds]
+
+    def in_bus_region(self, region: BusRegion) -> list[Office]:
+        """The offices whose inbox lives in `region`'s cluster, sorted by id."""
+        return sorted((o for o in self.offices.values() if o.bus_region == region), key=lambda o: o.id)
+
+    def bus_region_of(self, office_id: str) -> BusRegion:
+        region = self.get(office_id).bus_region
+        assert region is not None, "the loader attaches every office to a bus region"
+        return region
 
     def ncbs(self) -> list[Office]:
         return self.of_kind("ncb")

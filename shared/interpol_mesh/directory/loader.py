@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from interpol_mesh.directory.directory import Directory
-from interpol_mesh.directory.models import GS_ID, Desk, Office
+from interpol_mesh.directory.models import BUS_REGIONS, GS_ID, Desk, Office
 from interpol_mesh.errors import ConfigError
 
 _Row = TypeVar("_Row", bound=BaseModel)
@@ -105,4 +105,31 @@ def load_directory(data_dir: Path | None = None) -> Directory:
             raise ConfigError(
                 f"{folder / 'ccc_desks.csv'}: hour {hour:02d}:00 UTC must have exactly one CCC desk on duty"
             )
+    offices = _attach_to_bus_regions(folder / "bus_regions.csv", offices)
     return Directory(offices=offices, desks=tuple(desks))
+
+
+def _attach_to_bus_regions(path: Path, offices: dict[str, Office]) -> dict[str, Office]:
+    """Every office attaches to exactly one bus region: by its own row, else by its INTERPOL region's."""
+    by_office: dict[str, str] = {}
+    by_region: dict[str, str] = {}
+    for line, row in _rows(path):
+        attach, region = row.get("attach", ""), row.get("bus_region", "")
+        if region not in BUS_REGIONS:
+            raise ConfigError(f"{path}:{line}: bus_region: {region!r} is not one of {', '.join(BUS_REGIONS)}")
+        if not row.get("why"):
+            raise ConfigError(f"{path}:{line}: why: say why {attach} attaches to {region}")
+        target = by_region if attach.startswith("region:") else by_office
+        key = attach.removeprefix("region:")
+        if key in target:
+            raise ConfigError(f"{path}:{line}: attach: {attach!r} is listed twice")
+        if target is by_office and key not in offices:
+            raise ConfigError(f"{path}:{line}: attach: {attach!r} is not an office of the directory")
+        target[key] = region
+    attached: dict[str, Office] = {}
+    for office_id, office in offices.items():
+        region = by_office.get(office_id) or (by_region.get(office.region) if office.region else None)
+        if region is None:
+            raise ConfigError(f"{path}: no bus region for {office_id} (add a row for it or its region)")
+        attached[office_id] = office.model_copy(update={"bus_region": region})
+    return attached

@@ -14,6 +14,9 @@ from interpol_mesh.directory.names import office_name
 OfficeKind = Literal["ncb", "rb", "lo", "gs", "ccc"]
 Language = Literal["en", "ar", "es", "fr"]
 Region = Literal["africa", "americas", "asia-south-pacific", "europe", "middle-east-north-africa"]
+# The NATS cluster an office attaches to (data/bus_regions.csv says which and why): one per CCC site.
+BusRegion = Literal["americas", "emea", "apac"]
+BUS_REGIONS: tuple[BusRegion, ...] = ("americas", "emea", "apac")
 LanguageBasis = Literal["official", "assumption"]
 
 # The General Secretariat's office id: `gs` everywhere (subjects, keys, databases); its role package
@@ -36,6 +39,7 @@ class Office(BaseModel):
     country: str | None = None
     region: Region | None = None
     regional_bureau: str | None = None
+    bus_region: BusRegion | None = None  # set by the loader from data/bus_regions.csv
     language: Language
     language_basis: LanguageBasis = "official"
     timezone: str | None = None
