@@ -8,7 +8,7 @@ its filters match that the stream held when the barrier started was delivered an
 
 from __future__ import annotations
 
-from interpol_mesh.bus import subjects
+from interpol_mesh.bus import StreamPlan, subjects
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.testing.harness import TestMesh, wait_until
 
@@ -20,9 +20,10 @@ async def caught_up(mesh: TestMesh, *office_ids: str, timeout: float = 15.0) -> 
         js = admin.jetstream()
         for office_id in office_ids:
             durable = subjects.consumer_name(office_id)
+            stream = StreamPlan(mesh.directory).inbox_stream(office_id)
 
-            async def settled(durable: str = durable) -> bool:
-                info = await js.consumer_info(subjects.DIRECT_STREAM, durable)
+            async def settled(durable: str = durable, stream: str = stream) -> bool:
+                info = await js.consumer_info(stream, durable)
                 # The consumer's filters skip other offices' messages, so "delivered up to the stream's
                 # last sequence" is: none of its messages left to deliver (num_pending counts those the
                 # stream already stored) and none delivered but not yet acknowledged.

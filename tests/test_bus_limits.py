@@ -22,7 +22,15 @@ from conftest import MeshFactory
 from envelopes import header, message_body, of_size, sealed, signer_of
 from interpol_mesh.bus import subjects
 from interpol_mesh.bus.credentials import ADMIN_USER
-from interpol_mesh.bus.streams import DIRECT_MAX_AGE_S, DIRECT_MAX_MSG_BYTES, DIRECT_MAX_PER_SUBJECT, direct_stream
+from interpol_mesh.bus.streams import (
+    DIRECT_MAX_AGE_S,
+    DIRECT_MAX_MSG_BYTES,
+    DIRECT_MAX_PER_SUBJECT,
+    LEGACY_DIRECT_STREAM,
+    StreamPlan,
+    direct_stream,
+    direct_stream_name,
+)
 from interpol_mesh.bus.topology import provision_topology
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.directory import load_directory
@@ -61,7 +69,7 @@ async def test_an_office_cannot_publish_to_a_recipient_that_does_not_exist(
         js = admin.jetstream()
         for subject in [*nowhere, subjects.notice("ncb.zz")]:
             with pytest.raises(NotFoundError):
-                await js.get_last_msg(subjects.DIRECT_STREAM, subject)
+                await js.get_last_msg(direct_stream_name("emea"), subject)
     finally:
         for nc in (france, gs, admin):
             await nc.close()
@@ -202,36 +210,40 @@ async def test_unreadable_junk_is_quarantined_as_a_prefix_with_its_size_and_dige
     assert summary == {"total": 51, "by_reason": {"malformed": 50, "oversized": 1}, "stored_bytes": stored}
 
 
-async def test_a_store_from_an_older_version_is_brought_to_the_limits_or_refused_in_one_line(
+async def test_a_store_from_before_the_regional_streams_is_retired_or_refused_in_one_line(
     nats_server: NatsServer, mesh_deployment: Deployment
 ) -> None:
-    """`up` on an existing var/: the old unbounded stream (retention LIMITS) is updated in place and
-    drops what its consumer had already acked; a stream the server cannot convert names the fix."""
+    """`up` on an existing var/: the single MESH_DIRECT of older versions overlaps the regional
+    streams. Empty, it is removed; still holding messages, the start stops and says how to drain it.
+    A regional stream the server cannot convert names the fix."""
     admin = await connect_as(nats_server, mesh_deployment, ADMIN_USER, Refusals())
+    directory = load_directory()
+    plan = StreamPlan(directory)
     try:
         js = admin.jetstream()
-        await js.delete_stream(subjects.DIRECT_STREAM)
-        old = StreamConfig(name=subjects.DIRECT_STREAM, subjects=direct_stream().subjects, storage=StorageType.FILE,
-                           retention=RetentionPolicy.LIMITS, max_age=DIRECT_MAX_AGE_S)  # fmt: skip
+        for region in ("americas", "emea", "apac"):
+            await js.delete_stream(direct_stream_name(region))
+        old = StreamConfig(name=LEGACY_DIRECT_STREAM, subjects=[f"{subjects.PREFIX}.direct.>", f"{subjects.PREFIX}.notice.>"],
+                           storage=StorageType.FILE, retention=RetentionPolicy.LIMITS, max_age=DIRECT_MAX_AGE_S)  # fmt: skip
         await js.add_stream(old)
-        await provision_topology(js, load_directory())  # the consumers, as the old version made them
-        await js.update_stream(old)  # back to the old limits, consumers kept
         for i in range(3):
             await js.publish(subjects.direct("ncb.fr", "ncb.es"), b"old", headers={"Nats-Msg-Id": f"old-{i}"})
-        spain = await js.pull_subscribe_bind(subjects.consumer_name("ncb.es"), subjects.DIRECT_STREAM)
-        for msg in await spain.fetch(2, timeout=5):
-            await msg.ack_sync()
+        with pytest.raises(ConfigError, match=r"MESH_DIRECT .*still holds 3 message\(s\).*drain it"):
+            await provision_topology(js, plan)
 
-        await provision_topology(js, load_directory())
-        info = await js.stream_info(subjects.DIRECT_STREAM)
+        await js.purge_stream(LEGACY_DIRECT_STREAM)  # drained
+        await provision_topology(js, plan)
+        with pytest.raises(NotFoundError):
+            await js.stream_info(LEGACY_DIRECT_STREAM)
+        info = await js.stream_info(plan.inbox_stream("ncb.es"))
         assert info.config.retention == RetentionPolicy.INTEREST
         assert info.config.max_msgs_per_subject == DIRECT_MAX_PER_SUBJECT and info.config.discard_new_per_subject
-        assert info.state.messages == 1  # the acked two are gone, the waiting one is kept
 
-        await js.delete_stream(subjects.DIRECT_STREAM)
-        await js.add_stream(dataclasses.replace(old, retention=RetentionPolicy.WORK_QUEUE))
-        with pytest.raises(ConfigError, match=r"MESH_DIRECT .*nats stream rm MESH_DIRECT"):
-            await provision_topology(js, load_directory())
+        emea = direct_stream(directory, "emea")
+        await js.delete_stream(direct_stream_name("emea"))
+        await js.add_stream(dataclasses.replace(emea, retention=RetentionPolicy.WORK_QUEUE))
+        with pytest.raises(ConfigError, match=r"MESH_DIRECT_EMEA .*nats stream rm MESH_DIRECT_EMEA"):
+            await provision_topology(js, plan)
     finally:
         await admin.close()
 

@@ -13,6 +13,7 @@ from nats.js.errors import NotFoundError
 from interpol_mesh.bus import subjects
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.bus.permissions import inbox_prefix
+from interpol_mesh.bus.streams import direct_stream_name
 from interpol_mesh.bus.tls import client_context
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.provision import Deployment
@@ -75,12 +76,12 @@ async def test_an_office_cannot_impersonate_read_or_publish_notices(
         await refused(refusals, subjects.notice("ncb.es"))
 
         # 4. Reading Germany's durable consumer.
-        next_de = f"$JS.API.CONSUMER.MSG.NEXT.{subjects.DIRECT_STREAM}.{subjects.consumer_name('ncb.de')}"
+        next_de = f"$JS.API.CONSUMER.MSG.NEXT.{direct_stream_name('emea')}.{subjects.consumer_name('ncb.de')}"
         await france.publish(next_de, json.dumps({"batch": 1, "no_wait": True}).encode(), reply=france.new_inbox())
         await refused(refusals, next_de)
 
         # 5. Creating a consumer of its own that would read everything.
-        create = f"$JS.API.CONSUMER.CREATE.{subjects.DIRECT_STREAM}"
+        create = f"$JS.API.CONSUMER.CREATE.{direct_stream_name('emea')}"
         await france.publish(f"{create}.spy", b"{}", reply=france.new_inbox())
         await refused(refusals, create)
 
@@ -92,7 +93,7 @@ async def test_an_office_cannot_impersonate_read_or_publish_notices(
         js = admin.jetstream()
         for subject in (forged, subjects.notice("ncb.es")):
             with pytest.raises(NotFoundError):
-                await js.get_last_msg(subjects.DIRECT_STREAM, subject)
+                await js.get_last_msg(direct_stream_name("emea"), subject)
     finally:
         await france.close()
         await admin.close()

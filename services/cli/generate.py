@@ -24,6 +24,7 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
 from interpol_mesh.bus import streams, subjects
 from interpol_mesh.crypto import KEY_DIRECTORY_TYPE, FileSigner, KeyDirectoryDocument, KeyRecord, sign_directory
+from interpol_mesh.directory import load_directory
 from interpol_mesh.envelope import MAX_ENVELOPE_BYTES, Header, Sealed, seal
 from interpol_mesh.messages import BODY_MODELS, SCHEMA_MAJOR, payload_type
 from interpol_mesh.natsd import render_config
@@ -381,6 +382,24 @@ def _stream(config: StreamConfig) -> Json:
     return out
 
 
+def _streams() -> list[Json]:
+    """One direct stream per bus region (written once, with its recipient as a parameter), the keys."""
+    directory = load_directory()
+    direct = _stream(streams.direct_stream(directory, "emea"))
+    direct["name"] = f"{subjects.DIRECT_STREAM}_{{REGION}}"
+    direct["subjects"] = subjects.inbox_filters("{recipient}")
+    direct["x-one-per"] = (
+        "bus region (AMERICAS, EMEA, APAC); its subjects are those of every {recipient} attached to the region "
+        "(directory data/bus_regions.csv); placed in the region's cluster in the regions topology"
+    )
+    mirror = {
+        "name": f"{subjects.KEYS_STREAM}_{{REGION}}",
+        "mirror": subjects.KEYS_STREAM,
+        "x-one-per": "bus region other than the GS's, in the regions topology only",
+    }
+    return [direct, _stream(streams.keys_stream()), mirror]
+
+
 def _consumer() -> Json:
     config = streams.inbox_consumer("{recipient}")
     return {
@@ -452,13 +471,13 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
                     "recipient": {"description": f"Recipient. {token}"},
                 },
                 "messages": {kind: {"$ref": f"#/components/messages/{kind}"} for kind in envelopes},
-                "x-jetstream-stream": subjects.DIRECT_STREAM,
+                "x-jetstream-stream": f"{subjects.DIRECT_STREAM}_{{REGION}} (the recipient's bus region)",
             },
             "keyDirectory": {
                 "address": subjects.KEY_DIRECTORY_SUBJECT,
                 "title": "The GS-signed key directory, last value kept",
                 "messages": {"key-directory": {"$ref": "#/components/messages/key-directory"}},
-                "x-jetstream-stream": subjects.KEYS_STREAM,
+                "x-jetstream-stream": f"{subjects.KEYS_STREAM} (regions: read from {subjects.KEYS_STREAM}_{{REGION}})",
             },
         },
         "operations": {
@@ -489,7 +508,7 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
             },
             "messages": messages,
         },
-        "x-jetstream": {"streams": [_stream(streams.direct_stream()), _stream(streams.keys_stream())]},
+        "x-jetstream": {"streams": _streams()},
     }
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import sqlalchemy as sa
 
-from interpol_mesh.bus import BusStatus, connect, provision_topology
+from interpol_mesh.bus import BusStatus, StreamPlan, connect, provision_topology
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.directory import GS_ID, Directory
 from interpol_mesh.errors import DependencyUnavailable
@@ -20,7 +20,8 @@ async def _check(settings: OfficeSettings, directory: Directory) -> None:
         nkey_seed=settings.nkey_seed(ADMIN_USER), tls_ca=settings.tls_ca(),
     )  # fmt: skip
     try:
-        await provision_topology(nc.jetstream(), directory, settings.stream_replicas)
+        plan = StreamPlan(directory, settings.bus_topology, settings.stream_replicas)
+        await provision_topology(nc.jetstream(), plan)
     except Exception as exc:
         raise DependencyUnavailable(f"NATS at {settings.nats_url} has no usable JetStream: {exc}") from None
     finally:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from nats.aio.client import Client
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from interpol_mesh.bus import BusStatus, connect, provision_topology
+from interpol_mesh.bus import BusStatus, StreamPlan, connect, provision_topology
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.bus.permissions import inbox_prefix
 from interpol_mesh.clock import Clock
@@ -91,7 +91,7 @@ class LocalMesh:
         """Streams and consumers are the admin's to create, as `interpol-mesh up` does."""
         nc = await self.connect_as(ADMIN_USER)
         try:
-            await provision_topology(nc.jetstream(), self.directory)
+            await provision_topology(nc.jetstream(), StreamPlan(self.directory))
         finally:
             await nc.close()
         self.provisioned = True

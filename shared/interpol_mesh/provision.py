@@ -12,7 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 from interpol_mesh.bus.credentials import ADMIN_USER, ensure_nkey
-from interpol_mesh.bus.server_config import write_secure_config
+from interpol_mesh.bus.regional_servers import RegionalServers, write_server_configs
+from interpol_mesh.bus.server_config import render_auth, write_secure_config
+from interpol_mesh.bus.supercluster import Layout, TlsPaths
 from interpol_mesh.bus.tls import TlsFiles, ensure_local_ca
 from interpol_mesh.crypto import provision_keys
 from interpol_mesh.directory import Directory
@@ -44,3 +46,13 @@ def write_nats_config(directory: Directory, deployment: Deployment, *, tls: bool
     return write_secure_config(
         deployment.data_dir / "nats" / "conf", directory, deployment.key_dir, deployment.tls if tls else None
     )
+
+
+def regional_servers(
+    directory: Directory, deployment: Deployment, layout: Layout, root: Path, netns: dict[str, str] | None = None
+) -> RegionalServers:
+    """The nine servers of a supercluster, configured with this deployment's users and TLS files."""
+    tls = deployment.tls
+    auth = render_auth(directory, deployment.key_dir)
+    paths = write_server_configs(root, layout, auth=auth, tls=TlsPaths(str(tls.cert), str(tls.key), str(tls.ca)))
+    return RegionalServers(layout, root, paths, netns=netns or {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,11 @@ class OfficeSettings(BaseSettings):
     )
     stream_replicas: int = Field(
         1, ge=1, le=5, description="JetStream replicas for the mesh streams (R3 in production)."
+    )
+    bus_topology: Literal["single", "regions"] = Field(
+        "single",
+        description="single: one nats-server. regions: the supercluster (deploy/nats/regions): each "
+        "region's streams are placed in its own cluster, and the key directory is read from the region's mirror.",
     )
     stage_trace_dir: Path | None = Field(
         None,

@@ -3,12 +3,14 @@
 from interpol_mesh.bus import subjects
 from interpol_mesh.bus.connection import BusStatus, connect
 from interpol_mesh.bus.puller import BatchPuller
-from interpol_mesh.bus.streams import ensure_streams, inbox_consumer
+from interpol_mesh.bus.streams import BusTopology, StreamPlan, ensure_streams, inbox_consumer
 from interpol_mesh.bus.topology import bind_office, provision_topology
 
 __all__ = [
     "BatchPuller",
     "BusStatus",
+    "BusTopology",
+    "StreamPlan",
     "bind_office",
     "connect",
     "ensure_streams",

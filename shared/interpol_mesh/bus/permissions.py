@@ -14,6 +14,7 @@ per office it may address) and the key directory. Stream and consumer creation i
 from __future__ import annotations
 
 from interpol_mesh.bus import subjects
+from interpol_mesh.bus.streams import StreamPlan
 from interpol_mesh.directory import Directory, Office, office_name
 
 
@@ -23,13 +24,16 @@ def inbox_prefix(office_id: str) -> str:
 
 def permissions_for(office: Office, directory: Directory) -> dict[str, list[str]]:
     consumer = subjects.consumer_name(office.id)
-    stream = subjects.DIRECT_STREAM
+    # The same on one server and in the supercluster: the key directory is public, so an office
+    # may read both the origin and its region's mirror, whichever the topology gives it.
+    single, regions = StreamPlan(directory, "single"), StreamPlan(directory, "regions")
+    stream = single.inbox_stream(office.id)
     publish = [subjects.direct(office.id, recipient) for recipient in sorted(directory.offices)]
     publish += [
         f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}",
         f"$JS.ACK.{stream}.{consumer}.>",
         f"$JS.API.CONSUMER.INFO.{stream}.{consumer}",
-        f"$JS.API.STREAM.MSG.GET.{subjects.KEYS_STREAM}",
+        *sorted({f"$JS.API.STREAM.MSG.GET.{plan.key_stream(office.id)}" for plan in (single, regions)}),
         "$JS.API.INFO",
     ]
     if office.id == subjects.NOTICE_SENDER:

@@ -10,9 +10,22 @@ MESH_DIRECT is bounded so that no insider can fill it (see docs/ARCHITECTURE.md,
   its outbox and retries), so one flooding pair stops at its cap, other senders still get in, and
   nothing already stored is dropped;
 - a total byte bound, also discard NEW, below the server's file store.
+
+There is one direct stream per bus region, `MESH_DIRECT_<REGION>`, holding what is addressed to
+that region's offices (their `mesh.v1.direct.*.<to>` and `mesh.v1.notice.<to>` subjects): a
+message waits where its recipient reads it. In the `regions` topology each is placed in its
+region's cluster (R3 there), so two offices of a healthy region never depend on another region,
+and a publish to a region that is cut off fails at once and stays in the sender's outbox until
+the heal (messaging/relay.py). The key directory's stream MESH_KEYS lives with the GS (emea);
+the other regions read mirrors of it, which the servers resync by themselves after a cut.
+On one server (`single`, the laptop default) the same three direct streams exist, unplaced, and
+every office reads MESH_KEYS itself.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -20,15 +33,24 @@ from nats.js.api import (
     ConsumerConfig,
     DeliverPolicy,
     DiscardPolicy,
+    Placement,
     RetentionPolicy,
     StorageType,
     StreamConfig,
+    StreamSource,
 )
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
 from interpol_mesh.bus import subjects
+from interpol_mesh.directory import BUS_REGIONS, GS_ID, BusRegion, Directory
 from interpol_mesh.envelope import MAX_ENVELOPE_BYTES
 from interpol_mesh.errors import ConfigError
+
+# `single`: one nats-server (make run, tests); `regions`: the supercluster of bus/supercluster.py.
+BusTopology = Literal["single", "regions"]
+BUS_TOPOLOGIES: tuple[BusTopology, ...] = ("single", "regions")
+# The one stream of versions before regions; see StreamPlan.retire_legacy.
+LEGACY_DIRECT_STREAM = "MESH_DIRECT"
 
 DIRECT_MAX_AGE_S = 7 * 24 * 3600
 DEDUPE_WINDOW_S = 5 * 60
@@ -36,13 +58,27 @@ ACK_WAIT_S = 10.0
 # Room for the NATS headers (Nats-Msg-Id) on top of the largest envelope a receiver accepts.
 DIRECT_MAX_MSG_BYTES = MAX_ENVELOPE_BYTES + 4 * 1024
 DIRECT_MAX_PER_SUBJECT = 1024
-DIRECT_MAX_BYTES = 8 * 1024**3  # of the server's 10 GiB file store (natsd.render_config)
+# Each of the three regional streams: 7.5 GiB in all of the server's 10 GiB file store (natsd.render_config),
+# which the server reserves at creation, also on one server where all three live.
+DIRECT_MAX_BYTES = 2560 * 1024**2
 
 
-def direct_stream(replicas: int = 1) -> StreamConfig:
+def direct_stream_name(region: BusRegion) -> str:
+    return f"{subjects.DIRECT_STREAM}_{region.upper()}"
+
+
+def keys_mirror_name(region: BusRegion) -> str:
+    return f"{subjects.KEYS_STREAM}_{region.upper()}"
+
+
+def direct_stream(
+    directory: Directory, region: BusRegion, replicas: int = 1, placement: Placement | None = None
+) -> StreamConfig:
+    recipients = directory.in_bus_region(region)
     return StreamConfig(
-        name=subjects.DIRECT_STREAM,
-        subjects=[f"{subjects.PREFIX}.direct.>", f"{subjects.PREFIX}.notice.>"],
+        name=direct_stream_name(region),
+        subjects=[s for office in recipients for s in subjects.inbox_filters(office.id)],
+        placement=placement,
         storage=StorageType.FILE,
         retention=RetentionPolicy.INTEREST,
         max_age=DIRECT_MAX_AGE_S,
@@ -56,14 +92,60 @@ def direct_stream(replicas: int = 1) -> StreamConfig:
     )
 
 
-def keys_stream(replicas: int = 1) -> StreamConfig:
+def keys_stream(replicas: int = 1, placement: Placement | None = None) -> StreamConfig:
     return StreamConfig(
         name=subjects.KEYS_STREAM,
         subjects=[subjects.KEY_DIRECTORY_SUBJECT],
         storage=StorageType.FILE,
         max_msgs_per_subject=1,
         num_replicas=replicas,
+        placement=placement,
     )
+
+
+def keys_mirror(region: BusRegion, replicas: int, placement: Placement | None) -> StreamConfig:
+    """A region's own copy of the key directory: readable while the region is cut off from Lyon."""
+    return StreamConfig(
+        name=keys_mirror_name(region),
+        mirror=StreamSource(name=subjects.KEYS_STREAM),
+        storage=StorageType.FILE,
+        max_msgs_per_subject=1,
+        num_replicas=replicas,
+        placement=placement,
+    )
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """Which streams exist and where each office reads: the directory, the topology, the replicas."""
+
+    directory: Directory
+    topology: BusTopology = "single"
+    replicas: int = 1
+
+    def _placement(self, region: BusRegion) -> Placement | None:
+        return Placement(cluster=region) if self.topology == "regions" else None
+
+    @property
+    def home_region(self) -> BusRegion:
+        """Where MESH_KEYS lives: the GS's region, since the GS alone publishes the key directory."""
+        return self.directory.bus_region_of(GS_ID)
+
+    def inbox_stream(self, office_id: str) -> str:
+        return direct_stream_name(self.directory.bus_region_of(office_id))
+
+    def key_stream(self, office_id: str) -> str:
+        region = self.directory.bus_region_of(office_id)
+        if self.topology == "single" or region == self.home_region:
+            return subjects.KEYS_STREAM
+        return keys_mirror_name(region)
+
+    def streams(self) -> list[StreamConfig]:
+        configs = [direct_stream(self.directory, r, self.replicas, self._placement(r)) for r in BUS_REGIONS]
+        configs.append(keys_stream(self.replicas, self._placement(self.home_region)))
+        if self.topology == "regions":
+            configs += [keys_mirror(r, self.replicas, self._placement(r)) for r in BUS_REGIONS if r != self.home_region]
+        return configs
 
 
 def inbox_consumer(office_id: str) -> ConsumerConfig:
@@ -82,7 +164,26 @@ def inbox_consumer(office_id: str) -> ConsumerConfig:
     )
 
 
-async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
+async def retire_legacy_stream(js: JetStreamContext) -> None:
+    """A store from before the regional streams: remove its MESH_DIRECT if nothing waits in it.
+
+    Its subjects overlap the regional streams', so both cannot exist. Messages still waiting in
+    it would be lost by deleting it, so then the start stops with the way out.
+    """
+    try:
+        info = await js.stream_info(LEGACY_DIRECT_STREAM)
+    except NotFoundError:
+        return
+    if info.state.messages:
+        raise ConfigError(
+            f"JetStream stream {LEGACY_DIRECT_STREAM} (from a version before the regional streams) still holds "
+            f"{info.state.messages} message(s) for their recipients: let the previous version's offices drain it, "
+            f"then start again (or delete it, losing them: `nats stream rm {LEGACY_DIRECT_STREAM}`)"
+        )
+    await js.delete_stream(LEGACY_DIRECT_STREAM)
+
+
+async def ensure_streams(js: JetStreamContext, plan: StreamPlan) -> None:
     """Create the streams, or bring existing ones to this version's limits.
 
     Identical configs are idempotent, so every office may call it. A store made by an older
@@ -90,7 +191,8 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
     INTEREST and drops what the consumers already acked. A change the server refuses ends in one
     line that names the stream and the fix, not a traceback.
     """
-    for config in (direct_stream(replicas), keys_stream(replicas)):
+    await retire_legacy_stream(js)
+    for config in plan.streams():
         # Update an existing stream rather than add it again: the server checks an add's byte
         # reservation before noticing the stream exists, and would count MESH_DIRECT twice.
         assert config.name is not None

@@ -11,29 +11,30 @@ from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError, NotFoundError
 
 from interpol_mesh.bus import subjects
-from interpol_mesh.bus.streams import ensure_streams, inbox_consumer
-from interpol_mesh.directory import Directory
+from interpol_mesh.bus.streams import StreamPlan, ensure_streams, inbox_consumer
 from interpol_mesh.errors import DependencyUnavailable
 
 
-async def ensure_consumer(js: JetStreamContext, office_id: str) -> None:
+async def ensure_consumer(js: JetStreamContext, plan: StreamPlan, office_id: str) -> None:
+    """The office's durable consumer on its region's stream; replicated like the stream (R3 in regions)."""
     config = inbox_consumer(office_id)
+    stream = plan.inbox_stream(office_id)
     try:
-        await js.add_consumer(subjects.DIRECT_STREAM, config)
+        await js.add_consumer(stream, config)
     except BadRequestError:
-        await js.add_consumer(subjects.DIRECT_STREAM, config)  # raced with another creator: now it exists
+        await js.add_consumer(stream, config)  # raced with another creator: now it exists
 
 
-async def provision_topology(js: JetStreamContext, directory: Directory, replicas: int = 1) -> None:
-    await ensure_streams(js, replicas)
-    for office_id in sorted(directory.offices):
-        await ensure_consumer(js, office_id)
+async def provision_topology(js: JetStreamContext, plan: StreamPlan) -> None:
+    await ensure_streams(js, plan)
+    for office_id in sorted(plan.directory.offices):
+        await ensure_consumer(js, plan, office_id)
 
 
-async def bind_office(js: JetStreamContext, office_id: str, replicas: int = 1) -> None:
+async def bind_office(js: JetStreamContext, plan: StreamPlan, office_id: str) -> None:
     """At office start: use the provisioned consumer; on an open server, create what is missing."""
     try:
-        await js.consumer_info(subjects.DIRECT_STREAM, subjects.consumer_name(office_id))
+        await js.consumer_info(plan.inbox_stream(office_id), subjects.consumer_name(office_id))
         return
     except NotFoundError:
         pass
@@ -43,8 +44,8 @@ async def bind_office(js: JetStreamContext, office_id: str, replicas: int = 1) -
             "(is the NKey file another office's?)"
         ) from None
     try:
-        await ensure_streams(js, replicas)
-        await ensure_consumer(js, office_id)
+        await ensure_streams(js, plan)
+        await ensure_consumer(js, plan, office_id)
     except (TimeoutError, NatsTimeoutError):
         # A secured server silently drops what this office may not publish (stream creation).
         raise DependencyUnavailable(

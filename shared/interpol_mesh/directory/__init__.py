@@ -16,9 +16,9 @@ from interpol_mesh.directory.names import NameForm, office_name, office_of_subje
 
 __all__ = [
     "BUS_REGIONS",
-    "BusRegion",
     "GS_ID",
     "OFFICIAL_LANGUAGES",
+    "BusRegion",
     "Desk",
     "Directory",
     "Language",

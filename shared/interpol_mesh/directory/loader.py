@@ -128,8 +128,8 @@ def _attach_to_bus_regions(path: Path, offices: dict[str, Office]) -> dict[str, 
         target[key] = region
     attached: dict[str, Office] = {}
     for office_id, office in offices.items():
-        region = by_office.get(office_id) or (by_region.get(office.region) if office.region else None)
-        if region is None:
+        found = by_office.get(office_id) or (by_region.get(office.region) if office.region else None)
+        if found is None:
             raise ConfigError(f"{path}: no bus region for {office_id} (add a row for it or its region)")
-        attached[office_id] = office.model_copy(update={"bus_region": region})
+        attached[office_id] = office.model_copy(update={"bus_region": found})
     return attached

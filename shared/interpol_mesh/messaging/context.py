@@ -12,7 +12,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from interpol_mesh.bus import BusStatus
+from interpol_mesh.bus import BusStatus, StreamPlan
 from interpol_mesh.clock import Clock
 from interpol_mesh.crypto import Signer
 from interpol_mesh.directory import Directory, Office
@@ -39,6 +39,7 @@ class OfficeContext:
     nc: Client
     js: JetStreamContext
     bus_status: BusStatus
+    streams: StreamPlan  # which stream holds this office's inbox, and which copy of the key directory it reads
     role: OfficeRole
     relay: OutboxRelay | None = None
     consumer: InboxConsumer | None = None

@@ -84,7 +84,7 @@ class InboxConsumer:
 
     async def run(self) -> None:
         ctx = self.ctx
-        puller = BatchPuller(ctx.nc, subjects.DIRECT_STREAM, subjects.consumer_name(ctx.office.id))
+        puller = BatchPuller(ctx.nc, ctx.streams.inbox_stream(ctx.office.id), subjects.consumer_name(ctx.office.id))
         await puller.start()
         self.running = True
         try:

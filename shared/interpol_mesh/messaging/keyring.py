@@ -46,9 +46,10 @@ def load_trust_anchor(key_dir: Path) -> VerifyKey:
 class KeyRing:
     """The verifier's view of who owns which key; only a newer, root-signed directory replaces it."""
 
-    def __init__(self, trust_anchor: VerifyKey, engine: AsyncEngine) -> None:
+    def __init__(self, trust_anchor: VerifyKey, engine: AsyncEngine, stream: str = subjects.KEYS_STREAM) -> None:
         self._anchor = trust_anchor
         self._engine = engine
+        self._stream = stream  # MESH_KEYS, or the region's mirror of it (bus/streams.py StreamPlan)
         self._current: KeyDirectory | None = None
         self._current_signed: bytes | None = None
         self._sub: Subscription | None = None
@@ -99,7 +100,7 @@ class KeyRing:
         can only be called unknown after the latest directory was actually read.
         """
         try:
-            last = await js.get_last_msg(subjects.KEYS_STREAM, subjects.KEY_DIRECTORY_SUBJECT)
+            last = await js.get_last_msg(self._stream, subjects.KEY_DIRECTORY_SUBJECT)
         except Exception:
             return "unreachable"
         if not last.data:
@@ -118,7 +119,7 @@ class KeyRing:
     async def load_initial(self, js: JetStreamContext, key_dir: Path) -> None:
         """Newest of: the bus's last value, our own stored copy, the bootstrap file from `keys init`."""
         try:
-            last = await js.get_last_msg(subjects.KEYS_STREAM, subjects.KEY_DIRECTORY_SUBJECT)
+            last = await js.get_last_msg(self._stream, subjects.KEY_DIRECTORY_SUBJECT)
             if last.data:
                 await self.offer(bytes(last.data))
         except NotFoundError:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from interpol_mesh.audit import head_signer
-from interpol_mesh.bus import BusStatus, bind_office, connect
+from interpol_mesh.bus import BusStatus, StreamPlan, bind_office, connect
 from interpol_mesh.bus.permissions import inbox_prefix
 from interpol_mesh.clock import Clock, SystemClock
 from interpol_mesh.crypto import read_private_key
@@ -86,8 +86,9 @@ async def start_office(
         raise
     js = nc.jetstream()
     try:
-        await bind_office(js, office.id, settings.stream_replicas)
-        keyring = KeyRing(anchor, engine)
+        plan = StreamPlan(directory, settings.bus_topology, settings.stream_replicas)
+        await bind_office(js, plan, office.id)
+        keyring = KeyRing(anchor, engine, plan.key_stream(office.id))
         await keyring.load_initial(js, settings.key_dir)
         await keyring.follow(nc)
     except Exception:
@@ -105,6 +106,7 @@ async def start_office(
         nc=nc,
         js=js,
         bus_status=status,
+        streams=plan,
         role=role,
     )
     install_rotation_listener(ctx)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from interpol_mesh.bus import BusStatus, connect, provision_topology
+from interpol_mesh.bus import BusStatus, StreamPlan, connect, provision_topology
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.directory import load_directory
 from interpol_mesh.natsd import NatsServer
@@ -61,7 +61,7 @@ async def _provision(server: NatsServer, deployment: Deployment) -> None:
         nkey_seed=deployment.key_dir / f"{ADMIN_USER}.nk", tls_ca=deployment.tls.ca,
     )  # fmt: skip
     try:
-        await provision_topology(nc.jetstream(), load_directory())
+        await provision_topology(nc.jetstream(), StreamPlan(load_directory()))
     finally:
         await nc.close()
 
