@@ -22,6 +22,7 @@ is its own FastAPI service with its own keys and database. Typical use:
 
   interpol-mesh up                      start the default mesh (embedded NATS, SQLite under ./var)
   interpol-mesh up --ncbs all           all 196 member countries
+  interpol-mesh up --topology regions   nine nats-servers: three regional clusters joined by gateways
   interpol-mesh serve ncb.fr=8101       run one office (NATS_URL, DATABASE_URL from the environment)
   interpol-mesh keys init               create the development keys of every office
   interpol-mesh token issue --office gs --subject alice --roles reviewer   a bearer token for the console
@@ -51,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--base-port", type=int, default=8100, help="first HTTP port; offices take consecutive ports (default 8100)"
+    )
+    up.add_argument(
+        "--topology",
+        choices=["single", "regions"],
+        default="single",
+        help="single: one embedded nats-server (default); regions: nine servers on loopback, three regional "
+        "clusters joined by gateways, R3 streams placed per region, each office attached to its region",
     )
     up.add_argument(
         "--offices-per-process",
@@ -127,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             code: int = up(
                 settings, directory, ncbs=args.ncbs, base_port=args.base_port,
                 per_process=max(1, args.offices_per_process), nats_url_given="NATS_URL" in os.environ,
+                topology=args.topology,
             )  # fmt: skip
             return code
         if args.command == "serve":

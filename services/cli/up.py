@@ -2,7 +2,9 @@
 
 The supervisor starts the embedded nats-server (unless NATS_URL is given), provisions keys,
 starts the offices, waits until each answers /readyz, prints the table, then restarts any
-office that dies. Ctrl-C (or SIGTERM) stops everything; children also die with the parent
+office that dies. With `--topology regions` it starts the supercluster instead (three clusters
+of three servers joined by gateways, on loopback, bus/supercluster.py), with R3 streams placed
+per region, and attaches every office to the servers of its own region. Ctrl-C (or SIGTERM) stops everything; children also die with the parent
 (PR_SET_PDEATHSIG), so no process is left behind even if the supervisor is killed.
 """
 
@@ -19,14 +21,17 @@ from pathlib import Path
 import httpx
 
 from interpol_mesh.auth.tokens import issue_token
+from interpol_mesh.bus import BusTopology
+from interpol_mesh.bus.regional_servers import RegionalServers
+from interpol_mesh.bus.supercluster import LOOPBACK_PORTS, loopback_layout
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import read_private_key
 from interpol_mesh.crypto.keys import write_secret
 from interpol_mesh.crypto.provisioning import key_file
 from interpol_mesh.directory import Directory, Office
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
-from interpol_mesh.natsd import NatsServer, die_with_parent
-from interpol_mesh.provision import provision_deployment, write_nats_config
+from interpol_mesh.natsd import NatsServer, die_with_parent, free_port_range
+from interpol_mesh.provision import Deployment, provision_deployment, regional_servers, write_nats_config
 from interpol_mesh.settings import OfficeSettings
 from interpol_offices.ccc_router.auth import TOKEN_ROLES
 from interpol_offices.ccc_router.roster import load_roster_file
@@ -75,6 +80,7 @@ class Group:
     """Offices served by one process."""
 
     offices: list[tuple[Office, int]]
+    env: dict[str, str] = field(default_factory=dict)  # on top of the mesh's: the region's NATS_URL
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -91,7 +97,7 @@ class Mesh:
     settings: OfficeSettings
     groups: list[Group]
     env: dict[str, str]
-    nats: NatsServer | None = None
+    nats: NatsServer | RegionalServers | None = None
     stopping: bool = field(default=False)
 
     def spawn(self, group: Group) -> None:
@@ -101,7 +107,7 @@ class Mesh:
         group.log_path = log_dir / f"{group.name}.log"
         out = open(group.log_path, "ab")  # noqa: SIM115 - owned by the child
         group.process = subprocess.Popen(
-            args, env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
+            args, env={**self.env, **group.env}, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
         )
         out.close()
 
@@ -156,25 +162,48 @@ def _stop_on_signal(signum: int, _frame: object) -> None:
 
 
 def up(
-    settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int, nats_url_given: bool
+    settings: OfficeSettings,
+    directory: Directory,
+    *,
+    ncbs: str,
+    base_port: int,
+    per_process: int,
+    nats_url_given: bool,
+    topology: BusTopology = "single",
 ) -> int:
     # Explicit handlers: a shell that starts us in the background sets SIGINT to "ignore".
     signal.signal(signal.SIGINT, _stop_on_signal)
     signal.signal(signal.SIGTERM, _stop_on_signal)
     try:
         return _up(
-            settings, directory, ncbs=ncbs, base_port=base_port, per_process=per_process, nats_url_given=nats_url_given
-        )
+            settings, directory, ncbs=ncbs, base_port=base_port, per_process=per_process,
+            nats_url_given=nats_url_given, topology=topology,
+        )  # fmt: skip
     except _Stop:
         print("mesh stopped", flush=True)
         return 0
 
 
 def _up(
-    settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int, nats_url_given: bool
+    settings: OfficeSettings,
+    directory: Directory,
+    *,
+    ncbs: str,
+    base_port: int,
+    per_process: int,
+    nats_url_given: bool,
+    topology: BusTopology,
 ) -> int:
     started = time.monotonic()
+    if topology == "regions" and nats_url_given:
+        raise ConfigError(
+            "--topology regions starts its own nine nats-servers: unset NATS_URL (to attach offices to a "
+            "supercluster you run yourself, give each office its region's NATS_URL, BUS_TOPOLOGY=regions "
+            "and STREAM_REPLICAS=3, as deploy/k8s does)"
+        )
     offices = select_offices(directory, ncbs)
+    if topology == "regions":  # a process serves one region's offices: they share its NATS_URL
+        offices.sort(key=lambda o: (o.bus_region or "", o.id))
     ports = list(range(base_port, base_port + len(offices)))
     preflight_ports(settings.host, ports)
     env = dict(os.environ)
@@ -188,7 +217,16 @@ def _up(
                 f"created keys and credentials for {deployment.keys_created} offices in {deployment.key_dir}",
                 flush=True,
             )
-        if not nats_url_given:
+        region_urls: dict[str, str] = {}
+        if topology == "regions":
+            servers = start_supercluster(directory, deployment, mesh)
+            region_urls = {r: servers.url(r) for r in ("americas", "emea", "apac")}
+            settings = settings.model_copy(
+                update={"nats_url": region_urls["emea"], "bus_topology": "regions", "stream_replicas": 3}
+            )
+            mesh.settings = settings
+            env.update(BUS_TOPOLOGY="regions", STREAM_REPLICAS="3")
+        elif not nats_url_given:
             config = write_nats_config(directory, deployment)
             mesh.nats = NatsServer(
                 store_dir=data_dir / "nats" / "store", config_path=config, log_path=data_dir / "nats.log", tls=True
@@ -208,7 +246,7 @@ def _up(
         if settings.database_url:
             env["DATABASE_URL"] = settings.database_url
         assigned = list(zip(offices, ports, strict=True))
-        mesh.groups = [Group(assigned[i : i + per_process]) for i in range(0, len(assigned), per_process)]
+        mesh.groups = make_groups(assigned, per_process, region_urls)
         print(f"starting {len(offices)} offices in {len(mesh.groups)} processes ...", flush=True)
         for group in mesh.groups:
             mesh.spawn(group)
@@ -230,6 +268,32 @@ def _up(
         mesh.stop()
     print("mesh stopped", flush=True)
     return 0
+
+
+def start_supercluster(directory: Directory, deployment: Deployment, mesh: Mesh) -> RegionalServers:
+    layout = loopback_layout(free_port_range(LOOPBACK_PORTS))
+    servers = regional_servers(directory, deployment, layout, deployment.data_dir / "nats" / "regions")
+    mesh.nats = servers
+    servers.start()
+    print(
+        f"supercluster: {len(layout.servers)} nats-servers on loopback (three clusters joined by gateways), "
+        "JetStream R3 placed per region, TLS, one NKey user per office",
+        flush=True,
+    )
+    for region in ("americas", "emea", "apac"):
+        print(f"  {region:<8} {servers.url(region)}", flush=True)
+    return servers
+
+
+def make_groups(assigned: list[tuple[Office, int]], per_process: int, region_urls: dict[str, str]) -> list[Group]:
+    """Up to `per_process` offices per process; with regions, never two regions in one process."""
+    if not region_urls:
+        return [Group(assigned[i : i + per_process]) for i in range(0, len(assigned), per_process)]
+    groups = []
+    for region, url in region_urls.items():
+        members = [a for a in assigned if a[0].bus_region == region]
+        groups += [Group(members[i : i + per_process], {"NATS_URL": url}) for i in range(0, len(members), per_process)]
+    return groups
 
 
 def write_dev_tokens(settings: OfficeSettings, directory: Directory, offices: list[Office]) -> Path:

@@ -53,6 +53,6 @@ def regional_servers(
 ) -> RegionalServers:
     """The nine servers of a supercluster, configured with this deployment's users and TLS files."""
     tls = deployment.tls
-    auth = render_auth(directory, deployment.key_dir)
+    auth = render_auth(directory, deployment.key_dir, accounts=True)
     paths = write_server_configs(root, layout, auth=auth, tls=TlsPaths(str(tls.cert), str(tls.key), str(tls.ca)))
     return RegionalServers(layout, root, paths, netns=netns or {})

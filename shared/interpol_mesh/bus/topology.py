@@ -6,6 +6,8 @@ consumer with a wider filter (another office's inbox) cannot be made by an offic
 
 from __future__ import annotations
 
+import asyncio
+
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError, NotFoundError
@@ -25,10 +27,17 @@ async def ensure_consumer(js: JetStreamContext, plan: StreamPlan, office_id: str
         await js.add_consumer(stream, config)  # raced with another creator: now it exists
 
 
-async def provision_topology(js: JetStreamContext, plan: StreamPlan) -> None:
+async def provision_topology(js: JetStreamContext, plan: StreamPlan, concurrency: int = 16) -> None:
+    """Streams first, then every office's consumer, several at a time: a replicated consumer is a
+    round of consensus each, and 209 of them one after the other take a quarter of a minute."""
     await ensure_streams(js, plan)
-    for office_id in sorted(plan.directory.offices):
-        await ensure_consumer(js, plan, office_id)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(office_id: str) -> None:
+        async with gate:
+            await ensure_consumer(js, plan, office_id)
+
+    await asyncio.gather(*(one(office_id) for office_id in sorted(plan.directory.offices)))
 
 
 async def bind_office(js: JetStreamContext, plan: StreamPlan, office_id: str) -> None:
