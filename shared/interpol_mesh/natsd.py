@@ -158,18 +158,29 @@ class NatsServer:
         self.launch()
         self.wait_listening(timeout_s)
 
-    def stop(self, kill: bool = False) -> None:
-        if self.process is None or self.process.poll() is not None:
+    def signal_stop(self, kill: bool = False) -> None:
+        """Ask the process to stop (or kill it) without waiting: a cluster stops all servers at once."""
+        if self.process is not None and self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+
+    def wait_stopped(self, timeout_s: float = 10.0) -> None:
+        """Wait for a stop asked for; kill a server that has not exited by then."""
+        if self.process is None:
             return
-        if kill:
-            self.process.kill()
-        else:
-            self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.signal_stop(kill)
+        self.wait_stopped()
 
     def __enter__(self) -> NatsServer:
         self.start()

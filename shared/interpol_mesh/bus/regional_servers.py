@@ -99,6 +99,8 @@ class RegionalServers:
     def restart(self, name: str, timeout_s: float = 30.0) -> None:
         self.servers[name].start(timeout_s)
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
         for server in self.servers.values():
-            server.stop()
+            server.signal_stop(kill)
+        for server in self.servers.values():
+            server.wait_stopped()

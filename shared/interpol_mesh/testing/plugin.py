@@ -22,6 +22,7 @@ from interpol_mesh.provision import Deployment, provision_deployment, write_nats
 from interpol_mesh.testing.harness import KEY_EPOCH, Backend, TestMesh
 from interpol_mesh.testing.postgres import PostgresSource, find_postgres
 from interpol_mesh.testing.processes import OfficeProcess
+from interpol_mesh.testing.regions import RegionalMesh
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _not_run: list[str] = []
@@ -86,6 +87,18 @@ def office_processes() -> Iterator[OfficeSpawner]:
     yield spawn
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture
+async def regional_mesh(tmp_path: Path, postgres_backend: Backend) -> AsyncIterator[RegionalMesh]:
+    """The supercluster (nine servers, R3 streams placed per region) on loopback, provisioned;
+    offices are spawned by the test (`regional_mesh.spawn("ncb.fr").start()`) on PostgreSQL."""
+    mesh = RegionalMesh(tmp_path, postgres_backend)
+    try:
+        await mesh.start()
+        yield mesh
+    finally:
+        mesh.stop()
 
 
 def require_postgres(source: PostgresSource) -> str:

@@ -1,0 +1,63 @@
+"""The supercluster: offices of three regions exchange messages, each attached to its own region."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from interpol_mesh.bus.streams import direct_stream_name, keys_mirror_name
+from interpol_mesh.testing.harness import wait_until
+from interpol_mesh.testing.regions import RegionalMesh
+
+pytestmark = pytest.mark.slow
+
+
+async def test_streams_live_in_their_region_with_three_replicas(regional_mesh: RegionalMesh) -> None:
+    admin = await regional_mesh.connect_as("mesh-admin", "apac")
+    try:
+        js = admin.jetstream()
+        for region in ("americas", "emea", "apac"):
+            for stream in (direct_stream_name(region), *([keys_mirror_name(region)] if region != "emea" else [])):
+                info = await js.stream_info(stream)
+                assert info.cluster is not None and info.cluster.name == region, stream
+                names = {info.cluster.leader, *(r.name for r in info.cluster.replicas or [])}
+                assert names == {f"{region}-1", f"{region}-2", f"{region}-3"}, (stream, names)
+                assert info.config.num_replicas == 3
+        consumer = await js.consumer_info(direct_stream_name("apac"), "inbox_ncb_jp")
+        assert consumer.cluster is not None and consumer.cluster.name == "apac"
+        assert len(consumer.cluster.replicas or []) == 2  # durable and replicated like its stream
+    finally:
+        await admin.close()
+
+
+async def test_a_message_crosses_regions_and_its_receipts_come_back(regional_mesh: RegionalMesh) -> None:
+    offices = {o: regional_mesh.spawn(o) for o in ("ncb.ar", "ncb.fr", "ncb.jp")}
+    await asyncio.gather(*(asyncio.to_thread(p.start) for p in offices.values()))
+    argentina = offices["ncb.ar"]
+    async with httpx.AsyncClient(base_url=argentina.url, headers=argentina.staff_headers(), timeout=10) as client:
+        sent = await client.post(
+            "/v1/diffusions",
+            json={
+                "recipients": ["ncb.fr", "ncb.jp"],
+                "language": "es-AR",
+                "body": {"diffusion_type": "wanted-person", "title": "Búsqueda", "text": "Localizar a la persona."},
+            },
+        )
+        assert sent.status_code in (200, 201, 202), sent.text
+        message_id = sent.json()["message_id"]
+
+        async def delivered_everywhere() -> bool:
+            rows = (await client.get(f"/v1/sent/{message_id}")).json()["recipients"]
+            return all(r["delivered_at"] for r in rows)
+
+        await wait_until(
+            delivered_everywhere, timeout=30, what="delivered receipts from Lyon's and Singapore's regions"
+        )
+    for office_id in ("ncb.fr", "ncb.jp"):
+        office = offices[office_id]
+        async with httpx.AsyncClient(base_url=office.url, headers=office.staff_headers(), timeout=10) as client:
+            inbox = (await client.get("/v1/inbox")).json()
+            items = inbox["items"] if isinstance(inbox, dict) else inbox
+            assert [i["message_id"] for i in items] == [message_id], office_id
