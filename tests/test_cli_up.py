@@ -139,3 +139,62 @@ def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: P
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def test_up_with_regions_starts_nine_servers_and_offices_in_every_region_and_stops_cleanly(tmp_path: Path) -> None:
+    """`interpol-mesh up --topology regions` on a fresh data folder: three regional clusters of three
+    servers, offices attached to their own region, all ready with security on; Ctrl-C leaves nothing."""
+    base = free_port_range(16)
+    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
+    env["DATA_DIR"] = str(tmp_path / "var")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interpol_offices.cli", "up", "--topology", "regions", "--ncbs", "ar,fr,jp",
+         "--base-port", str(base), "--offices-per-process", "4"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("mesh ready"):
+                break
+        text = "".join(lines)
+        assert any(line.startswith("mesh ready: 16 offices") for line in lines), text
+        urls = {
+            r: next(line.split()[1] for line in lines if line.strip().startswith(r))
+            for r in ("americas", "emea", "apac")
+        }
+        assert all(len(u.split(",")) == 3 and u.startswith("tls://") for u in urls.values()), urls
+        servers = [p for p in _descendants(proc.pid) if "nats-server" in Path(f"/proc/{p}/cmdline").read_text()]
+        assert len(servers) == 9
+        offices = [
+            p for p in _descendants(proc.pid) if " serve " in Path(f"/proc/{p}/cmdline").read_text().replace("\0", " ")
+        ]
+        for pid in offices:  # every office process was given its own region's servers
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            nats_url = next(e.decode().split("=", 1)[1] for e in environ if e.startswith(b"NATS_URL="))
+            assert nats_url in urls.values()
+            assert b"BUS_TOPOLOGY=regions" in environ and b"STREAM_REPLICAS=3" in environ
+        with httpx.Client(timeout=5) as client:
+            for port in range(base, base + 16):
+                assert client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        everything = _descendants(proc.pid)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=90) == 0
+        end = time.monotonic() + 10
+        while _alive(everything) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert _alive(everything) == set(), "processes left behind"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()

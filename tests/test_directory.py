@@ -44,6 +44,16 @@ def test_region_and_all_ncbs_expand() -> None:
     assert d.expand(["ncb.br", "ncb.es", "ncb.br"]) == ["ncb.br", "ncb.es"]
 
 
+def test_every_office_attaches_to_one_bus_region() -> None:
+    directory = load_directory()
+    counts = {r: len(directory.in_bus_region(r)) for r in ("americas", "emea", "apac")}
+    assert sum(counts.values()) == len(directory.offices) == 209
+    assert directory.bus_region_of("gs") == directory.bus_region_of("ccc") == "emea"
+    assert directory.bus_region_of("ncb.ar") == directory.bus_region_of("lo.un-newyork") == "americas"
+    assert directory.bus_region_of("rb.bangkok") == directory.bus_region_of("ncb.jp") == "apac"
+    assert directory.bus_region_of("rb.nairobi") == directory.bus_region_of("ncb.ke") == "emea"
+
+
 def test_unknown_office_is_one_clear_error() -> None:
     with pytest.raises(ConfigError, match=r"unknown office id 'ncb\.zz'"):
         load_directory().get("ncb.zz")
@@ -64,6 +74,20 @@ def _copy(tmp_path: Path) -> Path:
         ("ncbs.csv", "AR,Argentina,americas,rb.buenos-aires", "AR,Argentina,americas,rb.atlantis", r"regional_bureau"),
         ("offices.csv", "Europe/Paris", "Europe/Atlantis", r"offices.csv:\d+: timezone"),
         ("ccc_desks.csv", "08:00,16:00", "09:00,16:00", r"hour 08:00 UTC"),
+        (
+            "bus_regions.csv",
+            "region:americas,americas",
+            "region:americas,antarctica",
+            r"bus_regions.csv:\d+: bus_region",
+        ),
+        ("bus_regions.csv", "rb.bangkok,apac,", "rb.atlantis,apac,", r"bus_regions.csv:\d+: attach: 'rb.atlantis'"),
+        (
+            "bus_regions.csv",
+            "region:asia-south-pacific,apac",
+            "region:asia,apac",
+            r"bus_regions.csv:\d+: attach: 'region:asia' is not an INTERPOL region",
+        ),
+        ("bus_regions.csv", 'gs,emea,"the General Secretariat is in Lyon"', "gs,emea,", r"bus_regions.csv:\d+: why"),
     ],
 )
 def test_malformed_rows_name_file_line_and_rule(tmp_path: Path, file: str, old: str, new: str, message: str) -> None:

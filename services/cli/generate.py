@@ -23,16 +23,18 @@ from nacl.signing import SigningKey
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
 from interpol_mesh.bus import streams, subjects
+from interpol_mesh.bus.supercluster import PRODUCTION_TLS, production_layout, render_server_config
 from interpol_mesh.crypto import KEY_DIRECTORY_TYPE, FileSigner, KeyDirectoryDocument, KeyRecord, sign_directory
 from interpol_mesh.directory import load_directory
 from interpol_mesh.envelope import MAX_ENVELOPE_BYTES, Header, Sealed, seal
 from interpol_mesh.messages import BODY_MODELS, SCHEMA_MAJOR, payload_type
-from interpol_mesh.natsd import render_config
+from interpol_mesh.natsd import MAX_PAYLOAD_BYTES, render_config
 
 ROOT = Path(__file__).resolve().parents[2]
 V1 = f"proto-schemas/v{SCHEMA_MAJOR}"
 EXAMPLES = f"{V1}/examples"
 NATS_CONF = "deploy/nats/nats-server.conf"
+REGIONS_DIR = "deploy/nats/regions"
 BASE_URI = f"https://interpol-mesh.example/{V1}/"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 GENERATED = "Generated from the code by `make gen` (services/cli/generate.py); do not edit by hand."
@@ -556,6 +558,17 @@ def to_yaml(document: Json) -> str:
 # -- Driver --------------------------------------------------------------------------------------
 
 
+def supercluster_files() -> Files:
+    """One configuration per server of the production supercluster (deploy/nats/regions/)."""
+    layout = production_layout()
+    return {
+        f"{REGIONS_DIR}/{spec.name}.conf": render_server_config(
+            layout, spec, PRODUCTION_TLS, max_payload=MAX_PAYLOAD_BYTES, bind="0.0.0.0"
+        ).encode()
+        for spec in layout.servers
+    }
+
+
 def render() -> Files:
     """Every generated file, path relative to the repository root -> exact bytes."""
     envelopes = example_envelopes()
@@ -563,6 +576,7 @@ def render() -> Files:
     key_directory = files[f"{EXAMPLES}/key-directory.json"].rstrip(b"\n")
     files[f"{V1}/asyncapi.yaml"] = to_yaml(asyncapi(envelopes, key_directory)).encode()
     files[NATS_CONF] = render_config().encode()
+    files.update(supercluster_files())
     return dict(sorted(files.items()))
 
 

@@ -9,7 +9,7 @@ below the bus's maximum payload whatever any single office does. Three rules bou
 - at most `ROTATIONS_PER_DAY` enrolments per office in 24 h of the GS's clock;
 - at most `MAX_LISTED_PER_OFFICE` keys of one office listed at once. A retired or revoked key is
   dropped from the directory `PRUNE_AFTER` after it stopped being valid: by then no message it
-  signed can still be waiting on the bus (MESH_DIRECT keeps messages 7 days) and no token it
+  signed can still be waiting on the bus (the direct streams keep messages 7 days) and no token it
   signed is still alive. The GS keeps every key in `office_keys`, and every office keeps every
   directory version it adopted, which is what audit verification reads.
 

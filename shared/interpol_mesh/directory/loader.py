@@ -6,12 +6,12 @@ import csv
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from interpol_mesh.directory.directory import Directory
-from interpol_mesh.directory.models import BUS_REGIONS, GS_ID, Desk, Office
+from interpol_mesh.directory.models import BUS_REGIONS, GS_ID, Desk, Office, Region
 from interpol_mesh.errors import ConfigError
 
 _Row = TypeVar("_Row", bound=BaseModel)
@@ -125,6 +125,10 @@ def _attach_to_bus_regions(path: Path, offices: dict[str, Office]) -> dict[str, 
             raise ConfigError(f"{path}:{line}: attach: {attach!r} is listed twice")
         if target is by_office and key not in offices:
             raise ConfigError(f"{path}:{line}: attach: {attach!r} is not an office of the directory")
+        if target is by_region and key not in get_args(Region):
+            raise ConfigError(
+                f"{path}:{line}: attach: {attach!r} is not an INTERPOL region ({', '.join(get_args(Region))})"
+            )
         target[key] = region
     attached: dict[str, Office] = {}
     for office_id, office in offices.items():
