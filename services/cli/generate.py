@@ -27,6 +27,7 @@ from interpol_mesh.crypto import KEY_DIRECTORY_TYPE, FileSigner, KeyDirectoryDoc
 from interpol_mesh.envelope import MAX_ENVELOPE_BYTES, Header, Sealed, seal
 from interpol_mesh.messages import BODY_MODELS, SCHEMA_MAJOR, payload_type
 from interpol_mesh.natsd import render_config
+from interpol_offices.cli.deploy_manifests import render_files as render_deploy_files
 
 ROOT = Path(__file__).resolve().parents[2]
 V1 = f"proto-schemas/v{SCHEMA_MAJOR}"
@@ -544,6 +545,7 @@ def render() -> Files:
     key_directory = files[f"{EXAMPLES}/key-directory.json"].rstrip(b"\n")
     files[f"{V1}/asyncapi.yaml"] = to_yaml(asyncapi(envelopes, key_directory)).encode()
     files[NATS_CONF] = render_config().encode()
+    files |= render_deploy_files()
     return dict(sorted(files.items()))
 
 

@@ -1,0 +1,404 @@
+"""Kubernetes manifests (kustomize) for the offices, rendered from the directory and the bus layout.
+
+Why generated: which offices run in which region, and which NATS servers they reach, already live
+in the directory (data/bus_regions.csv) and the layout (interpol_mesh.bus.supercluster). Writing
+them again by hand in YAML would be a second source of truth that drifts; `make gen` writes these
+files and `make check-gen` fails when the committed copies differ.
+
+The shape (deploy/README.md, "Kubernetes"):
+
+- `deploy/k8s/base/<role>/`: one base per office role package of services/ (ncb, regional_bureau,
+  liaison_office, general_secretariat, ccc_router): a Deployment of one pod with one Uvicorn
+  process (the image's `interpol-mesh serve`), its Service, PodDisruptionBudget and data volume.
+- `deploy/k8s/overlays/<region>/`: the offices INTERPOL runs in that bus region (the GS, the CCC,
+  the regional bureaus and liaison offices attached to it), each an `offices/<id>/` kustomization
+  of its role's base, with the region's NATS servers in a generated ConfigMap.
+- `deploy/k8s/overlays/country-example-fr/`: how a member country deploys its own NCB at its edge.
+
+Secrets are only referenced by name (the office's keys, its database URL, the NATS CA); they are
+created by the operator, never rendered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import yaml
+
+from interpol_mesh.bus.supercluster import production_layout
+from interpol_mesh.directory import BUS_REGIONS, BusRegion, Directory, Office, OfficeKind, load_directory
+from interpol_offices.cli.nats_helm_values import helm_values_files
+from interpol_offices.roles import ROLE_PACKAGES
+
+K8S = "deploy/k8s"
+GENERATED = "Generated from the code by `make gen` (services/cli/deploy_manifests.py); do not edit by hand."
+APP = "interpol-mesh"
+IMAGE = "interpol-mesh"  # the name in the bases; overlays map it to a registry (`images:`)
+IMAGE_REGISTRY = "registry.mesh.interpol.example/interpol-mesh"  # replace with the organisation's registry
+NAMESPACE = "interpol-mesh"
+LABEL_DOMAIN = "mesh.interpol.example"
+DATA_DIR = "/var/lib/interpol-mesh"  # the image's DATA_DIR and the mesh user's home (Dockerfile)
+HTTP_PORT = 8000
+UID = 10001  # the image's `mesh` user (Dockerfile)
+NATS_CA_DIR = "/etc/interpol-mesh/nats-ca"
+KEYS_SECRET_DIR = "/etc/interpol-mesh/office-keys"
+COUNTRY_EXAMPLE = "ncb.fr"
+
+Json = dict[str, Any]
+Files = dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """What differs between roles: the sizes. Starting values, to be replaced by measured ones."""
+
+    cpu_request: str
+    memory_request: str
+    memory_limit: str
+    volume: str
+
+
+# The GS (key directory, notices) and the CCC (every desk's queue) carry more state than an NCB.
+ROLE_SPECS: dict[OfficeKind, RoleSpec] = {
+    "ncb": RoleSpec("100m", "256Mi", "768Mi", "2Gi"),
+    "rb": RoleSpec("100m", "256Mi", "768Mi", "2Gi"),
+    "lo": RoleSpec("100m", "256Mi", "768Mi", "2Gi"),
+    "gs": RoleSpec("250m", "512Mi", "1536Mi", "5Gi"),
+    "ccc": RoleSpec("250m", "512Mi", "1536Mi", "5Gi"),
+}
+
+
+def project_version() -> str:
+    try:
+        return version("interpol-mesh")
+    except PackageNotFoundError:  # pragma: no cover - the generator runs from an installed checkout
+        return "0.0.0"
+
+
+def role_folder(kind: OfficeKind) -> str:
+    """The base's folder and component label: the role's package in services/ (e.g. regional_bureau)."""
+    return ROLE_PACKAGES[kind].rsplit(".", 1)[1]
+
+
+def resource_name(office_id: str) -> str:
+    """A DNS-1123 name for an office: `ncb.fr` -> `ncb-fr`, `rb.buenos-aires` -> `rb-buenos-aires`."""
+    return office_id.replace(".", "-")
+
+
+def keys_secret(office_id: str) -> str:
+    return f"interpol-mesh-keys-{resource_name(office_id)}"
+
+
+def database_secret(office_id: str) -> str:
+    return f"interpol-mesh-db-{resource_name(office_id)}"
+
+
+NATS_CA_SECRET = "interpol-mesh-nats-ca"
+BUS_CONFIGMAP = "interpol-mesh-bus"
+
+
+# -- Bases: one per office role ------------------------------------------------------------------
+
+
+def _role_labels(kind: OfficeKind) -> dict[str, str]:
+    return {"app.kubernetes.io/name": APP, "app.kubernetes.io/component": role_folder(kind)}
+
+
+def _labels(kind: OfficeKind) -> dict[str, str]:
+    return {
+        **_role_labels(kind),
+        "app.kubernetes.io/part-of": APP,
+        "app.kubernetes.io/version": project_version(),
+        "app.kubernetes.io/managed-by": "kustomize",
+    }
+
+
+def _meta(name: str, kind: OfficeKind) -> Json:
+    return {"name": name, "labels": _labels(kind)}
+
+
+def _probe(path: str, period: int, failures: int) -> Json:
+    return {
+        "httpGet": {"path": path, "port": "http"},
+        "periodSeconds": period,
+        "timeoutSeconds": 3,
+        "failureThreshold": failures,
+    }
+
+
+_LOCKED_DOWN = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+# The office's keys come from its Secret once; afterwards they live on the office's volume, since
+# key rotation writes `<office>.next.key` and promotes it (messaging/rotation.py). A restart must
+# not bring a retired key back, so nothing already on the volume is overwritten.
+SEED_KEYS = f"""set -eu
+mkdir -p "$DATA_DIR/keys"
+chmod 700 "$DATA_DIR/keys"
+for f in {KEYS_SECRET_DIR}/*; do
+  t="$DATA_DIR/keys/${{f##*/}}"
+  if [ ! -e "$t" ]; then cp "$f" "$t"; chmod 600 "$t"; echo "seeded ${{f##*/}}"; fi
+done"""
+
+
+def deployment(kind: OfficeKind) -> Json:
+    spec = ROLE_SPECS[kind]
+    name = kind
+    data_mount = {"name": "data", "mountPath": DATA_DIR}
+    office = {
+        "name": "office",
+        "image": IMAGE,
+        # No command or args: the image's ENTRYPOINT + CMD (`interpol-mesh serve`), which the tests run.
+        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}],
+        "env": [
+            {"name": "OFFICE_ID", "value": ""},  # set by each office's overlay; empty is a clear error
+            {"name": "HOST", "value": "0.0.0.0"},
+            {"name": "PORT", "value": str(HTTP_PORT)},
+            {"name": "DATA_DIR", "value": DATA_DIR},
+            {"name": "NATS_TLS_CA", "value": f"{NATS_CA_DIR}/ca.crt"},
+            {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "interpol-mesh-db", "key": "url"}}},
+        ],
+        "envFrom": [{"configMapRef": {"name": BUS_CONFIGMAP}}],
+        # Start-up runs the database migrations and the bus handshake before the port opens.
+        "startupProbe": _probe("/healthz", 5, 60),
+        "livenessProbe": _probe("/healthz", 10, 3),
+        "readinessProbe": _probe("/readyz", 5, 2),
+        "resources": {
+            "requests": {"cpu": spec.cpu_request, "memory": spec.memory_request},
+            "limits": {"memory": spec.memory_limit},
+        },
+        "securityContext": _LOCKED_DOWN,
+        "volumeMounts": [
+            data_mount,
+            {"name": "nats-ca", "mountPath": NATS_CA_DIR, "readOnly": True},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+    seed = {
+        "name": "seed-keys",
+        "image": IMAGE,
+        "command": ["sh", "-c", SEED_KEYS],
+        "env": [{"name": "DATA_DIR", "value": DATA_DIR}],
+        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
+        "securityContext": _LOCKED_DOWN,
+        "volumeMounts": [data_mount, {"name": "office-keys", "mountPath": KEYS_SECRET_DIR, "readOnly": True}],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(name, kind),
+        "spec": {
+            # One process per office: it is the only consumer of its inbox and the only relay of its
+            # outbox, and its keys and (SQLite) data are on one ReadWriteOnce volume; Recreate so that
+            # an update never runs two copies at once.
+            "replicas": 1,
+            "revisionHistoryLimit": 3,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": _role_labels(kind)},
+            "template": {
+                "metadata": {"labels": _labels(kind)},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,  # no injected *_PORT variables next to the office's PORT
+                    "terminationGracePeriodSeconds": 30,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": UID,
+                        "runAsGroup": UID,
+                        "fsGroup": UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "initContainers": [seed],
+                    "containers": [office],
+                    "volumes": [
+                        {"name": "data", "persistentVolumeClaim": {"claimName": name}},
+                        {"name": "office-keys", "secret": {"secretName": "interpol-mesh-keys", "defaultMode": 0o400}},
+                        {"name": "nats-ca", "secret": {"secretName": NATS_CA_SECRET, "defaultMode": 0o444}},
+                        {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+                    ],
+                },
+            },
+        },
+    }
+
+
+def service(kind: OfficeKind) -> Json:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(kind, kind),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": _role_labels(kind),
+            "ports": [{"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def disruption_budget(kind: OfficeKind) -> Json:
+    # A single-pod office cannot stay up through a voluntary eviction; maxUnavailable 1 lets a node
+    # drain proceed (minAvailable 1 would block it forever). While it is down, envelopes addressed
+    # to it wait in the replicated stream and its senders' outboxes (deploy/README.md).
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _meta(kind, kind),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _role_labels(kind)}},
+    }
+
+
+def data_volume(kind: OfficeKind) -> Json:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": _meta(kind, kind),  # the same name as its Deployment
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": ROLE_SPECS[kind].volume}}},
+    }
+
+
+BASE_FILES = ("deployment.yaml", "service.yaml", "pdb.yaml", "pvc.yaml")
+
+
+def base_files(kind: OfficeKind) -> dict[str, Json]:
+    folder = f"{K8S}/base/{role_folder(kind)}"
+    docs = [deployment(kind), service(kind), disruption_budget(kind), data_volume(kind)]
+    files = {f"{folder}/{name}": doc for name, doc in zip(BASE_FILES, docs, strict=True)}
+    files[f"{folder}/kustomization.yaml"] = _kustomization({"resources": list(BASE_FILES)})
+    return files
+
+
+# -- Overlays: one office, a region, a country ---------------------------------------------------
+
+
+def _kustomization(body: Json) -> Json:
+    return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", **body}
+
+
+def office_files(folder: str, office: Office, base: str) -> dict[str, Json]:
+    """`folder/` turns its role's base (at `base`, relative to folder) into this one office."""
+    kind = office.kind
+    name = resource_name(office.id)
+    body: Json = {"resources": [base]}
+    if name != kind:
+        body["nameSuffix"] = name[len(kind) :]
+    body |= {
+        "labels": [{"pairs": {"app.kubernetes.io/instance": name}, "includeSelectors": True}],
+        "commonAnnotations": {f"{LABEL_DOMAIN}/office-id": office.id},
+        "patches": [{"path": "office.yaml", "target": {"kind": "Deployment", "name": kind}}],
+    }
+    patch = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": kind},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "office",
+                            "env": [
+                                {"name": "OFFICE_ID", "value": office.id},
+                                {
+                                    "name": "DATABASE_URL",
+                                    "valueFrom": {"secretKeyRef": {"name": database_secret(office.id), "key": "url"}},
+                                },
+                            ],
+                        }
+                    ],
+                    "volumes": [{"name": "office-keys", "secret": {"secretName": keys_secret(office.id)}}],
+                }
+            }
+        },
+    }
+    return {f"{folder}/kustomization.yaml": _kustomization(body), f"{folder}/office.yaml": patch}
+
+
+def _bus_config(region: BusRegion) -> Json:
+    return {
+        "name": BUS_CONFIGMAP,
+        "literals": [
+            f"NATS_URL={production_layout().client_urls(region)}",
+            "STREAM_REPLICAS=3",
+            "BUS_TOPOLOGY=regions",
+        ],
+    }
+
+
+def namespace() -> Json:
+    # Every pod of the mesh meets the "restricted" Pod Security Standard; the namespace enforces it.
+    level = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE, "labels": level}}
+
+
+def overlay_files(folder: str, region: BusRegion, offices: list[Office]) -> dict[str, Json]:
+    """An overlay: a namespace, the region's bus settings, and one `offices/<id>/` per office."""
+    files: dict[str, Json] = {f"{folder}/namespace.yaml": namespace()}
+    for office in offices:
+        files |= office_files(f"{folder}/offices/{office.id}", office, f"../../../../base/{role_folder(office.kind)}")
+    body = {
+        "namespace": NAMESPACE,
+        "resources": ["namespace.yaml", *(f"offices/{o.id}" for o in offices)],
+        "labels": [
+            {"pairs": {f"{LABEL_DOMAIN}/bus-region": region}, "includeSelectors": False, "includeTemplates": True}
+        ],
+        "configMapGenerator": [_bus_config(region)],
+        "images": [{"name": IMAGE, "newName": IMAGE_REGISTRY, "newTag": project_version()}],
+    }
+    files[f"{folder}/kustomization.yaml"] = _kustomization(body)
+    return files
+
+
+def region_offices(directory: Directory, region: BusRegion) -> list[Office]:
+    """What INTERPOL runs in a region: everything attached to it but the NCBs, which run at their countries."""
+    return [o for o in directory.in_bus_region(region) if o.kind != "ncb"]
+
+
+def overlay_folders(directory: Directory) -> dict[str, list[Office]]:
+    """Each overlay's folder (under deploy/k8s/overlays) and the offices it deploys."""
+    folders: dict[str, list[Office]] = {region: region_offices(directory, region) for region in BUS_REGIONS}
+    country = directory.get(COUNTRY_EXAMPLE)
+    folders[f"country-example-{COUNTRY_EXAMPLE.split('.', 1)[1]}"] = [country]
+    return folders
+
+
+def documents(directory: Directory) -> dict[str, Json]:
+    files: dict[str, Json] = {}
+    for kind in ROLE_PACKAGES:
+        files |= base_files(kind)
+    for folder, offices in overlay_folders(directory).items():
+        region = offices[0].bus_region
+        assert region is not None, "the loader attaches every office to a bus region"
+        files |= overlay_files(f"{K8S}/overlays/{folder}", region, offices)
+    return files
+
+
+def _text(dumper: Any, value: str) -> Any:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+# PyYAML's safe dumper with multi-line strings (the seed script) as literal blocks, readable as written.
+_Dumper: Any = type("_Dumper", (yaml.SafeDumper,), {})
+_Dumper.add_representer(str, _text)
+
+
+def dump_yaml(document: Json, header: str = GENERATED) -> bytes:
+    """Block-style YAML in the order written (which is the order a reader expects), with the header."""
+    text = yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000
+    )
+    return f"# {header}\n{text}".encode()
+
+
+def render_files(directory: Directory | None = None) -> Files:
+    """Every file of deploy/k8s and deploy/nats/helm, path relative to the repository root -> bytes."""
+    directory = directory or load_directory()
+    files = {path: dump_yaml(doc) for path, doc in documents(directory).items()}
+    files |= {path: dump_yaml(doc, header) for path, (doc, header) in helm_values_files().items()}
+    return dict(sorted(files.items()))
