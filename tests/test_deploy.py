@@ -28,6 +28,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from interpol_mesh.bus import BusStatus, connect, subjects
+from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.bus.supercluster import production_layout
 from interpol_mesh.directory import BUS_REGIONS, load_directory
 from interpol_mesh.natsd import NatsServer, die_with_parent, free_port
@@ -313,6 +315,46 @@ def test_each_office_of_an_overlay_is_wired_to_its_region(overlay: str) -> None:
         assert pod["securityContext"]["runAsNonRoot"] and pod["securityContext"]["runAsUser"] == dm.UID
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_interpol_regions_provision_the_bus_and_countries_do_not(overlay: str) -> None:
+    docs = kustomize(K8S / "overlays" / overlay)
+    jobs = [d for d in docs if d["kind"] == "Job"]
+    if overlay not in BUS_REGIONS:
+        assert not jobs, "a country has no mesh-admin credential: INTERPOL's regions provision the bus"
+        return
+    (job,) = jobs
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert DOCKERFILE.entrypoint + container["args"] == ["interpol-mesh", "provision"]
+    configmaps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
+    assert _env(container, configmaps)["NATS_URL"] == production_layout().client_urls(overlay)  # type: ignore[arg-type]
+    volumes = job["spec"]["template"]["spec"]["volumes"]
+    assert {v["secret"]["secretName"] for v in volumes} == {dm.ADMIN_SECRET, dm.NATS_CA_SECRET}
+
+
+@pytest.mark.slow
+async def test_the_provisioning_job_command_creates_a_missing_consumer(
+    nats_server: NatsServer, mesh_deployment: Deployment
+) -> None:
+    """The Job's command (image ENTRYPOINT + `provision`) as mesh-admin, on a secured server."""
+    admin = await connect(
+        nats_server.url, "test", BusStatus(), nkey_seed=mesh_deployment.key_dir / f"{ADMIN_USER}.nk",
+        tls_ca=mesh_deployment.tls.ca,
+    )  # fmt: skip
+    try:
+        js = admin.jetstream()
+        consumer = subjects.consumer_name(dm.COUNTRY_EXAMPLE)
+        await js.delete_consumer(subjects.DIRECT_STREAM, consumer)
+        env = _container_env(mesh_deployment, nats_server)
+        run = await asyncio.to_thread(
+            subprocess.run, [*DOCKERFILE.entrypoint, "provision"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert run.returncode == 0, run.stderr
+        print(f"\n{run.stdout.strip()}")
+        assert (await js.consumer_info(subjects.DIRECT_STREAM, consumer)).name == consumer
+    finally:
+        await admin.close()
+
+
 def _role_packages_on_disk() -> set[str]:
     """The folders of services/ that are office roles: a package whose role.py has build_role()."""
     services = ROOT / "services"
@@ -333,6 +375,7 @@ def test_every_office_role_has_its_base_and_deploy_names_no_other_role() -> None
         named_offices |= set(re.findall(r"name: OFFICE_ID\n\s+value: (\S+)", text))
         for match in re.findall(r"\.\./base/([^/\s]+)", text):
             named_roles.add(match)
+    named_roles.discard(dm.PROVISION)  # the provisioning Job: a component, not an office role
     assert named_roles and named_roles <= roles, f"roles named in deploy/ that do not exist: {named_roles - roles}"
     unknown = {o for o in named_offices if o not in directory.offices and o not in ('""', "''")}
     assert not unknown, f"offices named in deploy/ that are not in the directory: {unknown}"

@@ -96,7 +96,9 @@ def database_secret(office_id: str) -> str:
 
 
 NATS_CA_SECRET = "interpol-mesh-nats-ca"
+ADMIN_SECRET = "interpol-mesh-admin-nkey"  # holds mesh-admin.nk, the one identity that may create consumers
 BUS_CONFIGMAP = "interpol-mesh-bus"
+PROVISION = "provision-bus"  # the component label of the provisioning Job: not an office role
 
 
 # -- Bases: one per office role ------------------------------------------------------------------
@@ -106,9 +108,11 @@ def _role_labels(kind: OfficeKind) -> dict[str, str]:
     return {"app.kubernetes.io/name": APP, "app.kubernetes.io/component": role_folder(kind)}
 
 
-def _labels(kind: OfficeKind) -> dict[str, str]:
+def _labels(kind: OfficeKind | None) -> dict[str, str]:
+    component = role_folder(kind) if kind else PROVISION
     return {
-        **_role_labels(kind),
+        "app.kubernetes.io/name": APP,
+        "app.kubernetes.io/component": component,
         "app.kubernetes.io/part-of": APP,
         "app.kubernetes.io/version": project_version(),
         "app.kubernetes.io/managed-by": "kustomize",
@@ -145,6 +149,15 @@ for f in {KEYS_SECRET_DIR}/*; do
   t="$DATA_DIR/keys/${{f##*/}}"
   if [ ! -e "$t" ]; then cp "$f" "$t"; chmod 600 "$t"; echo "seeded ${{f##*/}}"; fi
 done"""
+
+
+_POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": UID,
+    "runAsGroup": UID,
+    "fsGroup": UID,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 
 
 def deployment(kind: OfficeKind) -> Json:
@@ -207,13 +220,7 @@ def deployment(kind: OfficeKind) -> Json:
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,  # no injected *_PORT variables next to the office's PORT
                     "terminationGracePeriodSeconds": 30,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": UID,
-                        "runAsGroup": UID,
-                        "fsGroup": UID,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": _POD_SECURITY,
                     "initContainers": [seed],
                     "containers": [office],
                     "volumes": [
@@ -330,20 +337,74 @@ def _bus_config(region: BusRegion) -> Json:
     }
 
 
+def provision_job() -> Json:
+    """`interpol-mesh provision` as mesh-admin: the streams and every office's consumer, before the offices.
+
+    Offices cannot create their own consumers on a secured server; the Job is idempotent, so it is
+    safe to run on every apply. It deletes itself an hour after it finished, so that the next apply
+    (a new image) creates it again instead of failing on a Job's immutable template.
+    """
+    labels = _labels(None)
+    container = {
+        "name": "provision",
+        "image": IMAGE,
+        "args": ["provision"],
+        "env": [
+            {"name": "DATA_DIR", "value": DATA_DIR},
+            {"name": "NATS_TLS_CA", "value": f"{NATS_CA_DIR}/ca.crt"},
+        ],
+        "envFrom": [{"configMapRef": {"name": BUS_CONFIGMAP}}],
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "384Mi"}},
+        "securityContext": _LOCKED_DOWN,
+        "volumeMounts": [
+            {"name": "admin-nkey", "mountPath": f"{DATA_DIR}/keys", "readOnly": True},
+            {"name": "nats-ca", "mountPath": NATS_CA_DIR, "readOnly": True},
+        ],
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": PROVISION, "labels": labels},
+        "spec": {
+            "backoffLimit": 10,
+            "ttlSecondsAfterFinished": 3600,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "securityContext": _POD_SECURITY,
+                    "containers": [container],
+                    "volumes": [
+                        {"name": "admin-nkey", "secret": {"secretName": ADMIN_SECRET, "defaultMode": 0o400}},
+                        {"name": "nats-ca", "secret": {"secretName": NATS_CA_SECRET, "defaultMode": 0o444}},
+                    ],
+                },
+            },
+        },
+    }
+
+
 def namespace() -> Json:
     # Every pod of the mesh meets the "restricted" Pod Security Standard; the namespace enforces it.
     level = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE, "labels": level}}
 
 
-def overlay_files(folder: str, region: BusRegion, offices: list[Office]) -> dict[str, Json]:
-    """An overlay: a namespace, the region's bus settings, and one `offices/<id>/` per office."""
+def overlay_files(folder: str, region: BusRegion, offices: list[Office], *, provision: bool) -> dict[str, Json]:
+    """An overlay: a namespace, the region's bus settings, one `offices/<id>/` per office, and in
+    INTERPOL's regions the provisioning Job (a country's overlay has no admin credential)."""
     files: dict[str, Json] = {f"{folder}/namespace.yaml": namespace()}
+    resources = ["namespace.yaml"]
+    if provision:
+        files[f"{folder}/{PROVISION}.yaml"] = provision_job()
+        resources.append(f"{PROVISION}.yaml")
     for office in offices:
         files |= office_files(f"{folder}/offices/{office.id}", office, f"../../../../base/{role_folder(office.kind)}")
     body = {
         "namespace": NAMESPACE,
-        "resources": ["namespace.yaml", *(f"offices/{o.id}" for o in offices)],
+        "resources": [*resources, *(f"offices/{o.id}" for o in offices)],
         "labels": [
             {"pairs": {f"{LABEL_DOMAIN}/bus-region": region}, "includeSelectors": False, "includeTemplates": True}
         ],
@@ -374,7 +435,7 @@ def documents(directory: Directory) -> dict[str, Json]:
     for folder, offices in overlay_folders(directory).items():
         region = offices[0].bus_region
         assert region is not None, "the loader attaches every office to a bus region"
-        files |= overlay_files(f"{K8S}/overlays/{folder}", region, offices)
+        files |= overlay_files(f"{K8S}/overlays/{folder}", region, offices, provision=folder in BUS_REGIONS)
     return files
 
 

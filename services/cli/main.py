@@ -25,6 +25,7 @@ is its own FastAPI service with its own keys and database. Typical use:
   interpol-mesh serve ncb.fr=8101       run one office (NATS_URL, DATABASE_URL from the environment)
   interpol-mesh serve                   run the office named by OFFICE_ID on PORT (the container image)
   interpol-mesh keys init               create the development keys of every office
+  interpol-mesh provision               create the streams and every office's consumer (as mesh-admin)
   interpol-mesh token issue --office gs --subject alice --roles reviewer   a bearer token for the console
   interpol-mesh directory validate      check the member directory files
   interpol-mesh audit verify --office ncb.fr   check an office's hash-chained audit log
@@ -67,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         "PORT. Without an office, the one named by OFFICE_ID on PORT (what the container image runs).",
     )
     serve.add_argument("offices", nargs="*", metavar="OFFICE[=PORT]")
+
+    sub.add_parser(
+        "provision",
+        help="create the streams and every office's consumer (as mesh-admin)",
+        description="Connect to NATS_URL as mesh-admin (DATA_DIR/keys/mesh-admin.nk) and create or update the "
+        "streams (STREAM_REPLICAS) and every office's durable consumer. `up` does this itself.",
+    )
 
     keys = sub.add_parser("keys", help="signing keys", description="Manage Ed25519 signing keys.")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -136,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
 
             offices = args.offices or [office_from_environment(os.environ.get("OFFICE_ID"), settings)]
             asyncio.run(serve(parse_assignments(offices, settings.port), settings))
+            return 0
+        if args.command == "provision":
+            from interpol_offices.cli.provision_bus import provision_bus
+
+            print(asyncio.run(provision_bus(settings, load_directory(settings.directory_dir))))
             return 0
         if args.command == "keys":
             from interpol_offices.cli.keys import keys_init
