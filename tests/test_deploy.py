@@ -220,6 +220,36 @@ def test_helm_values_follow_the_supercluster_layout() -> None:
         assert config["merge"]["00$include"] == "auth/auth.conf"
 
 
+CHART_VALUES = ROOT / "tests" / "data" / "nats-chart-2.14.2-values.yaml"
+FREE_FORM = {"merge", "patch", "env", "resources", "topologySpreadConstraints"}  # the chart passes these through
+
+
+def _unknown_keys(ours: Any, chart: Any, path: str = "") -> list[str]:
+    if not isinstance(ours, dict):
+        return []
+    if not isinstance(chart, dict):
+        return [f"{path} (the chart has a {type(chart).__name__} here)"]
+    found = []
+    for key, value in ours.items():
+        here = f"{path}.{key}" if path else key
+        if key not in chart:
+            found.append(here)
+        elif key not in FREE_FORM and chart[key] != {}:
+            found += _unknown_keys(value, chart[key], here)
+    return found
+
+
+@pytest.mark.parametrize("region", BUS_REGIONS)
+def test_helm_values_use_only_keys_of_the_chart(region: str) -> None:
+    """Offline stand-in for `helm template` (no helm here): a misspelt key would be silently ignored."""
+    chart = yaml.safe_load(CHART_VALUES.read_text())
+    ours = yaml.safe_load((ROOT / HELM / f"values-{region}.yaml").read_text())
+    assert _unknown_keys(ours, chart) == []
+    assert ours["podTemplate"]["merge"]["spec"]["initContainers"][0]["image"].startswith(
+        f"{chart['container']['image']['repository']}:{chart['container']['image']['tag']}"
+    ), "unpack auth.conf with the chart's own server image"
+
+
 # -- Kubernetes --------------------------------------------------------------------------------
 
 

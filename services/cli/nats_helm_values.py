@@ -9,7 +9,7 @@ the addresses of that layout, so these values are rendered from it and checked b
 Keys follow the chart's values.yaml (chart 2.14.x): `config.cluster`, `config.jetstream.fileStore`,
 `config.gateway`, `config.leafnodes`, `config.serverNamePrefix`, `config.<protocol>.tls`, `tlsCA`,
 `reloader`, `podTemplate`, `container`. Nothing here holds a secret: certificates and the rendered
-auth.conf (one NKey user per office, interpol_mesh.bus.server_config) come from Secrets by name.
+auth.conf (one NKey user per office, interpol_mesh.bus.server_config), gzipped, come from Secrets by name.
 """
 
 from __future__ import annotations
@@ -21,9 +21,18 @@ from interpol_mesh.directory import BUS_REGIONS, BusRegion
 
 HELM = "deploy/nats/helm"
 CHART = "nats-io/k8s helm/charts/nats (keys as in the values.yaml of chart 2.14.2)"
-AUTH_SECRET = "nats-auth"  # holds auth.conf, rendered per deployment (deploy/README.md)
+AUTH_SECRET = "nats-auth"  # holds auth.conf.gz, rendered per deployment (deploy/README.md)
 AUTH_DIR = "/etc/nats-config/auth"  # the chart resolves includes relative to /etc/nats-config
+AUTH_GZ_DIR = "/etc/nats-auth-gz"
 CA_SECRET = "nats-ca"
+# The chart's own server image (values.yaml container.image), which has the busybox gunzip.
+NATS_IMAGE = "nats:2.14.2-alpine"
+
+# auth.conf lists every office's publish subjects: about 1.5 MB for the 209 offices, above the 1 MiB
+# a Kubernetes Secret can hold, and NATS cannot include a file inside the users array to split it.
+# Gzipped it is about 130 kB; an init container unpacks it next to the config before the server
+# starts. So a changed auth.conf takes a rolling restart (deploy/README.md), not a hot reload.
+UNPACK_AUTH = f"gunzip -c {AUTH_GZ_DIR}/auth.conf.gz > {AUTH_DIR}/auth.conf"
 
 Json = dict[str, Any]
 
@@ -91,19 +100,35 @@ def values(layout: Layout, region: BusRegion) -> Json:
                 }
             ],
         },
-        # The reloader sees mounts under /etc/, so a new auth.conf (an office joining) is hot-reloaded.
+        # The chart's config reloader: a changed TLS certificate is applied without a restart.
         "reloader": {"enabled": True},
         "podTemplate": {
             "topologySpreadConstraints": {
                 "kubernetes.io/hostname": {"maxSkew": 1, "whenUnsatisfiable": "DoNotSchedule"},
                 "topology.kubernetes.io/zone": {"maxSkew": 1, "whenUnsatisfiable": "ScheduleAnyway"},
             },
+            "merge": {
+                "spec": {
+                    "initContainers": [
+                        {
+                            "name": "auth-conf",
+                            "image": NATS_IMAGE,
+                            "command": ["sh", "-c", UNPACK_AUTH],
+                            "volumeMounts": [
+                                {"name": "auth-gz", "mountPath": AUTH_GZ_DIR, "readOnly": True},
+                                {"name": "auth", "mountPath": AUTH_DIR},
+                            ],
+                        }
+                    ]
+                }
+            },
             "patch": [
+                {"op": "add", "path": "/spec/volumes/-", "value": {"name": "auth", "emptyDir": {}}},
                 {
                     "op": "add",
                     "path": "/spec/volumes/-",
-                    "value": {"name": "auth", "secret": {"secretName": AUTH_SECRET}},
-                }
+                    "value": {"name": "auth-gz", "secret": {"secretName": AUTH_SECRET}},
+                },
             ],
         },
         "service": {"ports": {"gateway": {"enabled": True}, "leafnodes": {"enabled": True}}},
