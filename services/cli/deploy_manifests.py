@@ -101,6 +101,9 @@ BUS_CONFIGMAP = "interpol-mesh-bus"
 PROVISION = "provision-bus"  # the component label of the provisioning Job: not an office role
 
 
+# Secret files are owned by root; 0440 with the pod's fsGroup lets the unprivileged user (and only
+# its group) read them.
+
 # -- Bases: one per office role ------------------------------------------------------------------
 
 
@@ -225,7 +228,7 @@ def deployment(kind: OfficeKind) -> Json:
                     "containers": [office],
                     "volumes": [
                         {"name": "data", "persistentVolumeClaim": {"claimName": name}},
-                        {"name": "office-keys", "secret": {"secretName": "interpol-mesh-keys", "defaultMode": 0o400}},
+                        {"name": "office-keys", "secret": {"secretName": "interpol-mesh-keys", "defaultMode": 0o440}},
                         {"name": "nats-ca", "secret": {"secretName": NATS_CA_SECRET, "defaultMode": 0o444}},
                         {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
                     ],
@@ -377,7 +380,7 @@ def provision_job() -> Json:
                     "securityContext": _POD_SECURITY,
                     "containers": [container],
                     "volumes": [
-                        {"name": "admin-nkey", "secret": {"secretName": ADMIN_SECRET, "defaultMode": 0o400}},
+                        {"name": "admin-nkey", "secret": {"secretName": ADMIN_SECRET, "defaultMode": 0o440}},
                         {"name": "nats-ca", "secret": {"secretName": NATS_CA_SECRET, "defaultMode": 0o444}},
                     ],
                 },
