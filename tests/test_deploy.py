@@ -37,6 +37,7 @@ from interpol_mesh.provision import Deployment
 from interpol_mesh.testing.harness import wait_until
 from interpol_mesh.testing.plugin import IN_CI
 from interpol_offices.cli import deploy_manifests as dm
+from interpol_offices.cli import k8s_resources as kr
 from interpol_offices.cli.nats_helm_values import HELM, helm_values_files
 from interpol_offices.roles import ROLE_PACKAGES
 
@@ -104,9 +105,9 @@ def test_dockerfile_passes_hadolint() -> None:
 def test_dockerfile_runs_one_office_as_a_non_root_user() -> None:
     assert DOCKERFILE.entrypoint + DOCKERFILE.cmd == ["interpol-mesh", "serve"]
     assert DOCKERFILE.user.split(":")[0] not in ("", "0", "root")
-    assert DOCKERFILE.user.split(":")[0] == str(dm.UID), "the manifests' runAsUser must be the image's user"
+    assert DOCKERFILE.user.split(":")[0] == str(kr.UID), "the manifests' runAsUser must be the image's user"
     assert all(base.startswith("python:") and "slim" in base for base in DOCKERFILE.bases)
-    assert DOCKERFILE.env["DATA_DIR"] == dm.DATA_DIR and DOCKERFILE.env["PORT"] == str(dm.HTTP_PORT)
+    assert DOCKERFILE.env["DATA_DIR"] == kr.DATA_DIR and DOCKERFILE.env["PORT"] == str(kr.HTTP_PORT)
     rules = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert rules[0] == "*", ".dockerignore starts from nothing and lets in only what the build needs"
     assert {"**/*.key", "**/*.nk"} <= set(rules), "keys never enter the build context"
@@ -323,27 +324,27 @@ def test_each_office_of_an_overlay_is_wired_to_its_region(overlay: str) -> None:
         assert "command" not in container and "args" not in container, "the image's tested ENTRYPOINT + CMD run"
         env = _env(container, by_kind["ConfigMap"])
         assert env["OFFICE_ID"] == office.id
-        assert dep["metadata"]["annotations"][f"{dm.LABEL_DOMAIN}/office-id"] == office.id
+        assert dep["metadata"]["annotations"][f"{kr.LABEL_DOMAIN}/office-id"] == office.id
         assert env["NATS_URL"] == production_layout().client_urls(office.bus_region)  # type: ignore[arg-type]
         assert env["STREAM_REPLICAS"] == "3" and env["BUS_TOPOLOGY"] == "regions"
         assert env["DATABASE_URL"] == {"secretKeyRef": {"name": dm.database_secret(office.id), "key": "url"}}
         secrets = {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
-        assert secrets == {dm.keys_secret(office.id), dm.NATS_CA_SECRET}
+        assert secrets == {dm.keys_secret(office.id), kr.NATS_CA_SECRET}
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
         assert dep["spec"]["replicas"] == 1, "one Uvicorn process, one pod, per office"
         labels = dep["spec"]["template"]["metadata"]["labels"]
         assert labels["app.kubernetes.io/instance"] == name
-        assert labels["app.kubernetes.io/component"] == dm.role_folder(office.kind)
-        assert labels[f"{dm.LABEL_DOMAIN}/bus-region"] == office.bus_region
+        assert labels["app.kubernetes.io/component"] == kr.role_folder(office.kind)
+        assert labels[f"{kr.LABEL_DOMAIN}/bus-region"] == office.bus_region
         selector = dep["spec"]["selector"]["matchLabels"]
         assert selector.items() <= labels.items() and selector["app.kubernetes.io/instance"] == name
         assert by_kind["Service"][name]["spec"]["selector"] == selector
         assert by_kind["PodDisruptionBudget"][name]["spec"]["selector"]["matchLabels"] == selector
         claim = next(v for v in pod["volumes"] if v["name"] == "data")["persistentVolumeClaim"]["claimName"]
         assert claim in by_kind["PersistentVolumeClaim"]
-        assert pod["securityContext"]["runAsNonRoot"] and pod["securityContext"]["runAsUser"] == dm.UID
+        assert pod["securityContext"]["runAsNonRoot"] and pod["securityContext"]["runAsUser"] == kr.UID
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -359,7 +360,7 @@ def test_interpol_regions_provision_the_bus_and_countries_do_not(overlay: str) -
     configmaps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
     assert _env(container, configmaps)["NATS_URL"] == production_layout().client_urls(overlay)  # type: ignore[arg-type]
     volumes = job["spec"]["template"]["spec"]["volumes"]
-    assert {v["secret"]["secretName"] for v in volumes} == {dm.ADMIN_SECRET, dm.NATS_CA_SECRET}
+    assert {v["secret"]["secretName"] for v in volumes} == {kr.ADMIN_SECRET, kr.NATS_CA_SECRET}
 
 
 @pytest.mark.slow
@@ -402,11 +403,11 @@ def test_every_office_role_has_its_base_and_deploy_names_no_other_role() -> None
     for path in DEPLOY.rglob("*.yaml"):
         text = path.read_text()
         named_roles |= set(re.findall(r"app\.kubernetes\.io/component: (\S+)", text))
-        named_offices |= set(re.findall(rf"{re.escape(dm.LABEL_DOMAIN)}/office-id: (\S+)", text))
+        named_offices |= set(re.findall(rf"{re.escape(kr.LABEL_DOMAIN)}/office-id: (\S+)", text))
         named_offices |= set(re.findall(r"name: OFFICE_ID\n\s+value: (\S+)", text))
         for match in re.findall(r"\.\./base/([^/\s]+)", text):
             named_roles.add(match)
-    named_roles.discard(dm.PROVISION)  # the provisioning Job: a component, not an office role
+    named_roles.discard(kr.PROVISION)  # the provisioning Job: a component, not an office role
     assert named_roles and named_roles <= roles, f"roles named in deploy/ that do not exist: {named_roles - roles}"
     unknown = {o for o in named_offices if o not in directory.offices and o not in ('""', "''")}
     assert not unknown, f"offices named in deploy/ that are not in the directory: {unknown}"
