@@ -61,3 +61,31 @@ async def test_a_message_crosses_regions_and_its_receipts_come_back(regional_mes
             inbox = (await client.get("/v1/inbox")).json()
             items = inbox["items"] if isinstance(inbox, dict) else inbox
             assert [i["message_id"] for i in items] == [message_id], office_id
+
+
+async def test_the_key_directory_the_gs_publishes_reaches_every_region(regional_mesh: RegionalMesh) -> None:
+    gs = regional_mesh.spawn("gs")
+    await asyncio.to_thread(gs.start)
+    admin = await regional_mesh.connect_as("mesh-admin", "americas")
+    try:
+        js = admin.jetstream()
+
+        async def origin() -> bytes | None:
+            try:
+                return bytes((await js.get_last_msg("MESH_KEYS", "mesh.v1.keys.directory")).data or b"") or None
+            except Exception:
+                return None
+
+        published = await wait_until(origin, timeout=30, what="the GS to publish the key directory in Lyon")
+        for region in ("americas", "apac"):
+
+            async def mirrored(region: str = region) -> bool:
+                try:
+                    last = await js.get_last_msg(keys_mirror_name(region), "mesh.v1.keys.directory")
+                except Exception:
+                    return False
+                return bytes(last.data or b"") == published
+
+            await wait_until(mirrored, timeout=30, what=f"{region}'s mirror of the key directory")
+    finally:
+        await admin.close()

@@ -29,6 +29,7 @@ from interpol_mesh.directory import load_directory
 from interpol_mesh.envelope import MAX_ENVELOPE_BYTES, Header, Sealed, seal
 from interpol_mesh.messages import BODY_MODELS, SCHEMA_MAJOR, payload_type
 from interpol_mesh.natsd import MAX_PAYLOAD_BYTES, render_config
+from interpol_offices.cli.deploy_manifests import render_files as render_deploy_files
 
 ROOT = Path(__file__).resolve().parents[2]
 V1 = f"proto-schemas/v{SCHEMA_MAJOR}"
@@ -577,6 +578,7 @@ def render() -> Files:
     files[f"{V1}/asyncapi.yaml"] = to_yaml(asyncapi(envelopes, key_directory)).encode()
     files[NATS_CONF] = render_config().encode()
     files.update(supercluster_files())
+    files |= render_deploy_files()
     return dict(sorted(files.items()))
 
 

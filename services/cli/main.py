@@ -24,7 +24,9 @@ is its own FastAPI service with its own keys and database. Typical use:
   interpol-mesh up --ncbs all           all 196 member countries
   interpol-mesh up --topology regions   nine nats-servers: three regional clusters joined by gateways
   interpol-mesh serve ncb.fr=8101       run one office (NATS_URL, DATABASE_URL from the environment)
+  interpol-mesh serve                   run the office named by OFFICE_ID on PORT (the container image)
   interpol-mesh keys init               create the development keys of every office
+  interpol-mesh provision               create the streams and every office's consumer (as mesh-admin)
   interpol-mesh token issue --office gs --subject alice --roles reviewer   a bearer token for the console
   interpol-mesh directory validate      check the member directory files
   interpol-mesh audit verify --office ncb.fr   check an office's hash-chained audit log
@@ -70,9 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="run offices in this process",
-        description="Run one or more offices in this process, e.g. `serve ncb.fr=8101 ncb.de=8102`; a bare id uses PORT.",
+        description="Run one or more offices in this process, e.g. `serve ncb.fr=8101 ncb.de=8102`; a bare id uses "
+        "PORT. Without an office, the one named by OFFICE_ID on PORT (what the container image runs).",
     )
-    serve.add_argument("offices", nargs="+", metavar="OFFICE[=PORT]")
+    serve.add_argument("offices", nargs="*", metavar="OFFICE[=PORT]")
+
+    sub.add_parser(
+        "provision",
+        help="create the streams and every office's consumer (as mesh-admin)",
+        description="Connect to NATS_URL as mesh-admin (DATA_DIR/keys/mesh-admin.nk) and create or update the "
+        "streams (STREAM_REPLICAS) and every office's durable consumer. `up` does this itself.",
+    )
 
     keys = sub.add_parser("keys", help="signing keys", description="Manage Ed25519 signing keys.")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -139,9 +149,15 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             return code
         if args.command == "serve":
-            from interpol_offices.cli.serve import parse_assignments, serve
+            from interpol_offices.cli.serve import office_from_environment, parse_assignments, serve
 
-            asyncio.run(serve(parse_assignments(args.offices, settings.port), settings))
+            offices = args.offices or [office_from_environment(os.environ.get("OFFICE_ID"), settings)]
+            asyncio.run(serve(parse_assignments(offices, settings.port), settings))
+            return 0
+        if args.command == "provision":
+            from interpol_offices.cli.provision_bus import provision_bus
+
+            print(asyncio.run(provision_bus(settings, load_directory(settings.directory_dir))))
             return 0
         if args.command == "keys":
             from interpol_offices.cli.keys import keys_init

@@ -13,6 +13,7 @@ from interpol_mesh import stage_trace
 from interpol_mesh.app import create_app
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.directory import load_directory
+from interpol_mesh.errors import ConfigError
 from interpol_mesh.logs import configure_logging
 from interpol_mesh.messaging import OfficeContext, start_office, stop_office
 from interpol_mesh.settings import OfficeSettings
@@ -34,6 +35,22 @@ def parse_assignments(items: list[str], default_port: int) -> list[tuple[str, in
         office_id, _, port = item.partition("=")
         result.append((office_id, int(port) if port else default_port))
     return result
+
+
+def office_from_environment(office_id: str | None, settings: OfficeSettings) -> str:
+    """The office of a container (OFFICE_ID), checked against the directory before anything starts.
+
+    The image serves every role, so an unset OFFICE_ID must not fall back to the settings' default
+    office (gs): a pod would then start as the General Secretariat.
+    """
+    if not office_id or not office_id.strip():
+        raise ConfigError(
+            "OFFICE_ID is not set: `interpol-mesh serve` without an office runs the one named by OFFICE_ID "
+            "(e.g. OFFICE_ID=ncb.fr), on PORT"
+        )
+    office_id = office_id.strip()
+    load_directory(settings.directory_dir).get(office_id)  # UnknownOffice (a ConfigError) names the id
+    return office_id
 
 
 async def serve(assignments: list[tuple[str, int]], base: OfficeSettings) -> None:
