@@ -28,7 +28,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from interpol_mesh.bus import BusStatus, connect, subjects
+from interpol_mesh.bus import BusStatus, StreamPlan, connect, subjects
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.bus.supercluster import production_layout
 from interpol_mesh.directory import BUS_REGIONS, load_directory
@@ -387,14 +387,15 @@ async def test_the_provisioning_job_command_creates_a_missing_consumer(
     try:
         js = admin.jetstream()
         consumer = subjects.consumer_name(dm.COUNTRY_EXAMPLE)
-        await js.delete_consumer(subjects.DIRECT_STREAM, consumer)
+        stream = StreamPlan(load_directory()).inbox_stream(dm.COUNTRY_EXAMPLE)
+        await js.delete_consumer(stream, consumer)
         env = _container_env(mesh_deployment, nats_server)
         run = await asyncio.to_thread(
             subprocess.run, [*DOCKERFILE.entrypoint, "provision"], env=env, capture_output=True, text=True, timeout=120
         )
         assert run.returncode == 0, run.stderr
         print(f"\n{run.stdout.strip()}")
-        assert (await js.consumer_info(subjects.DIRECT_STREAM, consumer)).name == consumer
+        assert (await js.consumer_info(stream, consumer)).name == consumer
     finally:
         await admin.close()
 
