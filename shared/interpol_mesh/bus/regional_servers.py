@@ -48,6 +48,16 @@ def meta_leader(spec: ServerSpec) -> str | None:
     return leader if isinstance(leader, str) and leader else None
 
 
+def current_peers(leader: ServerSpec) -> set[str]:
+    """The meta group's peers that the leader reports as current (only the leader knows)."""
+    try:
+        meta = monitor(leader, "jsz").get("meta_cluster")
+    except (OSError, ValueError):
+        return set()
+    replicas = meta.get("replicas") if isinstance(meta, dict) else None
+    return {str(r.get("name")) for r in replicas or [] if isinstance(r, dict) and r.get("current")}
+
+
 @dataclass
 class RegionalServers:
     layout: Layout
@@ -79,14 +89,18 @@ class RegionalServers:
         self.wait_meta_leader(timeout_s)
 
     def wait_meta_leader(self, timeout_s: float = 60.0, among: list[str] | None = None) -> str:
-        """Until every server named (default: all running) agrees on one JetStream meta leader."""
+        """Until every server named (default: all running) agrees on one JetStream meta leader, and
+        that leader counts every one of them as current: only then can a stream be placed in any
+        region (before, the leader may not yet know a region's peers and refuses the placement)."""
         names = among or [n for n, s in self.servers.items() if s.process and s.process.poll() is None]
         end = time.monotonic() + timeout_s
         seen: set[str | None] = set()
         while time.monotonic() < end:
             seen = {meta_leader(self.layout.server(n)) for n in names}
             if len(seen) == 1 and None not in seen:
-                return str(next(iter(seen)))
+                leader = str(next(iter(seen)))
+                if leader in names and set(names) - {leader} <= current_peers(self.layout.server(leader)):
+                    return leader
             time.sleep(0.2)
         raise DependencyUnavailable(
             f"the supercluster elected no JetStream meta leader within {timeout_s:.0f}s: {seen}"

@@ -49,7 +49,8 @@ from interpol_mesh.errors import ConfigError
 # `single`: one nats-server (make run, tests); `regions`: the supercluster of bus/supercluster.py.
 BusTopology = Literal["single", "regions"]
 BUS_TOPOLOGIES: tuple[BusTopology, ...] = ("single", "regions")
-# The one stream of versions before regions; see StreamPlan.retire_legacy.
+STREAM_NAME_IN_USE = 10058  # JetStream: another creator made the stream first
+# The one stream of versions before regions; see retire_legacy_stream.
 LEGACY_DIRECT_STREAM = "MESH_DIRECT"
 
 DIRECT_MAX_AGE_S = 7 * 24 * 3600
@@ -202,8 +203,10 @@ async def ensure_streams(js: JetStreamContext, plan: StreamPlan) -> None:
             try:
                 await js.add_stream(config)
                 continue
-            except BadRequestError:
-                pass  # raced with another creator: now it exists
+            except BadRequestError as exc:
+                if exc.err_code != STREAM_NAME_IN_USE:
+                    raise ConfigError(f"JetStream refused to create stream {config.name}: {exc.description}") from None
+                # raced with another creator: now it exists
         try:
             await js.update_stream(config)
         except APIError as exc:
