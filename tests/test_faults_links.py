@@ -11,13 +11,20 @@ CUT_S seconds, not the issue's minute, so the file stays within about five minut
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
 import httpx
+import nats
 import pytest
+from nats.js.errors import NotFoundError
 
-from interpol_mesh.bus.tls import ensure_local_ca
+from interpol_mesh.bus import subjects
+from interpol_mesh.bus.credentials import ADMIN_USER
+from interpol_mesh.bus.permissions import inbox_prefix
+from interpol_mesh.bus.streams import direct_stream_name
+from interpol_mesh.bus.tls import client_context, ensure_local_ca
 from interpol_mesh.directory import BusRegion
 from interpol_mesh.local_mesh import Backend
 from interpol_mesh.testing.harness import wait_until
@@ -26,6 +33,8 @@ from interpol_mesh.testing.regions import RegionalMesh
 from interpol_mesh.testing.tcp_proxy import TcpProxy
 from link_traffic import Sent, SteadyTraffic, latency, median
 from netns_lab import RegionLab, require_namespaces
+from test_bus_permissions import Refusals, refused
+from trust_probes import connect_local, peer_probe, start_leaf, unanswered
 
 pytestmark = pytest.mark.slow
 
@@ -195,3 +204,145 @@ async def test_an_office_cut_off_keeps_serving_and_catches_up(tmp_path: Path, po
         for proxy in proxies:
             await proxy.cut()
         mesh.stop()
+
+
+# 6. The trust boundaries on another region's server, over a leaf, on the cluster ports ------------
+
+
+async def test_on_another_regions_server_an_office_has_only_its_own_rights(regional_mesh: RegionalMesh) -> None:
+    mesh = regional_mesh
+    apac_1 = mesh.servers.layout.server("apac-1")
+    refusals = Refusals()
+    france = await nats.connect(
+        f"tls://{apac_1.host}:{apac_1.client_port}",
+        nkeys_seed=str(mesh.deployment.key_dir / "ncb.fr.nk"),
+        tls=client_context(mesh.deployment.tls.ca),
+        tls_hostname="127.0.0.1",
+        inbox_prefix=inbox_prefix("ncb.fr"),
+        error_cb=refusals.record,
+        max_reconnect_attempts=0,
+    )
+    admin = await mesh.connect_as(ADMIN_USER, "emea")
+    emea = direct_stream_name("emea")
+    try:
+        # Allowed, as a control: France publishes as itself from Singapore's server into Lyon's stream.
+        ack = await france.jetstream().publish(subjects.direct("ncb.fr", "ncb.es"), b"as myself")
+        assert ack.stream == emea
+
+        forged = subjects.direct("ncb.de", "ncb.es")
+        await france.publish(forged, b"pretending to be ncb.de")
+        await refused(refusals, forged)
+        await france.subscribe(f"{subjects.PREFIX}.direct.*.ncb_de")
+        await refused(refusals, f"{subjects.PREFIX}.direct.*.ncb_de")
+        await france.publish(subjects.notice("ncb.es"), b"fake notice")
+        await refused(refusals, subjects.notice("ncb.es"))
+        next_de = f"$JS.API.CONSUMER.MSG.NEXT.{emea}.{subjects.consumer_name('ncb.de')}"
+        await france.publish(next_de, json.dumps({"batch": 1, "no_wait": True}).encode(), reply=france.new_inbox())
+        await refused(refusals, next_de)
+        create = f"$JS.API.CONSUMER.CREATE.{emea}"
+        await france.publish(f"{create}.spy", b"{}", reply=france.new_inbox())
+        await refused(refusals, create)
+        stream_create = "$JS.API.STREAM.CREATE.SPY"
+        await france.publish(
+            stream_create, json.dumps({"name": "SPY", "subjects": [">"]}).encode(), reply=france.new_inbox()
+        )
+        await refused(refusals, stream_create)
+        await france.publish(subjects.KEY_DIRECTORY_SUBJECT, b"{}")
+        await refused(refusals, subjects.KEY_DIRECTORY_SUBJECT)
+
+        js = admin.jetstream()
+        for subject in (forged, subjects.notice("ncb.es")):
+            with pytest.raises(NotFoundError):
+                await js.get_last_msg(emea, subject)
+        with pytest.raises(NotFoundError):
+            await js.stream_info("SPY")
+    finally:
+        await france.close()
+        await admin.close()
+
+    # Routes and gateways are mutual TLS: a peer without a CA-signed certificate is refused.
+    tls = mesh.deployment.tls
+    for port in (apac_1.cluster_port, apac_1.gateway_port):
+        said = await peer_probe(apac_1.host, port, tls.ca, tls.cert, tls.key)
+        assert said["CA-signed"].startswith(b"INFO"), (port, said)  # the probe can tell a peer from a stranger
+        assert b"INFO" not in said["plain"] + said["no certificate"], (port, said)
+    print(
+        f"\nimpostor on apac-1: {len(refusals.errors)} refusals; cluster and gateway ports refused a peer without certificate"
+    )
+
+
+async def test_through_a_leaf_node_only_the_offices_rights_reach_the_mesh(
+    regional_mesh: RegionalMesh, tmp_path: Path
+) -> None:
+    mesh = regional_mesh
+    leaf = start_leaf(mesh, "ncb.fr", tmp_path / "leaf")
+    admin = await mesh.connect_as(ADMIN_USER, "emea")
+    local = await connect_local(mesh, leaf, "ncb.fr")
+    emea = direct_stream_name("emea")
+    js = admin.jetstream()
+    try:
+
+        async def published_through_leaf() -> bool:
+            try:
+                return (await local.jetstream().publish(subjects.direct("ncb.fr", "ncb.es"), b"control")).stream == emea
+            except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+                return False  # the leaf is still dialling its region
+
+        await wait_until(published_through_leaf, timeout=20, what="the leaf's link to emea")
+
+        # Publishing as someone else, a notice, the key directory: dropped by the hub. A control
+        # published after them on the same link is acked, so they would have been stored by then.
+        keys_before = (await js.stream_info(subjects.KEYS_STREAM)).state.last_seq
+        forged = subjects.direct("ncb.de", "ncb.es")
+        for subject in (forged, subjects.notice("ncb.es"), subjects.KEY_DIRECTORY_SUBJECT):
+            await local.publish(subject, b"{}")
+        await local.jetstream().publish(subjects.direct("ncb.fr", "ncb.es"), b"control after")
+        for subject in (forged, subjects.notice("ncb.es")):
+            with pytest.raises(NotFoundError):
+                await js.get_last_msg(emea, subject)
+        assert (await js.stream_info(subjects.KEYS_STREAM)).state.last_seq == keys_before
+
+        # Reading Germany's subjects or consumer, creating a consumer or a stream: nothing answers.
+        spy = await local.subscribe(f"{subjects.PREFIX}.direct.*.ncb_de")
+        own = await local.subscribe(f"{inbox_prefix('ncb.fr')}.probe")
+        await local.flush()
+
+        async def own_reaches_leaf() -> bool:
+            await admin.publish(f"{inbox_prefix('ncb.fr')}.probe", b"for ncb.fr")
+            await admin.flush()
+            try:
+                await own.next_msg(timeout=0.3)
+                return True
+            except nats.errors.TimeoutError:
+                return False
+
+        await wait_until(own_reaches_leaf, timeout=10, what="ncb.fr's own subjects to reach the leaf")
+        await admin.publish(subjects.direct("ncb.es", "ncb.de"), b"for ncb.de only")
+        await wait_until(own_reaches_leaf, timeout=10, what="a second probe, after the message for ncb.de")
+        assert spy.pending_msgs == 0, "a message for ncb.de reached ncb.fr's leaf"
+        de = subjects.consumer_name("ncb.de")
+        delivered_before = (await js.consumer_info(emea, de)).delivered.stream_seq
+        assert await unanswered(local, f"$JS.API.CONSUMER.MSG.NEXT.{emea}.{de}", {"batch": 1, "no_wait": True})
+        assert (await js.consumer_info(emea, de)).delivered.stream_seq == delivered_before
+        assert await unanswered(
+            local, f"$JS.API.CONSUMER.CREATE.{emea}.spy", {"stream_name": emea, "config": {"name": "spy"}}
+        )
+        with pytest.raises(NotFoundError):
+            await js.consumer_info(emea, "spy")
+        assert await unanswered(local, "$JS.API.STREAM.CREATE.SPY", {"name": "SPY", "subjects": ["spy.>"]})
+        with pytest.raises(NotFoundError):
+            await js.stream_info("SPY")
+
+        # The limit of a leaf edge: the office's own consumer is out of reach too (the server denies
+        # the non-domain JetStream API across a leaf unless the system account is shared), so an
+        # office on its leaf could send but not receive; the default edge is the region's server list.
+        own_consumer = f"$JS.API.CONSUMER.INFO.{emea}.{subjects.consumer_name('ncb.fr')}"
+        assert await unanswered(local, own_consumer, {})
+        print(
+            "\nleaf node of ncb.fr: publishes as itself acked; forged publishes, foreign reads, consumer and stream "
+            "creation dropped by the hub; its own consumer unreachable through the leaf (JetStream API denied)"
+        )
+    finally:
+        await local.close()
+        await admin.close()
+        leaf.stop()

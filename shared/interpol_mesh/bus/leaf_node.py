@@ -6,7 +6,15 @@ nats-server 2.15). The hub applies that user's permissions to everything crossin
 what the user may publish is all the leaf can send into the mesh, what it may subscribe to is all
 the mesh sends down (NATS docs, "Leaf Nodes"). A compromised national network can therefore do
 no more than the office itself. The leaf runs without JetStream: the office's streams and
-consumers stay in its region's R3 cluster, reached through the link.
+consumers stay in its region's R3 cluster.
+
+Limit, measured in tests/test_faults_links.py: nats-server denies the non-domain JetStream API
+(`$JS.API.>`) across a leaf connection unless the system account is shared with identical
+JetStream domains (leafnode.go, `denyAllClientJs`). Sharing the system account with a country is
+out of the question, so through this leaf an office can publish into its region's streams (acks
+come back) but cannot pull its consumer. That is why the mesh's default edge is a client with
+the list of its region's servers; a leaf edge would need JetStream domains on the hub and
+domain-prefixed API subjects in the offices' permissions.
 """
 
 from __future__ import annotations
