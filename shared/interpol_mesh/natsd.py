@@ -132,6 +132,8 @@ class NatsServer:
     host: str = "127.0.0.1"
     # A network namespace to run in (`ip netns exec`), for tests that cut links between "hosts".
     netns: str | None = None
+    # Off for a national leaf node: its office's streams live in the region it dials (bus/leaf_node.py).
+    jetstream: bool = True
 
     @property
     def url(self) -> str:
@@ -143,7 +145,7 @@ class NatsServer:
         if self.config_path is None:
             self.config_path = write_server_config(self.store_dir / "conf")
         args = [nats_server_binary(), "-c", str(self.config_path), "-a", self.host, "-p", str(self.port),
-                "-js", "-sd", str(self.store_dir), *self.extra_args]  # fmt: skip
+                *(["-js"] if self.jetstream else []), "-sd", str(self.store_dir), *self.extra_args]  # fmt: skip
         if self.netns is not None:
             args = ["ip", "netns", "exec", self.netns, *args]  # exec: the pid stays the server's
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115

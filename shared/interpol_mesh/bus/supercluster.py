@@ -30,6 +30,19 @@ class ServerSpec:
     gateway_port: int
     leaf_port: int
     monitor_port: int
+    # Where routes and gateways listen and are reached, when not at `host` (the fault tests'
+    # network namespaces put clients, the cluster and the gateway LAN on separate interfaces, so
+    # one can be cut alone).
+    cluster_host: str | None = None
+    gateway_host: str | None = None
+
+    @property
+    def route_host(self) -> str:
+        return self.cluster_host or self.host
+
+    @property
+    def gateway_listen_host(self) -> str:
+        return self.gateway_host or self.host
 
 
 @dataclass(frozen=True)
@@ -148,22 +161,22 @@ def render_server_config(
         *_tls_block(tls, verify=False, indent=""),
         "cluster {",
         f"  name: {spec.region}",
-        f"  listen: {listen}:{spec.cluster_port}",
-        *([f"  advertise: {spec.host}:{spec.cluster_port}"] if bind else []),
+        f"  listen: {bind or spec.route_host}:{spec.cluster_port}",
+        *([f"  advertise: {spec.route_host}:{spec.cluster_port}"] if bind else []),
         "  routes: [",
-        *(f"    nats-route://{p.host}:{p.cluster_port}" for p in peers),
+        *(f"    nats-route://{p.route_host}:{p.cluster_port}" for p in peers),
         "  ]",
         *_tls_block(tls, verify=True, indent="  "),
         "}",
         "gateway {",
         f"  name: {spec.region}",
-        f"  listen: {listen}:{spec.gateway_port}",
-        *([f"  advertise: {spec.host}:{spec.gateway_port}"] if bind else []),
+        f"  listen: {bind or spec.gateway_listen_host}:{spec.gateway_port}",
+        *([f"  advertise: {spec.gateway_listen_host}:{spec.gateway_port}"] if bind else []),
         *_tls_block(tls, verify=True, indent="  "),
         "  gateways: [",
     ]
     for region in BUS_REGIONS:
-        urls = ", ".join(f'"nats://{s.host}:{s.gateway_port}"' for s in layout.region(region))
+        urls = ", ".join(f'"nats://{s.gateway_listen_host}:{s.gateway_port}"' for s in layout.region(region))
         lines.append(f"    {{name: {region}, urls: [{urls}]}}")
     lines += [
         "  ]",
