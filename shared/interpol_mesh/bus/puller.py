@@ -4,17 +4,44 @@ nats-py's `fetch(n)` waits for a full batch or its timeout once the first messag
 which adds that timeout to latency at moderate rates. Here a `no_wait` request returns the
 messages already waiting (a batch under load), and only an empty consumer leads to a long
 poll for a single message, so latency stays low and batches grow with load.
+
+Failover: requests are plain messages to `$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>`, the
+consumer leader's subject, answered on one inbox. What the server answers besides messages:
+- `404 No Messages`, `408 Request Timeout`: the request ended, nothing more will come for it;
+- `409` (`Leadership Change`, `Exceeded MaxWaiting`, ...): the request ended; ask again, except
+  `409 Consumer Deleted`, raised as `ConsumerGone`;
+- `503` (no responders): nothing serves the consumer's subject, because its leader is being
+  elected, JetStream is unavailable, or the consumer does not exist (the server cannot tell these
+  apart); raised as `PullUnavailable`, for the caller to back off and find out which
+  (`consumer_info`).
+A request in flight when the connection drops is lost with the server that had it (nats.py issue
+#504: pull subscriptions that stop after a server reboot). With a `BusStatus`, the long poll wakes
+at the reconnect and asks the new server at once, instead of waiting out its own expiry.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.errors import TimeoutError as NatsTimeoutError
+
+from interpol_mesh.bus.connection import BusStatus
 
 _END_STATUSES = {"404", "408", "409"}
+NO_WAIT_REPLY_S = 2.0  # a no_wait request is answered at once; longer means the answer was lost
+
+
+class PullUnavailable(Exception):
+    """503: nothing answers for the consumer (an election, JetStream away, or no such consumer)."""
+
+
+class ConsumerGone(Exception):
+    """409 Consumer Deleted: the durable consumer was removed while a request waited."""
 
 
 def _status(msg: Msg) -> str | None:
@@ -23,11 +50,32 @@ def _status(msg: Msg) -> str | None:
     return None
 
 
+def _check(msg: Msg) -> str | None:
+    """The message's status; raise for the ones the caller must act on."""
+    status = _status(msg)
+    if status == "503":
+        raise PullUnavailable("no responders for the consumer (leader election, JetStream away, or no consumer)")
+    if status == "409" and "deleted" in str(msg.headers.get("Description", "") if msg.headers else "").lower():
+        raise ConsumerGone("consumer deleted")
+    return status
+
+
 class BatchPuller:
-    def __init__(self, nc: Client, stream: str, consumer: str, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        nc: Client,
+        stream: str,
+        consumer: str,
+        max_batch: int = 256,
+        *,
+        status: BusStatus | None = None,
+    ) -> None:
         self._nc = nc
         self._api = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}"
+        self.stream = stream
+        self.consumer = consumer
         self._max_batch = max_batch
+        self._status = status
         self._sub: Subscription | None = None
         self._inbox = nc.new_inbox()
 
@@ -44,16 +92,50 @@ class BatchPuller:
                 pass
             self._sub = None
 
+    def _taken(self, msg: Msg) -> Msg:
+        """Account for a message taken off the queue as `next_msg` does: nats-py counts the bytes
+        still queued against `pending_bytes_limit` and drops messages ("slow consumer") past it."""
+        assert self._sub is not None
+        self._sub._pending_size -= len(msg.data)
+        self._sub._pending_queue.task_done()
+        return msg
+
     def _queued(self, into: list[Msg]) -> None:
         assert self._sub is not None
         queue = self._sub._pending_queue  # messages of an earlier request still in the client
         while not queue.empty() and len(into) < self._max_batch:
-            msg = queue.get_nowait()
+            msg = self._taken(queue.get_nowait())
             if _status(msg) is None:
                 into.append(msg)
+            elif not into:
+                _check(msg)  # a 503 left over from an earlier request still says something
+
+    async def _next(self, timeout: float) -> Msg | None:
+        """The next message on the inbox, or None after `timeout` or when the connection changed."""
+        assert self._sub is not None
+        if self._status is None:
+            try:
+                return await self._sub.next_msg(timeout=timeout)
+            except (TimeoutError, NatsTimeoutError):
+                return None
+        changed = asyncio.ensure_future(self._status.changed.wait())
+        get = asyncio.ensure_future(self._sub._pending_queue.get())
+        try:
+            done, _ = await asyncio.wait({get, changed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            changed.cancel()
+            if not get.done():
+                get.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await get
+        if get in done or (get.done() and not get.cancelled()):
+            return self._taken(get.result())
+        return None
 
     async def next_batch(self, idle_wait: float = 5.0) -> list[Msg]:
-        """Return at least one message, or an empty list after `idle_wait` seconds of silence."""
+        """Return at least one message, or an empty list after `idle_wait` seconds of silence
+        (or sooner, when the connection dropped or came back). Raises PullUnavailable and
+        ConsumerGone (see the module docstring) and the client's errors while disconnected."""
         assert self._sub is not None, "call start() first"
         batch: list[Msg] = []
         self._queued(batch)
@@ -61,20 +143,19 @@ class BatchPuller:
             return batch
         await self._nc.publish(self._api, json.dumps({"batch": self._max_batch, "no_wait": True}).encode(), self._inbox)
         while len(batch) < self._max_batch:
-            try:
-                msg = await self._sub.next_msg(timeout=2.0)
-            except TimeoutError:
+            msg = await self._next(NO_WAIT_REPLY_S)
+            if msg is None:
                 break
-            if _status(msg) in _END_STATUSES:
+            status = _check(msg)
+            if status in _END_STATUSES:
                 break
-            if _status(msg) is None:
+            if status is None:
                 batch.append(msg)
-        if batch:
+        if batch or not self._nc.is_connected:
             return batch
         expires_ns = int(idle_wait * 1e9)
         await self._nc.publish(self._api, json.dumps({"batch": 1, "expires": expires_ns}).encode(), self._inbox)
-        try:
-            msg = await self._sub.next_msg(timeout=idle_wait + 2.0)
-        except TimeoutError:
+        msg = await self._next(idle_wait + 2.0)
+        if msg is None:
             return []
-        return [msg] if _status(msg) is None else []
+        return [msg] if _check(msg) is None else []
