@@ -62,6 +62,12 @@ ROW_BACKOFF_MAX_S = 60.0
 # so delivery resumes within a second of the recipient catching up, not after a 60 s backoff.
 SUBJECT_FULL_ERR_CODE = 10077
 PROBE_PAGE = 50
+# How long a publish waits for JetStream's ack. A request written to a server just before it died
+# is never answered and nats-py does not fail it at the disconnect: this bounds how long the rows in
+# flight then wait (the relay's loop with them) before their subject is held and probed on the new
+# connection. A healthy server acks in milliseconds, a batch of BATCH well under a second; an ack
+# that comes later is not lost: the row is published again and dropped by the Nats-Msg-Id dedupe.
+PUBLISH_TIMEOUT_S = 3.0
 
 
 def _subject_full(exc: BaseException) -> bool:
@@ -321,7 +327,10 @@ class OutboxRelay:
         results = await asyncio.gather(
             *(
                 stage_trace.published(
-                    r.dedupe_id, self._js.publish(r.subject, r.data, headers={"Nats-Msg-Id": r.dedupe_id})
+                    r.dedupe_id,
+                    self._js.publish(
+                        r.subject, r.data, timeout=PUBLISH_TIMEOUT_S, headers={"Nats-Msg-Id": r.dedupe_id}
+                    ),
                 )
                 for r in rows
             ),
