@@ -8,12 +8,14 @@ poll for a single message, so latency stays low and batches grow with load.
 Failover: requests are plain messages to `$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>`, the
 consumer leader's subject, answered on one inbox. What the server answers besides messages:
 - `404 No Messages`, `408 Request Timeout`: the request ended, nothing more will come for it;
+- `100 Idle Heartbeat`: a long poll is still held by the consumer's leader;
 - `409` (`Leadership Change`, `Exceeded MaxWaiting`, ...): the request ended; ask again, except
   `409 Consumer Deleted`, raised as `ConsumerGone`;
 - `503` (no responders): nothing serves the consumer's subject, because its leader is being
   elected, JetStream is unavailable, or the consumer does not exist (the server cannot tell these
   apart); raised as `PullUnavailable`, for the caller to back off and find out which
-  (`consumer_info`).
+  (`consumer_info`);
+- anything else (`400 Bad Request`, ...): raised as `PullRefused`, for the caller to back off.
 A request in flight when the connection drops is lost with the server that had it (nats.py issue
 #504: pull subscriptions that stop after a server reboot). With a `BusStatus`, the long poll wakes
 at the reconnect and asks the new server at once, instead of waiting out its own expiry.
@@ -33,11 +35,17 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from interpol_mesh.bus.connection import BusStatus
 
 _END_STATUSES = {"404", "408", "409"}
+_KNOWN_STATUSES = {*_END_STATUSES, "100", "503"}
 NO_WAIT_REPLY_S = 2.0  # a no_wait request is answered at once; longer means the answer was lost
+HEARTBEAT_S = 1.0  # while a long poll waits, the server sends a heartbeat this often
 
 
 class PullUnavailable(Exception):
     """503: nothing answers for the consumer (an election, JetStream away, or no such consumer)."""
+
+
+class PullRefused(Exception):
+    """Any other status (400 Bad Request, ...): the request itself is wrong; retrying at once would loop."""
 
 
 class ConsumerGone(Exception):
@@ -55,8 +63,11 @@ def _check(msg: Msg) -> str | None:
     status = _status(msg)
     if status == "503":
         raise PullUnavailable("no responders for the consumer (leader election, JetStream away, or no consumer)")
-    if status == "409" and "deleted" in str(msg.headers.get("Description", "") if msg.headers else "").lower():
+    description = str(msg.headers.get("Description", "") if msg.headers else "")
+    if status == "409" and "deleted" in description.lower():
         raise ConsumerGone("consumer deleted")
+    if status is not None and status not in _KNOWN_STATUSES:
+        raise PullRefused(f"{status} {description}".strip())
     return status
 
 
@@ -153,9 +164,23 @@ class BatchPuller:
                 batch.append(msg)
         if batch or not self._nc.is_connected:
             return batch
-        expires_ns = int(idle_wait * 1e9)
-        await self._nc.publish(self._api, json.dumps({"batch": 1, "expires": expires_ns}).encode(), self._inbox)
-        msg = await self._next(idle_wait + 2.0)
-        if msg is None:
-            return []
-        return [msg] if _check(msg) is None else []
+        return await self._long_poll(idle_wait)
+
+    async def _long_poll(self, idle_wait: float) -> list[Msg]:
+        """Ask for one message, waiting up to `idle_wait`. The server confirms every HEARTBEAT_S that
+        it still holds the request (status 100); a silence of two heartbeats means the request died
+        with its server or with the consumer's leader, so the caller asks again at once instead of
+        waiting out the expiry."""
+        request = {"batch": 1, "expires": int(idle_wait * 1e9), "idle_heartbeat": int(HEARTBEAT_S * 1e9)}
+        await self._nc.publish(self._api, json.dumps(request).encode(), self._inbox)
+        deadline = asyncio.get_running_loop().time() + idle_wait + NO_WAIT_REPLY_S
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            msg = await self._next(min(left, 2 * HEARTBEAT_S + 0.5))
+            if msg is None:
+                return []
+            status = _check(msg)
+            if status is None:
+                return [msg]
+            if status != "100":
+                return []
+        return []
