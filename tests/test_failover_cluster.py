@@ -70,6 +70,7 @@ class Flow:
         self.arrivals: list[float] = []
         self.fetch_errors: Counter[str] = Counter()
         self.done = asyncio.Event()
+        self.unaccounted_bytes: int | None = None  # bytes nats-py still counts against pending_bytes_limit
 
     async def produce(self) -> None:
         js = self.nc.jetstream(timeout=3.0)
@@ -99,6 +100,9 @@ class Flow:
                     self.received[msg.data.decode()] += 1
                     self.arrivals.append(time.monotonic())
                 await asyncio.gather(*(m.ack() for m in batch), return_exceptions=True)
+            assert puller._sub is not None
+            queued = puller._sub._pending_queue._queue  # type: ignore[attr-defined]
+            self.unaccounted_bytes = puller._sub._pending_size - sum(len(m.data) for m in queued)
         finally:
             await puller.stop()
             self.done.set()
@@ -154,6 +158,7 @@ async def test_kill_9_of_one_server_moves_the_client_and_loses_nothing(cluster: 
         stall = after[0] - killed
         publish_stall = next(t for t in flow.acked_at if t > killed) - killed
         assert sorted(flow.received, key=int) == [str(i) for i in range(MESSAGES)], "every message received"
+        assert flow.unaccounted_bytes == 0, "every message taken off the queue is accounted for"
         redelivered = sum(n - 1 for n in flow.received.values())
         now_url = nc.connected_url
         print(

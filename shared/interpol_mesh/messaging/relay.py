@@ -272,16 +272,17 @@ class OutboxRelay:
             async with self._engine.connect() as conn:
                 rows = (
                     await conn.execute(
-                        sa.select(o.c.seq, o.c.subject, o.c.dedupe_id, o.c.data)
+                        sa.select(o.c.seq, o.c.dedupe_id)  # not the data: envelopes can be large
                         .where(o.c.published_at.is_(None), o.c.subject == subject, o.c.seq > after)
                         .order_by(o.c.seq)
                         .limit(PROBE_PAGE)
                     )
                 ).all()
-            for r in rows:
-                if self._backoff.get(r.dedupe_id, (0.0, 0.0))[0] <= now:
-                    hold.cursor = r.seq
-                    return OutboxRow(r.subject, r.dedupe_id, r.data)
+                for r in rows:
+                    if self._backoff.get(r.dedupe_id, (0.0, 0.0))[0] <= now:
+                        hold.cursor = r.seq
+                        data = (await conn.execute(sa.select(o.c.data).where(o.c.seq == r.seq))).scalar_one()
+                        return OutboxRow(subject, r.dedupe_id, data)
         return None  # the sweep takes whatever is left, on its own backoff
 
     async def sweep(self) -> list[Failure]:
