@@ -58,7 +58,7 @@ def _status(msg: Msg) -> str | None:
     return None
 
 
-def _check(msg: Msg) -> str | None:
+def _check(msg: Msg, puller: BatchPuller | None = None) -> str | None:
     """The message's status; raise for the ones the caller must act on."""
     status = _status(msg)
     if status == "503":
@@ -68,6 +68,8 @@ def _check(msg: Msg) -> str | None:
         raise ConsumerGone("consumer deleted")
     if status is not None and status not in _KNOWN_STATUSES:
         raise PullRefused(f"{status} {description}".strip())
+    if puller is not None:
+        puller.answered = True
     return status
 
 
@@ -89,6 +91,7 @@ class BatchPuller:
         self._status = status
         self._sub: Subscription | None = None
         self._inbox = nc.new_inbox()
+        self.answered = False  # the consumer itself answered the last `next_batch` (so it exists)
 
     async def start(self) -> None:
         self._sub = await self._nc.subscribe(
@@ -118,6 +121,7 @@ class BatchPuller:
             msg = self._taken(queue.get_nowait())
             if _status(msg) is None:
                 into.append(msg)
+                self.answered = True
             elif not into:
                 _check(msg)  # a 503 left over from an earlier request still says something
 
@@ -148,6 +152,7 @@ class BatchPuller:
         (or sooner, when the connection dropped or came back). Raises PullUnavailable and
         ConsumerGone (see the module docstring) and the client's errors while disconnected."""
         assert self._sub is not None, "call start() first"
+        self.answered = False
         batch: list[Msg] = []
         self._queued(batch)
         if batch:
@@ -157,7 +162,7 @@ class BatchPuller:
             msg = await self._next(NO_WAIT_REPLY_S)
             if msg is None:
                 break
-            status = _check(msg)
+            status = _check(msg, self)
             if status in _END_STATUSES:
                 break
             if status is None:
@@ -178,7 +183,7 @@ class BatchPuller:
             msg = await self._next(min(left, 2 * HEARTBEAT_S + 0.5))
             if msg is None:
                 return []
-            status = _check(msg)
+            status = _check(msg, self)
             if status is None:
                 return [msg]
             if status != "100":

@@ -124,7 +124,8 @@ class InboxConsumer:
                     continue
                 failures = 0
                 self.fetch_error = None
-                self.consumer_missing = None
+                if puller.answered:
+                    self.consumer_missing = None
                 if batch:
                     try:
                         await self.handle(batch)
@@ -140,8 +141,9 @@ class InboxConsumer:
         try:
             await self.ctx.js.consumer_info(puller.stream, puller.consumer, timeout=2.0)
         except NotFoundError:
+            if self.consumer_missing is None:
+                log.error("inbox consumer missing; the admin must provision it", extra={"consumer": puller.consumer})
             self.consumer_missing = f"consumer {puller.consumer} on stream {puller.stream} does not exist"
-            log.error("inbox consumer missing; the admin must provision it", extra={"consumer": puller.consumer})
             return
         except Exception:  # no answer (election, bus away): the next fetch tells more
             return

@@ -18,7 +18,10 @@ Two kinds of failure, told apart by the error:
   subject). The first probe that is acked lifts the hold and the rest follow at once, so delivery
   resumes within about RETRY_S of the heal, at the cost of one request per held subject per
   RETRY_S, not one per row. The probes take turns (a row that can never go, such as one the
-  server's permissions drop without an answer, cannot hold back the rows after it).
+  server's permissions drop without an answer, cannot hold back the rows after it). "No
+  responders" also means "no stream has this subject at all" (a misconfiguration): such a subject
+  is probed at that same pace for as long as it lasts, shown on /readyz, and its rows are never
+  dropped, since each is a message an office committed to send.
 - **refused** (the server answered no), or unreachable while other rows of the same subject went
   through: that row is the problem; it is retried with a growing delay (up to 60 s) and does not
   hold back the rows after it.
