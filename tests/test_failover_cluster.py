@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 
-from interpol_mesh.bus.connection import BusStatus, connect
+from interpol_mesh.bus.connection import MAX_OUTSTANDING_PINGS, PING_INTERVAL_S, BusStatus, connect
 from interpol_mesh.bus.puller import BatchPuller
 from interpol_mesh.natsd import NatsServer, free_port
 from interpol_mesh.testing.harness import wait_until
@@ -114,7 +115,7 @@ async def _leader_port(nc: Client, servers: list[NatsServer]) -> int:
     return servers[int(info.cluster.leader.removeprefix("n"))].port
 
 
-@pytest.mark.parametrize("victim", ["connected-server", "stream-leader"])
+@pytest.mark.parametrize("victim", ["connected-server", "stream-leader", "frozen-server"])
 async def test_kill_9_of_one_server_moves_the_client_and_loses_nothing(cluster: list[NatsServer], victim: str) -> None:
     status = BusStatus()
     url = ",".join(s.url for s in cluster)
@@ -131,29 +132,36 @@ async def test_kill_9_of_one_server_moves_the_client_and_loses_nothing(cluster: 
             await wait_until(flowing, what="messages flowing before the kill")
             connected = nc.connected_url
             assert connected is not None
-            port = connected.port if victim == "connected-server" else await _leader_port(nc, cluster)
+            port = connected.port if victim != "stream-leader" else await _leader_port(nc, cluster)
             target = next(s for s in cluster if s.port == port)
-            moved = port == connected.port
+            moved = port == connected.port  # the client's own server goes: it must move
             received_before = len(flow.arrivals)
             killed = time.monotonic()
-            target.stop(kill=True)
+            if victim == "frozen-server":  # a dead host or a cut link: no RST, only silence
+                assert target.process is not None
+                target.process.send_signal(signal.SIGSTOP)
+            else:
+                target.stop(kill=True)
 
             async def reconnected() -> bool:
                 return not moved or (status.reconnects >= 1 and nc.is_connected)
 
-            await wait_until(reconnected, what="the client to reconnect to another server")
+            await wait_until(reconnected, timeout=40, what="the client to reconnect to another server")
             reconnect_s = time.monotonic() - killed
 
             async def resumed() -> bool:
                 return len(flow.arrivals) > received_before and flow.arrivals[-1] > killed
 
-            await wait_until(resumed, timeout=30, what="delivery after the kill")
-            await asyncio.wait_for(flow.done.wait(), timeout=60)
+            await wait_until(resumed, timeout=60, what="delivery after the kill")
+            await asyncio.wait_for(flow.done.wait(), timeout=90)
         finally:
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            for server in cluster:
+                if server.process is not None and server.process.poll() is None:
+                    server.process.send_signal(signal.SIGCONT)
         after = [t for t in flow.arrivals if t > killed]
         stall = after[0] - killed
         publish_stall = next(t for t in flow.acked_at if t > killed) - killed
@@ -162,14 +170,19 @@ async def test_kill_9_of_one_server_moves_the_client_and_loses_nothing(cluster: 
         redelivered = sum(n - 1 for n in flow.received.values())
         now_url = nc.connected_url
         print(
-            f"\n[failover-cluster] kill -9 of the {victim} (port {port}): client "
+            f"\n[failover-cluster] {'SIGSTOP' if victim == 'frozen-server' else 'kill -9'} of the {victim} (port {port}): client "
             f"{'reconnected to ' + (now_url.netloc if now_url else '?') + f' in {reconnect_s:.2f} s' if moved else 'stayed'}; "
             f"publishing stalled {publish_stall:.2f} s, delivery {stall:.2f} s; {MESSAGES} received, {redelivered} redelivered "
             f"(the inbox's dedupe drops those), fetch errors {dict(flow.fetch_errors)}"
         )
         if moved:
             assert nc.connected_url is not None and nc.connected_url.port != port
+        if victim == "frozen-server":  # found stale by the client's pings (bus/connection.py)
+            silence = PING_INTERVAL_S * (MAX_OUTSTANDING_PINGS + 1)
+            assert reconnect_s < silence + 3.0, f"a silent server noticed after {reconnect_s:.1f} s"
+            assert stall < silence + 20.0
+        else:
             assert reconnect_s < 5.0
-        assert stall < 15.0
+            assert stall < 15.0
     finally:
         await nc.close()
