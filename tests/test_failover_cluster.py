@@ -179,7 +179,7 @@ async def test_kill_9_of_one_server_moves_the_client_and_loses_nothing(cluster: 
             assert nc.connected_url is not None and nc.connected_url.port != port
         if victim == "frozen-server":  # found stale by the client's pings (bus/connection.py)
             silence = PING_INTERVAL_S * (MAX_OUTSTANDING_PINGS + 1)
-            assert reconnect_s < silence + 3.0, f"a silent server noticed after {reconnect_s:.1f} s"
+            assert reconnect_s < silence + 5.0, f"a silent server noticed after {reconnect_s:.1f} s"
             assert stall < silence + 20.0
         else:
             assert reconnect_s < 5.0

@@ -157,6 +157,14 @@ class BatchPuller:
         self._queued(batch)
         if batch:
             return batch
+        if not self._nc.is_connected and self._status is not None:
+            # Requests written now would wait in nats-py's buffer and all be answered at the
+            # reconnect, piling up batches the office could not handle within ack_wait.
+            msg = await self._next(idle_wait)  # until the connection changes
+            if msg is not None and _status(msg) is None:
+                batch.append(msg)  # a late answer to an earlier request: still a message to handle
+            self._queued(batch)
+            return batch
         await self._nc.publish(self._api, json.dumps({"batch": self._max_batch, "no_wait": True}).encode(), self._inbox)
         while len(batch) < self._max_batch:
             msg = await self._next(NO_WAIT_REPLY_S)
