@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from conftest import MeshFactory
 from interpol_mesh.bus import subjects
 from interpol_mesh.bus.credentials import ADMIN_USER
-from interpol_mesh.bus.streams import direct_stream
-from interpol_mesh.bus.topology import ensure_consumer
+from interpol_mesh.bus.streams import inbox_consumer
 from interpol_mesh.messages import FreeTextMessage
 from interpol_mesh.messaging import OfficeContext, compose
 from interpol_mesh.messaging.relay import RETRY_S
@@ -126,6 +125,17 @@ async def test_pull_consumer_delivers_every_message_once_across_a_server_restart
     assert ready.json()["bus"]["reconnects"] >= 1 and ready.json()["bus"]["server"]
 
 
+def _matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: `*` is one token, `>` the rest."""
+    p, t = pattern.split("."), subject.split(".")
+    for i, token in enumerate(p):
+        if token == ">":
+            return len(t) > i
+        if i >= len(t) or (token != "*" and token != t[i]):
+            return False
+    return len(p) == len(t)
+
+
 async def _at_least(mesh: TestMesh, office_id: str, n: int) -> bool:
     return await held(mesh, office_id) >= n
 
@@ -145,10 +155,12 @@ async def test_relay_holds_a_subject_no_stream_answers_for_and_resumes_within_se
     admin = await mesh.connect_as(ADMIN_USER)
     try:
         js = admin.jetstream()
-        full = direct_stream()
-        cut = direct_stream()
-        # Everything but Argentina->Spain (the other subjects keep working, as other regions would).
-        cut.subjects = [f"{subjects.PREFIX}.direct.*.ncb_fr", f"{subjects.PREFIX}.notice.>"]
+        # The stream that stores Argentina->Spain, found on the server (the layout is bus/streams.py's),
+        # stops taking that subject: nothing answers its publishes, as when Spain's region is cut off.
+        stream = await js.find_stream_name_by_subject(subject)
+        full = (await js.stream_info(stream)).config
+        cut = (await js.stream_info(stream)).config
+        cut.subjects = [s for s in full.subjects or [] if not _matches(s, subject)] or ["mesh.v1.nothing"]
         await js.update_stream(cut)
         traffic = Traffic(argentina, "ncb.es", pause_s=0.1)
         async with traffic.running():
@@ -214,7 +226,8 @@ async def test_a_deleted_consumer_is_reported_by_readyz_and_never_recreated_by_t
     admin = await mesh.connect_as(ADMIN_USER)
     try:
         js = admin.jetstream()
-        await js.delete_consumer(subjects.DIRECT_STREAM, consumer)
+        stream = await js.find_stream_name_by_subject(subjects.direct("ncb.fr", "ncb.es"))
+        await js.delete_consumer(stream, consumer)
 
         async def reported() -> dict[str, object] | None:
             response = await mesh.client("ncb.es").get("/readyz")
@@ -223,10 +236,10 @@ async def test_a_deleted_consumer_is_reported_by_readyz_and_never_recreated_by_t
         body = await wait_until(reported, what="/readyz 503 for the missing consumer")
         assert any("does not exist" in r and consumer in r for r in body["reasons"]), body  # type: ignore[union-attr]
         assert any(d.startswith("inbox fetch: ") for d in body["degraded"]), body  # type: ignore[union-attr]
-        consumers = [c.name for c in await js.consumers_info(subjects.DIRECT_STREAM)]
+        consumers = [c.name for c in await js.consumers_info(stream)]
         assert consumer not in consumers, "the office must not recreate its consumer"
         assert spain.consumer is not None and spain.consumer.running, "the pull loop keeps going"
-        await ensure_consumer(js, "ncb.es")  # the admin provisions it again
+        await js.add_consumer(stream, inbox_consumer("ncb.es"))  # the admin provisions it again
 
         async def ready() -> bool:
             return (await mesh.client("ncb.es").get("/readyz")).status_code == 200
