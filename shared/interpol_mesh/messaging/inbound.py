@@ -22,11 +22,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from nats.aio.msg import Msg
+from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh import stage_trace
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import BatchPuller, subjects
+from interpol_mesh.bus.puller import ConsumerGone, PullUnavailable
 from interpol_mesh.directory import office_of_subject_token
 from interpol_mesh.envelope import Rejected, Verified, digest_of, open_envelope
 from interpol_mesh.messages import Receipt, payload_type
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 NAK_BACKOFF_S = (1.0, 5.0, 15.0, 30.0, 60.0)
 DB_RETRY_S = 1.0
+# Pause after a failed fetch, growing to the last value: short enough that delivery resumes within
+# a second or two of a leader election or a reconnect, never a tight loop against a dead server.
+FETCH_BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 KEY_HOLD_S = 2.0  # a message with an unknown key comes back this soon while the directory is unreadable
 # Input that is not an envelope at all is no evidence of anything: the quarantine keeps its first
 # QUARANTINE_PREFIX_BYTES (enough to see what it was) with the size and digest of the whole, so junk
@@ -77,24 +82,53 @@ class InboxConsumer:
         self.running = False
         self.stopping = False
         self.last_error: str | None = None
+        self.fetch_error: str | None = None  # the last fetch failed with this (cleared by one that works)
+        self.consumer_missing: str | None = None  # the durable consumer was found missing
         self.counts: Counter[str] = Counter()
 
     def stop(self) -> None:
         self.stopping = True
 
     async def run(self) -> None:
+        """Pull, handle, repeat; never ends before `stop()`, whatever the bus does.
+
+        A failed fetch (bus away, a 503 during a leader election, the consumer gone) is recorded
+        for /readyz and retried after FETCH_BACKOFF_S (growing, bounded, reset by the first
+        fetch that works). After every reconnect, and whenever nothing answers for the consumer,
+        `consumer_info` tells whether the durable consumer still exists: a missing one is
+        reported, never recreated (offices may not; the admin provisions). Messages are acked
+        only after their commit (`handle`), so an error anywhere here leaves them to redelivery.
+        """
         ctx = self.ctx
-        puller = BatchPuller(ctx.nc, ctx.streams.inbox_stream(ctx.office.id), subjects.consumer_name(ctx.office.id))
+        puller = BatchPuller(
+            ctx.nc,
+            ctx.streams.inbox_stream(ctx.office.id),
+            subjects.consumer_name(ctx.office.id),
+            status=ctx.bus_status,
+        )
         await puller.start()
         self.running = True
+        failures = 0
+        seen_reconnects = ctx.bus_status.reconnects
         try:
             while not self.stopping:
+                if ctx.bus_status.reconnects != seen_reconnects:
+                    seen_reconnects = ctx.bus_status.reconnects
+                    await self._check_consumer(puller)
                 try:
                     batch = await puller.next_batch(idle_wait=5.0)  # a long poll returns at the first message
-                except Exception as exc:  # bus away or server restarting: keep trying
-                    self.last_error = f"fetch: {type(exc).__name__}: {exc}"
-                    await asyncio.sleep(0.5)
+                except Exception as exc:  # bus away, server restarting, leader election: keep trying
+                    self.fetch_error = self.last_error = f"fetch: {type(exc).__name__}: {exc}"
+                    self.counts["fetch-errors"] += 1
+                    if isinstance(exc, PullUnavailable | ConsumerGone):
+                        await self._check_consumer(puller)
+                    await asyncio.sleep(FETCH_BACKOFF_S[min(failures, len(FETCH_BACKOFF_S) - 1)])
+                    failures += 1
                     continue
+                failures = 0
+                self.fetch_error = None
+                if puller.answered:
+                    self.consumer_missing = None
                 if batch:
                     try:
                         await self.handle(batch)
@@ -104,6 +138,19 @@ class InboxConsumer:
         finally:
             self.running = False
             await puller.stop()
+
+    async def _check_consumer(self, puller: BatchPuller) -> None:
+        """Record whether the durable consumer exists; an unanswered question changes nothing."""
+        try:
+            await self.ctx.js.consumer_info(puller.stream, puller.consumer, timeout=2.0)
+        except NotFoundError:
+            if self.consumer_missing is None:
+                log.error("inbox consumer missing; the admin must provision it", extra={"consumer": puller.consumer})
+            self.consumer_missing = f"consumer {puller.consumer} on stream {puller.stream} does not exist"
+            return
+        except Exception:  # no answer (election, bus away): the next fetch tells more
+            return
+        self.consumer_missing = None
 
     # -- classification ------------------------------------------------------------------
 
