@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Priority = Literal["routine", "urgent", "critical"]
 NoticeType = Literal["red", "yellow", "blue", "black", "green", "orange", "purple", "silver", "un-special"]
@@ -47,10 +47,30 @@ Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), Field(json_schem
 """Every time on the wire: RFC 3339 with an offset, never a number that some reader takes as epoch seconds."""
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list | tuple) and any(isinstance(v, str) and "\x00" in v for v in value)
+
+
 class Strict(BaseModel):
-    """Wire models refuse unknown fields: within a major version only optional fields are added."""
+    """Wire models refuse unknown fields: within a major version only optional fields are added.
+
+    No text may carry a NUL (U+0000): PostgreSQL cannot store one in a text column, so a title with
+    one would pass validation and fail at the commit. It is refused here, at the API (422) and at a
+    receiver (a schema rejection), with the field named. Nested models check their own fields.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_in_text(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if _has_nul(value):
+                    raise ValueError(f"{key}: text may not contain a NUL character (U+0000)")
+        return data
 
 
 class Person(Strict):
