@@ -2,14 +2,15 @@
 
 Two levels, because a readiness probe that fails takes the office out of its Service:
 - **503 `unavailable`** (`reasons`): the office cannot do its job until something outside it comes
-  back or an operator acts: the bus disconnected (every server of the list lost, nats-py still
-  reconnecting), the database unusable, the inbox consumer not running, or the durable consumer
-  missing on the server (only the admin may provision it), the key directory not loaded.
+  back or an operator acts: the database unusable, the inbox consumer not running, or the durable
+  consumer missing on the server (only the admin may provision it), the key directory not loaded.
 - **200 `degraded`** (`degraded`): the office works, accepts its officers' sends into the outbox and
-  serves its inbox, but something recovers by itself meanwhile: the relay holding subjects nothing
-  could reach (a region cut off, a leader election) or rows the server refused, with the outbox's
-  pending count; the inbox's last fetch failed (e.g. a 503 during an election). Taking the office
-  out of service for these would only stop officers from sending what the outbox would deliver.
+  serves its inbox, but something recovers by itself meanwhile: the bus disconnected (every server
+  of its region lost, nats-py reconnecting: the office's link is cut), the relay holding subjects
+  nothing could reach (a region cut off, a leader election) or rows the server refused, with the
+  outbox's pending count; the inbox's last fetch failed (e.g. a 503 during an election). Taking the
+  office out of service for these (a failed readiness probe removes it from its Service) would
+  only stop officers from sending what the outbox will deliver after the heal.
 `bus` always tells which server the office is connected to and how often it reconnected.
 """
 
@@ -84,9 +85,6 @@ def bus_state(ctx: CtxDep) -> BusState:
 
 async def readiness_reasons(ctx: CtxDep) -> list[str]:
     reasons = []
-    if not ctx.bus_status.connected or not ctx.nc.is_connected:
-        state = "reconnecting" if ctx.nc.is_reconnecting else "closed" if ctx.nc.is_closed else "down"
-        reasons.append(f"bus disconnected from {ctx.settings.nats_url} ({state})")
     db = await _database_ok(ctx)
     if db:
         reasons.append(db)
@@ -101,6 +99,9 @@ async def readiness_reasons(ctx: CtxDep) -> list[str]:
 
 def degradations(ctx: CtxDep) -> list[str]:
     out = []
+    if not ctx.bus_status.connected or not ctx.nc.is_connected:
+        state = "reconnecting" if ctx.nc.is_reconnecting else "closed" if ctx.nc.is_closed else "down"
+        out.append(f"bus disconnected from {ctx.settings.nats_url} ({state}; sends wait in the outbox)")
     if ctx.consumer is not None and ctx.consumer.fetch_error:
         out.append(f"inbox {ctx.consumer.fetch_error} (retrying)")
     if ctx.relay is not None:

@@ -63,14 +63,14 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul_in_text(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if _has_nul(value):
-                    raise ValueError(f"{key}: text may not contain a NUL character (U+0000)")
-        return data
+    @model_validator(mode="after")
+    def _no_nul_in_text(self) -> Strict:
+        # After, not before, validation: a "before" validator would hand strict JSON parsing
+        # Python lists, which strict mode refuses for tuples.
+        for key, value in self.__dict__.items():
+            if _has_nul(value):
+                raise ValueError(f"{key}: text may not contain a NUL character (U+0000)")
+        return self
 
 
 class Person(Strict):
