@@ -1,0 +1,365 @@
+"""Steady traffic for the fault tests, from the project's load generator, counted at the recipients.
+
+The load generator of `interpol-mesh load` (`interpol_offices.loadtest`) is reused unchanged: its
+`Generator` needs only office ports, the participating NCBs and an HTTP pool carrying each office's
+staff token, so it drives the supercluster's office processes as they are (open loop, Poisson
+arrivals per NCB, messages and diffusions to NCBs of the same and of other regions). Loss and
+duplicates come from `loadtest.accounting`, which reads the recipients' own databases: a delivery
+the sender accepted (HTTP 202) that is not in the recipient's inbox is lost; a second inbox row or a
+`replay` in the recipient's quarantine is a duplicate; a committed delivery without its `delivered`
+receipt back at the sender is counted too.
+
+Timing figures come from the recipients' `inbox.received_at` (when the consumer fetched the batch it
+then committed), all processes sharing this machine's clock:
+
+- stall: the longest gap between two consecutive deliveries, across all recipients, that ends after
+  the fault began (the same figure before the fault is printed beside it);
+- recovery: from the fault until every later request is again delivered within the normal latency
+  (three times the p99 before the fault, at least one second);
+- drain: from the last request until the last delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from interpol_mesh.bus import subjects
+from interpol_mesh.bus.credentials import ADMIN_USER
+from interpol_mesh.storage import make_engine, tables
+from interpol_mesh.testing.processes import OfficeProcess
+from interpol_mesh.testing.regions import RegionalMesh
+from interpol_offices.loadtest import accounting, traffic
+from interpol_offices.loadtest.arrivals import Arrivals
+from interpol_offices.loadtest.generator import Generator
+from interpol_offices.loadtest.httpclient import HttpPool
+from interpol_offices.loadtest.meshrun import MeshView
+from interpol_offices.loadtest.tracker import Tracker
+
+# Two NCBs in every region: senders and recipients in the same and in the other regions.
+NCBS = ("ncb.ar", "ncb.br", "ncb.fr", "ncb.de", "ncb.jp", "ncb.au")
+# Operations whose deliveries the recipients' inboxes prove (acknowledgements and hits need state
+# the generator builds over a long run; notice requests all go to the GS, which is not started).
+WEIGHTS = {"message": 0.85, "diffusion": 0.15}
+TIMELINE_STEP_S = 2.0
+
+
+async def start_offices(mesh: RegionalMesh, office_ids: tuple[str, ...] = NCBS) -> dict[str, OfficeProcess]:
+    """Start the offices, then warm them up (see `warm_up`)."""
+    offices = {o: mesh.spawn(o) for o in office_ids}
+    await asyncio.gather(*(asyncio.to_thread(p.start) for p in offices.values()))
+    await warm_up(mesh, offices)
+    return offices
+
+
+async def warm_up(mesh: RegionalMesh, offices: dict[str, OfficeProcess], timeout: float = 60.0) -> None:
+    """Each office sends one message to all the others; wait until every one is held.
+
+    A fresh office's first seconds (database pools, bus connections, first fetches, imports done
+    on first use) are slower than its steady state; without this they would be taken for the
+    "normal" latency that recovery is measured against.
+    """
+    ids = list(offices)
+    sent: dict[str, set[str]] = {o: set() for o in ids}
+    for sender, proc in offices.items():
+        others = [o for o in ids if o != sender]
+        async with httpx.AsyncClient(base_url=proc.url, headers=proc.staff_headers(), timeout=20) as client:
+            answer = await client.post(
+                "/v1/messages", json={"recipients": others, "body": {"title": "warm-up", "text": "warm-up"}}
+            )
+        assert answer.status_code == 202, answer.text
+        for o in others:
+            sent[o].add(answer.json()["message_id"])
+    recipients = Recipients(mesh, ids)
+    try:
+
+        async def all_held() -> bool:
+            counts = [await recipients.held(o, mids) for o, mids in sent.items()]
+            return counts == [len(m) for m in sent.values()]
+
+        await poll_until(all_held, timeout=timeout, what="the warm-up messages", interval=0.2)
+    finally:
+        await recipients.dispose()
+
+
+async def poll_until(
+    predicate: Callable[[], Awaitable[bool]], *, timeout: float, what: str, interval: float = 0.5
+) -> float:
+    """Like `wait_until`, checked less often: each check reads six databases the mesh is writing to.
+
+    Returns the seconds it took; raises AssertionError at the deadline.
+    """
+    start = time.monotonic()
+    while not await predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+    return time.monotonic() - start
+
+
+@dataclass
+class SteadyLoad:
+    """The load generator at a fixed total rate for a fixed time, started in the background."""
+
+    mesh: RegionalMesh
+    offices: dict[str, OfficeProcess]
+    rate: float
+    duration_s: float
+    seed: int = 9
+    marks: dict[str, float] = field(default_factory=dict)
+    t0: float = 0.0
+    ended_at: float = 0.0
+
+    def start(self) -> None:
+        directory = self.mesh.directory
+        ids = list(self.offices)
+        self.t0 = time.time()
+        self.tracker = Tracker(self.t0, set(ids))
+        self.http = HttpPool(per_port=16, timeout=20.0)
+        self.http.authorization = {p.port: p.staff_headers()["Authorization"] for p in self.offices.values()}
+        self.generator = Generator(
+            ports={o: p.port for o, p in self.offices.items()},
+            members=traffic.Members.of(directory, ids),
+            tracker=self.tracker,
+            http=self.http,
+            weights=WEIGHTS,
+            seed=self.seed,
+        )
+        arrivals = Arrivals([directory.get(o) for o in ids], self.rate, self.duration_s, None, self.seed)
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self.generator.run(arrivals, self._stop))
+
+    async def at(self, offset_s: float) -> None:
+        """Until `offset_s` into the run: the fault schedule is paced like the arrivals."""
+        await asyncio.sleep(max(0.0, self.t0 + offset_s - time.time()))
+
+    def mark(self, label: str) -> float:
+        self.marks[label] = time.time()
+        return self.marks[label]
+
+    async def finish(self) -> None:
+        await asyncio.wait_for(self._task, self.duration_s + 90)
+        self.ended_at = time.time()
+        await self.http.close()
+
+    async def abort(self) -> None:
+        if hasattr(self, "_task") and not self._task.done():
+            self._stop.set()
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if hasattr(self, "http"):
+            await self.http.close()
+
+    def expected(self) -> dict[str, set[str]]:
+        """recipient -> message ids the senders accepted for it."""
+        out: dict[str, set[str]] = {}
+        for mid, msg in self.tracker.messages.items():
+            for r in msg.recipients:
+                out.setdefault(r, set()).add(mid)
+        return out
+
+
+@dataclass
+class Figures:
+    messages: int
+    deliveries: int
+    lost: int
+    duplicated: int
+    receipts_missing: int
+    rejected: dict[str, int]
+    http_errors: dict[str, int]
+    stall_s: float
+    baseline_gap_s: float
+    recovery_s: float
+    latency_threshold_s: float
+    drain_s: float
+    settle_s: float
+    p50_s: float
+    p99_s: float
+    max_s: float
+    redelivered: int
+    timeline: str
+    phase_stalls: dict[str, float] = field(default_factory=dict)
+
+    def report(self, name: str, load: SteadyLoad) -> str:
+        accepted_rate = self.messages / load.duration_s
+        lines = [
+            f"FAULT {name}",
+            f"  load: offered {load.rate:.0f} req/s for {load.duration_s:.0f}s, accepted {self.messages} messages"
+            f" ({accepted_rate:.1f}/s), {self.deliveries} deliveries to {len(load.offices)} NCBs in 3 regions",
+            f"  lost {self.lost}, duplicated {self.duplicated}, delivered receipts missing {self.receipts_missing},"
+            f" refused {self.rejected or 0}, JetStream redeliveries {self.redelivered}",
+            f"  stall {self.stall_s:.2f}s (longest gap before the fault {self.baseline_gap_s:.2f}s),"
+            f" recovery {self.recovery_s:.2f}s (until latency < {self.latency_threshold_s:.1f}s), drain after the last request {self.drain_s:.2f}s",
+            f"  request-to-fetch latency p50 {self.p50_s * 1000:.0f} ms, p99 {self.p99_s * 1000:.0f} ms,"
+            f" max {self.max_s:.2f}s; HTTP errors {self.http_errors or 0}",
+            *(f"  stall during '{k}': {v:.2f}s" for k, v in self.phase_stalls.items()),
+            f"  by request time (start: deliveries/p50 s/max s): {self.timeline}",
+            "  marks: " + ", ".join(f"{k} at {v - load.t0:.1f}s" for k, v in load.marks.items()),
+        ]
+        text = "\n".join(lines)
+        print("\n" + text, flush=True)
+        return text
+
+
+class Recipients:
+    """One engine per office, kept for the test (the counts are read many times while settling)."""
+
+    def __init__(self, mesh: RegionalMesh, office_ids: list[str]) -> None:
+        self.engines: dict[str, AsyncEngine] = {o: make_engine(mesh.settings(o)) for o in office_ids}
+
+    async def held(self, office_id: str, ids: set[str]) -> int:
+        inbox = tables.inbox
+        async with self.engines[office_id].connect() as conn:
+            q = sa.select(sa.func.count()).select_from(inbox).where(inbox.c.message_id.in_(sorted(ids)))
+            return int((await conn.execute(q)).scalar_one())
+
+    async def delivered_receipts(self, office_id: str, ids: set[str]) -> int:
+        d = tables.delivery
+        async with self.engines[office_id].connect() as conn:
+            q = (
+                sa.select(sa.func.count())
+                .select_from(d)
+                .where(d.c.message_id.in_(sorted(ids)), d.c.delivered_at.is_not(None))
+            )
+            return int((await conn.execute(q)).scalar_one())
+
+    async def dispose(self) -> None:
+        await asyncio.gather(*(e.dispose() for e in self.engines.values()))
+
+
+async def _redelivered(mesh: RegionalMesh, rows: dict[str, accounting.OfficeRows]) -> int:
+    """JetStream deliveries beyond one per row the recipient stored (inbox or quarantine).
+
+    The streams keep a message only while a consumer has not acked it (interest retention), so
+    redeliveries are read from each consumer's delivery sequence, which counts every delivery.
+    """
+    admin = await mesh.connect_as(ADMIN_USER, "emea")
+    try:
+        js = admin.jetstream()
+        total = 0
+        for o, office_rows in rows.items():
+            info = await js.consumer_info(mesh.plan.inbox_stream(o), subjects.consumer_name(o))
+            delivered = int(info.delivered.consumer_seq or 0) if info.delivered else 0
+            total += max(0, delivered - len(office_rows.inbox) - len(office_rows.quarantine))
+        return total
+    finally:
+        await admin.close()
+
+
+async def settle(load: SteadyLoad, fault: str, *, phases: tuple[str, ...] = (), timeout: float = 120.0) -> Figures:
+    """Wait (with a deadline) until every accepted delivery is held and receipted, then count.
+
+    `fault` names the mark where the fault began; `phases` names marks that each begin a window
+    (up to the next one, the last up to the end of the load) whose own longest gap is reported.
+    Counting happens even at the deadline, so a failing test still prints what was lost.
+    """
+    ids = list(load.offices)
+    recipients = Recipients(load.mesh, ids)
+    expected = load.expected()
+    sent_by: dict[str, set[str]] = {}
+    for mid, msg in load.tracker.messages.items():
+        sent_by.setdefault(msg.sender, set()).add(mid)
+    want_receipts = {s: sum(len(load.tracker.messages[m].recipients) for m in mids) for s, mids in sent_by.items()}
+
+    async def all_held_and_receipted() -> bool:
+        try:
+            for r, mids in expected.items():
+                if await recipients.held(r, mids) < len(mids):
+                    return False
+            for s, mids in sent_by.items():
+                if await recipients.delivered_receipts(s, mids) < want_receipts[s]:
+                    return False
+        except (OSError, sa.exc.DBAPIError):
+            return False  # the database is still coming back
+        return True
+
+    settle_s = float("nan")
+    try:
+        settle_s = await poll_until(all_held_and_receipted, timeout=timeout, what="every delivery and its receipt")
+    except AssertionError as exc:
+        print(f"\n{fault}: {exc}", flush=True)
+    finally:
+        await recipients.dispose()
+    settings = load.mesh.settings(ids[0])
+    view = MeshView(offices=[load.mesh.directory.get(o) for o in ids], ports={}, settings=settings, trace_dir=None)
+    rows = await accounting.read_all(view, load.t0)
+    result = accounting.account(load.tracker, rows, view)
+    timing, commits = _timing(load, rows, load.marks[fault])
+    starts = [load.marks[p] for p in phases]
+    ends = [*starts[1:], load.ended_at][: len(starts)]
+    phase_stalls = {p: _longest_gap(commits, a, b) for p, a, b in zip(phases, starts, ends, strict=True)}
+    return Figures(
+        messages=len(load.tracker.messages),
+        deliveries=int(result["deliveries"]),
+        lost=int(result["lost"]),
+        duplicated=int(result["duplicates"]),
+        receipts_missing=int(result["delivered_receipts_missing"]),
+        rejected=dict(result["rejected_by_reason"]),
+        http_errors=dict(load.tracker.errors),
+        settle_s=settle_s,
+        redelivered=await _redelivered(load.mesh, rows),
+        phase_stalls=phase_stalls,
+        **timing,
+    )
+
+
+def _longest_gap(commits: list[float], start: float, end: float) -> float:
+    """The longest time without a delivery that ends after `start` and begins before `end`."""
+    return max((b - a for a, b in itertools.pairwise(commits) if b >= start and a < end), default=0.0)
+
+
+def _timing(
+    load: SteadyLoad, rows: dict[str, accounting.OfficeRows], fault_at: float
+) -> tuple[dict[str, Any], list[float]]:
+    commits: list[float] = []
+    latency: list[tuple[float, float]] = []  # (request sent, request to fetch)
+    for office_rows in rows.values():
+        for r in office_rows.inbox:
+            msg = load.tracker.messages.get(r.message_id)
+            if msg is None or r.kind == "receipt":
+                continue
+            at = (r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=UTC)).timestamp()
+            commits.append(at)
+            latency.append((msg.t_req, at - msg.t_req))
+    commits.sort()
+    latency.sort()
+    gaps_before = [b - a for a, b in itertools.pairwise(commits) if b < fault_at]
+    # The first two seconds: the generator's own connections; left out of the normal latency.
+    before = sorted(lat for t, lat in latency if load.t0 + 2 <= t < fault_at)
+    p99_before = before[int(0.99 * (len(before) - 1))] if before else 0.0
+    threshold = max(1.0, 2 * p99_before)
+    late = [i for i, (t, lat) in enumerate(latency) if t >= fault_at and lat > threshold]
+    recovery = 0.0
+    if late:
+        nxt = late[-1] + 1
+        recovery = (latency[nxt][0] if nxt < len(latency) else latency[late[-1]][0]) - fault_at
+    lats = sorted(lat for _, lat in latency)
+    buckets: dict[int, list[float]] = {}
+    for t, lat in latency:
+        buckets.setdefault(int((t - load.t0) // TIMELINE_STEP_S), []).append(lat)
+    timeline = " ".join(
+        f"{k * TIMELINE_STEP_S:.0f}s:{len(v)}/{statistics.median(v):.1f}/{max(v):.1f}"
+        for k, v in sorted(buckets.items())
+    )
+    return {
+        "stall_s": _longest_gap(commits, fault_at, load.ended_at),
+        "latency_threshold_s": threshold,
+        "baseline_gap_s": max(gaps_before, default=0.0),
+        "recovery_s": max(0.0, recovery),
+        "drain_s": max(0.0, (commits[-1] if commits else load.ended_at) - load.ended_at),
+        "p50_s": statistics.median(lats) if lats else 0.0,
+        "p99_s": lats[int(0.99 * (len(lats) - 1))] if lats else 0.0,
+        "max_s": lats[-1] if lats else 0.0,
+        "timeline": timeline,
+    }, commits
