@@ -10,13 +10,18 @@ the sender accepted (HTTP 202) that is not in the recipient's inbox is lost; a s
 receipt back at the sender is counted too.
 
 Timing figures come from the recipients' `inbox.received_at` (when the consumer fetched the batch it
-then committed), all processes sharing this machine's clock:
+then committed), all processes sharing this machine's clock, over the deliveries to the recipients
+the fault concerns (`focus`: e.g. the region whose stream leader was killed; the other regions keep
+delivering, so a mesh-wide gap would hide the stall):
 
-- stall: the longest gap between two consecutive deliveries, across all recipients, that ends after
-  the fault began (the same figure before the fault is printed beside it);
+- stall: the longest gap between two consecutive deliveries that ends after the fault began and
+  starts before the load ended (the same figure before the fault is printed beside it);
 - recovery: from the fault until every later request is again delivered within the normal latency
-  (three times the p99 before the fault, at least one second);
-- drain: from the last request until the last delivery.
+  (twice the p99 of the deliveries done before the fault, at least one second);
+- backlog cleared: from the fault until the last delivery of what was sent up to recovery;
+- drain: from the last request until the last delivery;
+- JetStream redeliveries: deliveries by the consumers beyond one per row the recipients stored,
+  which must all have been absorbed without a second row.
 """
 
 from __future__ import annotations
@@ -181,6 +186,7 @@ class Figures:
     stall_s: float
     baseline_gap_s: float
     recovery_s: float
+    cleared_s: float
     latency_threshold_s: float
     drain_s: float
     settle_s: float
@@ -189,6 +195,7 @@ class Figures:
     max_s: float
     redelivered: int
     timeline: str
+    focus: str
     phase_stalls: dict[str, float] = field(default_factory=dict)
 
     def report(self, name: str, load: SteadyLoad) -> str:
@@ -199,12 +206,16 @@ class Figures:
             f" ({accepted_rate:.1f}/s), {self.deliveries} deliveries to {len(load.offices)} NCBs in 3 regions",
             f"  lost {self.lost}, duplicated {self.duplicated}, delivered receipts missing {self.receipts_missing},"
             f" refused {self.rejected or 0}, JetStream redeliveries {self.redelivered}",
-            f"  stall {self.stall_s:.2f}s (longest gap before the fault {self.baseline_gap_s:.2f}s),"
-            f" recovery {self.recovery_s:.2f}s (until latency < {self.latency_threshold_s:.1f}s), drain after the last request {self.drain_s:.2f}s",
-            f"  request-to-fetch latency p50 {self.p50_s * 1000:.0f} ms, p99 {self.p99_s * 1000:.0f} ms,"
-            f" max {self.max_s:.2f}s; HTTP errors {self.http_errors or 0}",
+            f"  at {self.focus}: stall {self.stall_s:.2f}s (longest gap before the fault {self.baseline_gap_s:.2f}s),"
+            f" recovery {self.recovery_s:.2f}s (until latency < {self.latency_threshold_s:.1f}s),"
+            f" backlog cleared {self.cleared_s:.2f}s after the fault,"
+            f" drain after the last request {self.drain_s:.2f}s",
+            f"  at {self.focus}: request-to-fetch latency p50 {self.p50_s * 1000:.0f} ms,"
+            f" p99 {self.p99_s * 1000:.0f} ms, max {self.max_s:.2f}s",
+            f"  HTTP errors (requests not accepted, not counted as sent) {self.http_errors or 0};"
+            f" settled {self.settle_s:.1f}s after the load",
             *(f"  stall during '{k}': {v:.2f}s" for k, v in self.phase_stalls.items()),
-            f"  by request time (start: deliveries/p50 s/max s): {self.timeline}",
+            f"  at {self.focus}, by request time (start: deliveries/p50 s/max s): {self.timeline}",
             "  marks: " + ", ".join(f"{k} at {v - load.t0:.1f}s" for k, v in load.marks.items()),
         ]
         text = "\n".join(lines)
@@ -257,12 +268,25 @@ async def _redelivered(mesh: RegionalMesh, rows: dict[str, accounting.OfficeRows
         await admin.close()
 
 
-async def settle(load: SteadyLoad, fault: str, *, phases: tuple[str, ...] = (), timeout: float = 120.0) -> Figures:
+Phase = tuple[str, frozenset[str] | None]
+"""A mark that begins a window (up to the next phase, the last up to the end of the load) and the
+recipients whose deliveries it concerns (None: all)."""
+
+
+async def settle(
+    load: SteadyLoad,
+    fault: str,
+    *,
+    focus: frozenset[str] | None = None,
+    phases: tuple[Phase, ...] = (),
+    timeout: float = 120.0,
+) -> Figures:
     """Wait (with a deadline) until every accepted delivery is held and receipted, then count.
 
-    `fault` names the mark where the fault began; `phases` names marks that each begin a window
-    (up to the next one, the last up to the end of the load) whose own longest gap is reported.
-    Counting happens even at the deadline, so a failing test still prints what was lost.
+    `fault` names the mark where the fault began; stall and recovery are measured on the
+    deliveries to `focus` (the recipients the fault concerns, e.g. the region whose stream leader
+    was killed; None: all), since the other regions keep delivering. Counting happens even at
+    the deadline, so a failing test still prints what was lost.
     """
     ids = list(load.offices)
     recipients = Recipients(load.mesh, ids)
@@ -295,10 +319,16 @@ async def settle(load: SteadyLoad, fault: str, *, phases: tuple[str, ...] = (), 
     view = MeshView(offices=[load.mesh.directory.get(o) for o in ids], ports={}, settings=settings, trace_dir=None)
     rows = await accounting.read_all(view, load.t0)
     result = accounting.account(load.tracker, rows, view)
-    timing, commits = _timing(load, rows, load.marks[fault])
-    starts = [load.marks[p] for p in phases]
+    deliveries = _deliveries(load, rows)
+    timing = _timing(load, [d for d in deliveries if focus is None or d[0] in focus], load.marks[fault])
+    starts = [load.marks[label] for label, _ in phases]
     ends = [*starts[1:], load.ended_at][: len(starts)]
-    phase_stalls = {p: _longest_gap(commits, a, b) for p, a, b in zip(phases, starts, ends, strict=True)}
+    phase_stalls = {
+        label + (f" at {', '.join(sorted(who))}" if who else ""): _longest_gap(
+            sorted(at for r, _, at in deliveries if who is None or r in who), a, b
+        )
+        for (label, who), a, b in zip(phases, starts, ends, strict=True)
+    }
     return Figures(
         messages=len(load.tracker.messages),
         deliveries=int(result["deliveries"]),
@@ -310,6 +340,7 @@ async def settle(load: SteadyLoad, fault: str, *, phases: tuple[str, ...] = (), 
         settle_s=settle_s,
         redelivered=await _redelivered(load.mesh, rows),
         phase_stalls=phase_stalls,
+        focus=", ".join(sorted(focus)) if focus else "all recipients",
         **timing,
     )
 
@@ -319,31 +350,36 @@ def _longest_gap(commits: list[float], start: float, end: float) -> float:
     return max((b - a for a, b in itertools.pairwise(commits) if b >= start and a < end), default=0.0)
 
 
-def _timing(
-    load: SteadyLoad, rows: dict[str, accounting.OfficeRows], fault_at: float
-) -> tuple[dict[str, Any], list[float]]:
-    commits: list[float] = []
-    latency: list[tuple[float, float]] = []  # (request sent, request to fetch)
-    for office_rows in rows.values():
+def _deliveries(load: SteadyLoad, rows: dict[str, accounting.OfficeRows]) -> list[tuple[str, float, float]]:
+    """(recipient, request sent, fetched by the recipient) of every tracked delivery, by request time."""
+    out = []
+    for recipient, office_rows in rows.items():
         for r in office_rows.inbox:
             msg = load.tracker.messages.get(r.message_id)
             if msg is None or r.kind == "receipt":
                 continue
             at = (r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=UTC)).timestamp()
-            commits.append(at)
-            latency.append((msg.t_req, at - msg.t_req))
-    commits.sort()
-    latency.sort()
+            out.append((recipient, msg.t_req, at))
+    return sorted(out, key=lambda d: d[1])
+
+
+def _timing(load: SteadyLoad, deliveries: list[tuple[str, float, float]], fault_at: float) -> dict[str, Any]:
+    commits = sorted(at for _, _, at in deliveries)
+    latency = [(t, at - t) for _, t, at in deliveries]
     gaps_before = [b - a for a, b in itertools.pairwise(commits) if b < fault_at]
-    # The first two seconds: the generator's own connections; left out of the normal latency.
-    before = sorted(lat for t, lat in latency if load.t0 + 2 <= t < fault_at)
+    # Normal latency: deliveries done before the fault (the generator's first two seconds left out).
+    before = sorted(lat for t, lat in latency if load.t0 + 2 <= t and t + lat < fault_at)
     p99_before = before[int(0.99 * (len(before) - 1))] if before else 0.0
     threshold = max(1.0, 2 * p99_before)
-    late = [i for i, (t, lat) in enumerate(latency) if t >= fault_at and lat > threshold]
+    late = [i for i, (t, lat) in enumerate(latency) if t + lat >= fault_at and lat > threshold]
     recovery = 0.0
     if late:
         nxt = late[-1] + 1
         recovery = (latency[nxt][0] if nxt < len(latency) else latency[late[-1]][0]) - fault_at
+    # Everything sent from just before the fault until recovery: when the last of it arrived.
+    cleared = max(
+        (t + lat - fault_at for t, lat in latency if fault_at - threshold <= t <= fault_at + recovery), default=0.0
+    )
     lats = sorted(lat for _, lat in latency)
     buckets: dict[int, list[float]] = {}
     for t, lat in latency:
@@ -357,9 +393,10 @@ def _timing(
         "latency_threshold_s": threshold,
         "baseline_gap_s": max(gaps_before, default=0.0),
         "recovery_s": max(0.0, recovery),
+        "cleared_s": max(0.0, cleared),
         "drain_s": max(0.0, (commits[-1] if commits else load.ended_at) - load.ended_at),
         "p50_s": statistics.median(lats) if lats else 0.0,
         "p99_s": lats[int(0.99 * (len(lats) - 1))] if lats else 0.0,
         "max_s": lats[-1] if lats else 0.0,
         "timeline": timeline,
-    }, commits
+    }

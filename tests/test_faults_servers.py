@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,10 @@ pytestmark = pytest.mark.slow
 
 RATE = 25.0  # requests/s in total, about four per NCB
 DURATION_S = 30.0
+
+
+def in_region(mesh: RegionalMesh, offices: Iterable[str], region: str) -> frozenset[str]:
+    return frozenset(o for o in offices if mesh.region_of(o) == region)
 
 
 def assert_exact(figures_lost: int, figures_dup: int, receipts_missing: int, report: str) -> None:
@@ -52,7 +56,7 @@ async def test_kill9_of_one_regional_server_under_load_loses_and_duplicates_noth
         await load.finish()
     finally:
         await load.abort()
-    figures = await settle(load, "kill")
+    figures = await settle(load, "kill", focus=in_region(regional_mesh, offices, "emea"))
     report = figures.report(f"1: kill -9 of {victim} (a follower of {stream}), restarted 10 s later", load)
     assert_exact(figures.lost, figures.duplicated, figures.receipts_missing, report)
 
@@ -77,7 +81,7 @@ async def test_kill9_of_the_stream_leader_under_load_loses_and_duplicates_nothin
     finally:
         await load.abort()
     new_leader = await regional_mesh.stream_leader(stream)
-    figures = await settle(load, "kill")
+    figures = await settle(load, "kill", focus=in_region(regional_mesh, offices, "apac"))
     report = figures.report(
         f"2: kill -9 of {leader}, leader of {stream} (new leader {new_leader}), restarted 12 s later", load
     )
@@ -126,7 +130,8 @@ async def test_postgres_restart_and_kill9_of_offices_under_load_lose_and_duplica
         await load.finish()
     finally:
         await load.abort()
-    figures = await settle(load, "postgres", phases=("postgres", f"kill {first}", f"kill {second}"))
+    phases = (("postgres", None), (f"kill {first}", frozenset({first})), (f"kill {second}", frozenset({second})))
+    figures = await settle(load, "postgres", phases=phases)
     report = figures.report(
         f"5: PostgreSQL restarted (-m fast) then down 4 s; kill -9 of {first} and {second}, each restarted", load
     )
