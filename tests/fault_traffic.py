@@ -196,7 +196,7 @@ class Figures:
     redelivered: int
     timeline: str
     focus: str
-    phase_stalls: dict[str, float] = field(default_factory=dict)
+    phases: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def report(self, name: str, load: SteadyLoad) -> str:
         accepted_rate = self.messages / load.duration_s
@@ -214,7 +214,11 @@ class Figures:
             f" p99 {self.p99_s * 1000:.0f} ms, max {self.max_s:.2f}s",
             f"  HTTP errors (requests not accepted, not counted as sent) {self.http_errors or 0};"
             f" settled {self.settle_s:.1f}s after the load",
-            *(f"  stall during '{k}': {v:.2f}s" for k, v in self.phase_stalls.items()),
+            *(
+                f"  phase '{k}': stall {v['stall_s']:.2f}s, recovery {v['recovery_s']:.2f}s,"
+                f" backlog cleared {v['cleared_s']:.2f}s after it began"
+                for k, v in self.phases.items()
+            ),
             f"  at {self.focus}, by request time (start: deliveries/p50 s/max s): {self.timeline}",
             "  marks: " + ", ".join(f"{k} at {v - load.t0:.1f}s" for k, v in load.marks.items()),
         ]
@@ -320,15 +324,16 @@ async def settle(
     rows = await accounting.read_all(view, load.t0)
     result = accounting.account(load.tracker, rows, view)
     deliveries = _deliveries(load, rows)
-    timing = _timing(load, [d for d in deliveries if focus is None or d[0] in focus], load.marks[fault])
     starts = [load.marks[label] for label, _ in phases]
     ends = [*starts[1:], load.ended_at][: len(starts)]
-    phase_stalls = {
-        label + (f" at {', '.join(sorted(who))}" if who else ""): _longest_gap(
-            sorted(at for r, _, at in deliveries if who is None or r in who), a, b
-        )
-        for (label, who), a, b in zip(phases, starts, ends, strict=True)
-    }
+    fault_at = load.marks[fault]
+    until = min([a for a in starts if a > fault_at], default=load.ended_at)
+    first = min([fault_at, *starts])
+    timing = _timing(load, [d for d in deliveries if focus is None or d[0] in focus], fault_at, until, first)
+    phase_figures = {}
+    for (label, who), a, b in zip(phases, starts, ends, strict=True):
+        at = _timing(load, [d for d in deliveries if who is None or d[0] in who], a, b, first)
+        phase_figures[label + (f" at {', '.join(sorted(who))}" if who else "")] = at
     return Figures(
         messages=len(load.tracker.messages),
         deliveries=int(result["deliveries"]),
@@ -339,7 +344,7 @@ async def settle(
         http_errors=dict(load.tracker.errors),
         settle_s=settle_s,
         redelivered=await _redelivered(load.mesh, rows),
-        phase_stalls=phase_stalls,
+        phases=phase_figures,
         focus=", ".join(sorted(focus)) if focus else "all recipients",
         **timing,
     )
@@ -363,15 +368,23 @@ def _deliveries(load: SteadyLoad, rows: dict[str, accounting.OfficeRows]) -> lis
     return sorted(out, key=lambda d: d[1])
 
 
-def _timing(load: SteadyLoad, deliveries: list[tuple[str, float, float]], fault_at: float) -> dict[str, Any]:
+def _timing(
+    load: SteadyLoad, deliveries: list[tuple[str, float, float]], fault_at: float, until: float, normal_until: float
+) -> dict[str, Any]:
+    """Stall, recovery and backlog of a fault that began at `fault_at`; what was sent from `until`
+    on belongs to the next fault. Normal latency is that of deliveries done before `normal_until`
+    (the first fault of the run)."""
     commits = sorted(at for _, _, at in deliveries)
     latency = [(t, at - t) for _, t, at in deliveries]
-    gaps_before = [b - a for a, b in itertools.pairwise(commits) if b < fault_at]
+    gaps_before = [b - a for a, b in itertools.pairwise(commits) if b < normal_until]
     # Normal latency: deliveries done before the fault (the generator's first two seconds left out).
-    before = sorted(lat for t, lat in latency if load.t0 + 2 <= t and t + lat < fault_at)
+    before = sorted(lat for t, lat in latency if load.t0 + 2 <= t and t + lat < normal_until)
     p99_before = before[int(0.99 * (len(before) - 1))] if before else 0.0
     threshold = max(1.0, 2 * p99_before)
-    late = [i for i, (t, lat) in enumerate(latency) if t + lat >= fault_at and lat > threshold]
+    # Requests sent just before the next fault may wait for it: they are that fault's.
+    late = [
+        i for i, (t, lat) in enumerate(latency) if t < until - threshold and t + lat >= fault_at and lat > threshold
+    ]
     recovery = 0.0
     if late:
         nxt = late[-1] + 1
@@ -389,7 +402,7 @@ def _timing(load: SteadyLoad, deliveries: list[tuple[str, float, float]], fault_
         for k, v in sorted(buckets.items())
     )
     return {
-        "stall_s": _longest_gap(commits, fault_at, load.ended_at),
+        "stall_s": _longest_gap(commits, fault_at, until),
         "latency_threshold_s": threshold,
         "baseline_gap_s": max(gaps_before, default=0.0),
         "recovery_s": max(0.0, recovery),
