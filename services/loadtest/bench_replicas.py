@@ -17,7 +17,7 @@ many replicas, as `interpol-mesh up --topology regions` does with 3), and two th
 The ratio R3/R1 of each figure is printed. Both runs share this machine's cores with whatever
 else runs: `os.getloadavg()` is printed before and after.
 
-    python -m interpol_offices.loadtest.bench_replicas [--rate 60] [--duration 20] [--database-url URL]
+    python -m interpol_offices.loadtest.bench_replicas [--rate 60] [--duration 20] [--rounds 1] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -290,12 +290,16 @@ def print_report(results: dict[int, dict[str, Any]], load: list[tuple[float, ...
 
 
 async def run(args: argparse.Namespace) -> int:
-    load = [tuple(round(x, 2) for x in os.getloadavg())]
-    results: dict[int, dict[str, Any]] = {}
-    for replicas in (1, 3):
-        results[replicas] = await run_one(replicas, args)
-        load.append(tuple(round(x, 2) for x in os.getloadavg()))
-    print_report(results, load)
+    """R1 then R3, `--rounds` times alternating (the machine's other load drifts); one table per round."""
+    for n in range(1, args.rounds + 1):
+        load = [tuple(round(x, 2) for x in os.getloadavg())]
+        results: dict[int, dict[str, Any]] = {}
+        for replicas in (1, 3):
+            results[replicas] = await run_one(replicas, args)
+            load.append(tuple(round(x, 2) for x in os.getloadavg()))
+        if args.rounds > 1:
+            print(f"round {n} of {args.rounds}")
+        print_report(results, load)
     return 0
 
 
@@ -312,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the last delivery")
     p.add_argument("--raw-count", type=int, default=5000, help="raw JetStream publishes per replica count")
     p.add_argument("--concurrency", type=int, default=64, help="raw publishes in flight (default 64)")
+    p.add_argument("--rounds", type=int, default=1, help="R1-then-R3 rounds (default 1)")
     return asyncio.run(run(p.parse_args(argv)))
 
 
