@@ -107,7 +107,13 @@ class PrivatePostgres:
         root = Path(tempfile.mkdtemp(prefix="interpol-mesh-pg-fault-"))
         cluster = cls(root, free_port())
         if os.geteuid() == 0:
-            shutil.chown(root, "postgres", "postgres")
+            try:
+                shutil.chown(root, "postgres", "postgres")
+            except LookupError:
+                shutil.rmtree(root, ignore_errors=True)
+                raise DependencyUnavailable(
+                    "running as root and there is no `postgres` user to run initdb as"
+                ) from None
         cluster._run([initdb, "-D", str(cluster.data), "-U", "postgres", "-A", "trust"], "initdb")
         cluster.start()
         return cluster
