@@ -203,6 +203,7 @@ class Figures:
     max_s: float
     redelivered: int
     timeline: str
+    requests: str
     focus: str
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -230,6 +231,7 @@ class Figures:
                 for k, v in self.phases.items()
             ),
             f"  at {self.focus}, by request time (start: deliveries/p50 s/max s): {self.timeline}",
+            f"  requests (start: offered/accepted/refused): {self.requests}",
             "  marks: " + ", ".join(f"{k} at {v - load.t0:.1f}s" for k, v in load.marks.items()),
         ]
         text = "\n".join(lines)
@@ -359,8 +361,19 @@ async def settle(
         redelivered=await _redelivered(load.mesh, rows),
         phases=phase_figures,
         focus=", ".join(sorted(focus)) if focus else "all recipients",
+        requests=_requests(load),
         **timing,
     )
+
+
+def _requests(load: SteadyLoad) -> str:
+    """Offered, accepted and refused requests per TIMELINE_STEP_S, by the time each was sent."""
+    buckets: dict[int, list[int]] = {}
+    for row in load.tracker.series.rows():
+        b = buckets.setdefault(int(int(row["t"] or 0) // TIMELINE_STEP_S), [0, 0, 0])
+        for i, key in enumerate(("offered", "accepted", "errors")):
+            b[i] += int(row[key] or 0)
+    return " ".join(f"{k * TIMELINE_STEP_S:.0f}s:{o}/{a}/{e}" for k, (o, a, e) in sorted(buckets.items()))
 
 
 def _receipts_duplicated(load: SteadyLoad, rows: dict[str, accounting.OfficeRows]) -> int:

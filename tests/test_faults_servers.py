@@ -133,7 +133,12 @@ async def test_postgres_restart_and_kill9_of_offices_under_load_lose_and_duplica
         await load.finish()
     finally:
         await load.abort()
-    phases = (("postgres", None), (f"kill {first}", frozenset({first})), (f"kill {second}", frozenset({second})))
+    phases = (
+        ("postgres", None),
+        ("postgres down", None),
+        (f"kill {first}", frozenset({first})),
+        (f"kill {second}", frozenset({second})),
+    )
     figures = await settle(load, "postgres", phases=phases)
     report = figures.report(
         f"5: PostgreSQL restarted (-m fast) then down 4 s; kill -9 of {first} and {second}, each restarted", load
