@@ -59,3 +59,7 @@ bench: $(STAMP) ## raw nats-py/PyNaCl/asyncpg pipeline vs the mesh on PostgreSQL
 
 clean: ## remove ./var (mesh data) and caches
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache
+
+.PHONY: bench-regions
+bench-regions: $(STAMP) ## R1 against R3 in the supercluster, side by side: raw JetStream publish and the mesh's APIs (msg/s, p50/p99)
+	$(BIN)/python -m interpol_offices.loadtest.bench_replicas $(ARGS)

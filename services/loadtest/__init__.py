@@ -18,6 +18,7 @@ One concept per module:
 | `report`, `plot`, `progress` | terminal table and JSON, self-contained HTML picture, live progress line |
 | `options`, `command` | `interpol-mesh load` |
 | `bench_raw`, `bench_mesh`, `bench` | `make bench`: the raw nats-py/PyNaCl/asyncpg ceiling against the mesh |
+| `bench_replicas` | `make bench-regions`: R1 against R3 in the supercluster, raw JetStream and through the mesh |
 | `profiling` | py-spy on office processes, summarised |
 | `locustfile` | the HTTP side for Locust (headless) |
 """

@@ -67,13 +67,24 @@ class HttpPool:
             idle.append((reader, writer))
         else:
             writer.close()
-        return status, (json.loads(payload) if payload else None)
+        return status, _parse(payload)
 
     async def close(self) -> None:
         for conns in self._idle.values():
             for _, writer in conns:
                 writer.close()
         self._idle.clear()
+
+
+def _parse(payload: bytes) -> Any:
+    """JSON, or the text of an answer that is not (a plain `Internal Server Error` from uvicorn): a
+    parse error here would end the request's task silently, neither accepted nor counted as an error."""
+    if not payload:
+        return None
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload.decode(errors="replace")
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:

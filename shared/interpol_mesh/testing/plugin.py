@@ -17,10 +17,11 @@ import pytest
 from interpol_mesh.bus import BusStatus, StreamPlan, connect, provision_topology
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.directory import load_directory
+from interpol_mesh.errors import DependencyUnavailable
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.provision import Deployment, provision_deployment, write_nats_config
 from interpol_mesh.testing.harness import KEY_EPOCH, Backend, TestMesh
-from interpol_mesh.testing.postgres import PostgresSource, find_postgres
+from interpol_mesh.testing.postgres import PostgresSource, PrivatePostgres, find_postgres
 from interpol_mesh.testing.processes import OfficeProcess
 from interpol_mesh.testing.regions import RegionalMesh
 
@@ -129,6 +130,27 @@ async def postgres_backend(postgres_source: PostgresSource) -> AsyncIterator[Bac
     backend = Backend("postgresql", url, schema_prefix=f"t{uuid.uuid4().hex[:10]}_")
     yield backend
     await backend.drop_schemas()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of the test's own, which it may stop, start and restart under load.
+
+    The shared PostgreSQL is never restarted (other tests use it). In CI a cluster that cannot
+    be started fails the test.
+    """
+    try:
+        cluster = PrivatePostgres.create()
+    except DependencyUnavailable as exc:
+        message = f"PostgreSQL restart tests did not run: {exc}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: a missing service is a failure)")
+        _not_run.append(message)
+        pytest.skip(message)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
