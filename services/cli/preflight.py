@@ -6,26 +6,14 @@ import asyncio
 
 import sqlalchemy as sa
 
-from interpol_mesh.bus import BusStatus, StreamPlan, connect, provision_topology
-from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.directory import GS_ID, Directory
-from interpol_mesh.errors import DependencyUnavailable
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import database_unavailable, database_url_for, make_engine
+from interpol_offices.cli.provision_bus import provision_bus
 
 
 async def _check(settings: OfficeSettings, directory: Directory) -> None:
-    nc = await connect(
-        settings.nats_url, "interpol-mesh provisioning", BusStatus(),
-        nkey_seed=settings.nkey_seed(ADMIN_USER), tls_ca=settings.tls_ca(),
-    )  # fmt: skip
-    try:
-        plan = StreamPlan(directory, settings.bus_topology, settings.stream_replicas)
-        await provision_topology(nc.jetstream(), plan)
-    except Exception as exc:
-        raise DependencyUnavailable(f"NATS at {settings.nats_url} has no usable JetStream: {exc}") from None
-    finally:
-        await nc.close()
+    await provision_bus(settings, directory)
     engine = make_engine(settings.model_copy(update={"office_id": GS_ID}))
     try:
         async with asyncio.timeout(10):
