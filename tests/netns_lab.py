@@ -23,6 +23,7 @@ import pytest
 from interpol_mesh.bus.supercluster import LOOPBACK_PORTS, SERVERS_PER_REGION, Layout, ServerSpec, server_name
 from interpol_mesh.directory import BUS_REGIONS, BusRegion
 from interpol_mesh.natsd import free_port_range
+from interpol_mesh.testing.plugin import IN_CI
 
 
 def ip(*args: str) -> None:
@@ -45,7 +46,7 @@ def require_namespaces() -> None:
             why = f"cannot create a network namespace: {exc}"
     if why is None:
         return
-    if os.environ.get("CI") == "true":
+    if IN_CI:
         pytest.fail(f"REGION CUT TEST NOT RUN: {why} (CI=true: this is a failure)")
     pytest.skip(f"REGION CUT TEST NOT RUN: {why}")
 

@@ -231,7 +231,10 @@ async def test_a_store_from_before_the_regional_streams_is_retired_or_refused_in
         with pytest.raises(ConfigError, match=r"MESH_DIRECT .*still holds 3 message\(s\).*drain it"):
             await provision_topology(js, plan)
 
-        await js.purge_stream(LEGACY_DIRECT_STREAM)  # drained
+        with pytest.raises(APIError):  # sealed: an office of the old version can no longer get a message into it
+            await js.publish(subjects.direct("ncb.fr", "ncb.es"), b"late", headers={"Nats-Msg-Id": "late"})
+        await js.delete_stream(LEGACY_DIRECT_STREAM)  # (a sealed stream cannot be purged): drained, as if
+        await js.add_stream(old)  # its consumers had taken everything
         await provision_topology(js, plan)
         with pytest.raises(NotFoundError):
             await js.stream_info(LEGACY_DIRECT_STREAM)

@@ -182,7 +182,8 @@ def test_up_with_regions_starts_nine_servers_and_offices_in_every_region_and_sto
             assert b"BUS_TOPOLOGY=regions" in environ and b"STREAM_REPLICAS=3" in environ
         with httpx.Client(timeout=5) as client:
             for port in range(base, base + 16):
-                assert client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+                ready = client.get(f"http://127.0.0.1:{port}/readyz")
+                assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
         everything = _descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=90) == 0

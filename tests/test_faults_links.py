@@ -38,7 +38,7 @@ from trust_probes import connect_local, peer_probe, start_leaf, unanswered
 
 pytestmark = pytest.mark.slow
 
-CUT_S = 40.0
+CUT_S = 60.0
 CATCH_UP_S = 150.0
 
 

@@ -7,7 +7,12 @@ import asyncio
 import httpx
 import pytest
 
+from conftest import MeshFactory
+from interpol_mesh.bus import StreamPlan
 from interpol_mesh.bus.streams import direct_stream_name, keys_mirror_name
+from interpol_mesh.directory import load_directory
+from interpol_mesh.errors import ConfigError
+from interpol_mesh.messaging import start_office
 from interpol_mesh.testing.harness import wait_until
 from interpol_mesh.testing.regions import RegionalMesh
 
@@ -89,3 +94,20 @@ async def test_the_key_directory_the_gs_publishes_reaches_every_region(regional_
             await wait_until(mirrored, timeout=30, what=f"{region}'s mirror of the key directory")
     finally:
         await admin.close()
+
+
+def test_an_office_outside_lyon_reads_its_regions_mirror_first_and_the_origin_last() -> None:
+    """A mirror can lag after a cut; only MESH_KEYS can say a key is unknown (keyring.refresh)."""
+    directory = load_directory()
+    regions, single = StreamPlan(directory, "regions", 3), StreamPlan(directory)
+    assert regions.key_streams("ncb.jp") == ("MESH_KEYS_APAC", "MESH_KEYS")
+    assert regions.key_streams("ncb.fr") == ("MESH_KEYS",) == single.key_streams("ncb.jp")
+
+
+async def test_an_office_whose_bus_topology_does_not_match_the_bus_stops_with_one_line(make_mesh: MeshFactory) -> None:
+    mesh = make_mesh()
+    await mesh.provision()  # one server: no regional mirrors
+    settings = mesh.settings("ncb.jp").model_copy(update={"bus_topology": "regions"})
+    role = mesh.role_for(mesh.directory.get("ncb.jp"))
+    with pytest.raises(ConfigError, match=r"MESH_KEYS_APAC is missing .*BUS_TOPOLOGY=regions does not match"):
+        await start_office(settings, role, directory=mesh.directory)

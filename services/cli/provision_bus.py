@@ -25,6 +25,8 @@ async def provision_bus(settings: OfficeSettings, directory: Directory) -> str:
     try:
         plan = StreamPlan(directory, settings.bus_topology, settings.stream_replicas)
         await provision_topology(nc.jetstream(), plan)
+    except ConfigError:
+        raise  # already one line that names the stream and the way out
     except Exception as exc:
         raise DependencyUnavailable(f"NATS at {settings.nats_url} has no usable JetStream: {exc}") from None
     finally:

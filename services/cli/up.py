@@ -135,9 +135,10 @@ def wait_ready(mesh: Mesh, deadline_s: float) -> list[str]:
         while pending and time.monotonic() < end:
             for office_id, url in list(pending.items()):
                 try:
-                    if client.get(url).status_code == 200:
+                    # "ready", not merely 200: a degraded office (relay holding, fetches failing) is not ready yet
+                    if client.get(url).json().get("status") == "ready":
                         del pending[office_id]
-                except httpx.HTTPError:
+                except (httpx.HTTPError, ValueError):
                     pass
             for g in mesh.groups:
                 if g.process and g.process.poll() is not None:
@@ -195,6 +196,11 @@ def _up(
     topology: BusTopology,
 ) -> int:
     started = time.monotonic()
+    if settings.bus_topology != topology:
+        raise ConfigError(
+            f"BUS_TOPOLOGY={settings.bus_topology} in the environment contradicts --topology {topology}: "
+            "unset it (up sets it for the offices it starts)"
+        )
     if topology == "regions" and nats_url_given:
         raise ConfigError(
             "--topology regions starts its own nine nats-servers: unset NATS_URL (to attach offices to a "

@@ -45,7 +45,12 @@ def leaf_remote_urls(layout: Layout, region: BusRegion) -> list[str]:
 
 
 def render_leaf_config(leaf: LeafNode, layout: Layout, *, seed: str, tls: TlsPaths, max_payload: int) -> str:
-    """The leaf's configuration; it holds the office's seed, so it is written as a secret file."""
+    """The leaf's configuration; it holds the office's seed, so it is written as a secret file.
+
+    `tls.cert`/`tls.key` serve the leaf's own national listener: the country's certificate, never
+    a mesh server's (a certificate from the routes' CA would let its holder join as a route);
+    only `tls.ca` is used towards the hub, to verify the region's servers.
+    """
     urls = ", ".join(f'"{u}"' for u in leaf_remote_urls(layout, leaf.region))
     return "\n".join(
         [

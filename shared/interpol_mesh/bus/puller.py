@@ -73,6 +73,9 @@ def _check(msg: Msg, puller: BatchPuller | None = None) -> str | None:
     return status
 
 
+REPOLL_PAUSE_S = 0.1
+
+
 class BatchPuller:
     def __init__(
         self,
@@ -195,5 +198,8 @@ class BatchPuller:
             if status is None:
                 return [msg]
             if status != "100":
+                # An expiry (408) or a refusal the caller may simply repeat (409): a short pause, so
+                # a server that keeps answering 409 (e.g. too many waiting requests) is not polled hot.
+                await asyncio.sleep(REPOLL_PAUSE_S)
                 return []
         return []

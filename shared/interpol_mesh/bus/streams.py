@@ -1,6 +1,6 @@
 """JetStream topology: streams with file storage and one durable pull consumer per office.
 
-MESH_DIRECT is bounded so that no insider can fill it (see docs/ARCHITECTURE.md, "Bus limits"):
+Each direct stream is bounded so that no insider can fill it (see docs/ARCHITECTURE.md, "Bus limits"):
 - retention INTEREST: a message leaves the stream once its recipient's consumer acked it, so the
   limits below count only what is still waiting for its recipient, not a week of history;
 - a per-message size a little above the envelope limit: the server refuses anything larger at
@@ -24,6 +24,7 @@ every office reads MESH_KEYS itself.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,9 +60,10 @@ ACK_WAIT_S = 10.0
 # Room for the NATS headers (Nats-Msg-Id) on top of the largest envelope a receiver accepts.
 DIRECT_MAX_MSG_BYTES = MAX_ENVELOPE_BYTES + 4 * 1024
 DIRECT_MAX_PER_SUBJECT = 1024
-# Each of the three regional streams: 7.5 GiB in all of the server's 10 GiB file store (natsd.render_config),
-# which the server reserves at creation, also on one server where all three live.
-DIRECT_MAX_BYTES = 2560 * 1024**2
+# Of a server's 10 GiB file store (natsd.render_config), which JetStream reserves at creation: in the
+# regions topology a cluster holds only its own region's stream; on one server all three share it.
+DIRECT_MAX_BYTES = 8 * 1024**3
+DIRECT_MAX_BYTES_SHARED = 2560 * 1024**2
 
 
 def direct_stream_name(region: BusRegion) -> str:
@@ -73,7 +75,11 @@ def keys_mirror_name(region: BusRegion) -> str:
 
 
 def direct_stream(
-    directory: Directory, region: BusRegion, replicas: int = 1, placement: Placement | None = None
+    directory: Directory,
+    region: BusRegion,
+    replicas: int = 1,
+    placement: Placement | None = None,
+    max_bytes: int = DIRECT_MAX_BYTES_SHARED,
 ) -> StreamConfig:
     recipients = directory.in_bus_region(region)
     return StreamConfig(
@@ -85,7 +91,7 @@ def direct_stream(
         max_age=DIRECT_MAX_AGE_S,
         max_msg_size=DIRECT_MAX_MSG_BYTES,
         max_msgs_per_subject=DIRECT_MAX_PER_SUBJECT,
-        max_bytes=DIRECT_MAX_BYTES,
+        max_bytes=max_bytes,
         discard=DiscardPolicy.NEW,
         discard_new_per_subject=True,
         duplicate_window=DEDUPE_WINDOW_S,
@@ -136,13 +142,20 @@ class StreamPlan:
         return direct_stream_name(self.directory.bus_region_of(office_id))
 
     def key_stream(self, office_id: str) -> str:
+        """The office's nearest copy of the key directory."""
         region = self.directory.bus_region_of(office_id)
         if self.topology == "single" or region == self.home_region:
             return subjects.KEYS_STREAM
         return keys_mirror_name(region)
 
+    def key_streams(self, office_id: str) -> tuple[str, ...]:
+        """Where the office reads the key directory, nearest first, MESH_KEYS (the origin) last."""
+        nearest = self.key_stream(office_id)
+        return (nearest,) if nearest == subjects.KEYS_STREAM else (nearest, subjects.KEYS_STREAM)
+
     def streams(self) -> list[StreamConfig]:
-        configs = [direct_stream(self.directory, r, self.replicas, self._placement(r)) for r in BUS_REGIONS]
+        max_bytes = DIRECT_MAX_BYTES if self.topology == "regions" else DIRECT_MAX_BYTES_SHARED
+        configs = [direct_stream(self.directory, r, self.replicas, self._placement(r), max_bytes) for r in BUS_REGIONS]
         configs.append(keys_stream(self.replicas, self._placement(self.home_region)))
         if self.topology == "regions":
             configs += [keys_mirror(r, self.replicas, self._placement(r)) for r in BUS_REGIONS if r != self.home_region]
@@ -166,22 +179,36 @@ def inbox_consumer(office_id: str) -> ConsumerConfig:
 
 
 async def retire_legacy_stream(js: JetStreamContext) -> None:
-    """A store from before the regional streams: remove its MESH_DIRECT if nothing waits in it.
+    """A store from before the regional streams: retire its MESH_DIRECT once nothing waits in it.
 
-    Its subjects overlap the regional streams', so both cannot exist. Messages still waiting in
-    it would be lost by deleting it, so then the start stops with the way out.
+    Its subjects overlap the regional streams', so both cannot exist. It is sealed first, so that
+    an office of the previous version still running cannot have a message acknowledged into it
+    between the check and the delete (its publish is refused and the row stays in its outbox, to
+    go to the regional stream once that office is upgraded). Then, if any consumer still has
+    messages to deliver or unacknowledged, the start stops with the way out; else it is deleted.
     """
     try:
         info = await js.stream_info(LEGACY_DIRECT_STREAM)
     except NotFoundError:
         return
-    if info.state.messages:
+    if not info.config.sealed:
+        await js.update_stream(dataclasses.replace(info.config, sealed=True))
+    consumers = await js.consumers_info(LEGACY_DIRECT_STREAM)
+    # With consumers, what they still have to deliver (a LIMITS stream also keeps what they acked);
+    # without any, nothing tells what is still wanted: every stored message counts.
+    waiting = (
+        sum((c.num_pending or 0) + (c.num_ack_pending or 0) for c in consumers) if consumers else info.state.messages
+    )
+    if waiting:
         raise ConfigError(
-            f"JetStream stream {LEGACY_DIRECT_STREAM} (from a version before the regional streams) still holds "
-            f"{info.state.messages} message(s) for their recipients: let the previous version's offices drain it, "
+            f"JetStream stream {LEGACY_DIRECT_STREAM} (from a version before the regional streams, now sealed) "
+            f"still holds {waiting} message(s) for their recipients: let the previous version's offices drain it, "
             f"then start again (or delete it, losing them: `nats stream rm {LEGACY_DIRECT_STREAM}`)"
         )
-    await js.delete_stream(LEGACY_DIRECT_STREAM)
+    try:
+        await js.delete_stream(LEGACY_DIRECT_STREAM)
+    except NotFoundError:
+        pass  # another provisioner retired it first
 
 
 async def ensure_streams(js: JetStreamContext, plan: StreamPlan) -> None:

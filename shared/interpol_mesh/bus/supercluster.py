@@ -142,6 +142,8 @@ def render_server_config(
     escape its subject permissions. Leaf connections log in as an office (auth.conf), so a
     national leaf node carries exactly that office's permissions. `bind` (production: all
     interfaces) is where the server listens; the others reach it at `spec.host`, advertised.
+    In production the CA that signs route and gateway certificates must sign nothing else (no
+    client or leaf certificate a country holds), or its holder could join as a route.
     """
     listen = bind or spec.host
     peers = [s for s in layout.region(spec.region) if s.name != spec.name]
@@ -150,7 +152,8 @@ def render_server_config(
         f"# Server {spec.name} of the {spec.region} cluster; store directory on the command line (-sd).",
         f"server_name: {spec.name}",
         f"listen: {listen}:{spec.client_port}",
-        f"http: {listen}:{spec.monitor_port}",
+        # Monitoring lists every connection, user and subscription: never on the mesh's networks.
+        f"http: {'127.0.0.1' if bind else spec.host}:{spec.monitor_port}",
         f"max_payload: {max_payload}",
         "max_pending: 67108864",
         'write_deadline: "10s"',

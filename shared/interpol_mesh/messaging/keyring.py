@@ -46,10 +46,14 @@ def load_trust_anchor(key_dir: Path) -> VerifyKey:
 class KeyRing:
     """The verifier's view of who owns which key; only a newer, root-signed directory replaces it."""
 
-    def __init__(self, trust_anchor: VerifyKey, engine: AsyncEngine, stream: str = subjects.KEYS_STREAM) -> None:
+    def __init__(
+        self, trust_anchor: VerifyKey, engine: AsyncEngine, streams: tuple[str, ...] = (subjects.KEYS_STREAM,)
+    ) -> None:
         self._anchor = trust_anchor
         self._engine = engine
-        self._stream = stream  # MESH_KEYS, or the region's mirror of it (bus/streams.py StreamPlan)
+        # Where the directory is read, nearest first: the region's mirror, then MESH_KEYS itself
+        # (StreamPlan.key_streams). Only MESH_KEYS is authoritative: a mirror can lag after a cut.
+        self._streams = streams
         self._current: KeyDirectory | None = None
         self._current_signed: bytes | None = None
         self._sub: Subscription | None = None
@@ -97,18 +101,27 @@ class KeyRing:
         """Read the bus's last key directory now (a key we do not know may be brand new).
 
         "unreachable" (bus away, no directory on the bus, our store away) is not "current": a key
-        can only be called unknown after the latest directory was actually read.
+        can only be called unknown after the latest directory was actually read, at the origin. A
+        mirror read alone cannot say "current": after a region's cut it may not have resynced yet
+        while a message signed with a key listed during the cut is already here; such a message is
+        held, not refused, until MESH_KEYS answers.
         """
-        try:
-            last = await js.get_last_msg(self._stream, subjects.KEY_DIRECTORY_SUBJECT)
-        except Exception:
-            return "unreachable"
-        if not last.data:
-            return "unreachable"
-        try:
-            return "adopted" if await self.offer(bytes(last.data)) else "current"
-        except Exception:  # adopted in memory, but our store refused it
-            return "unreachable"
+        adopted, authoritative = False, False
+        for stream in self._streams:
+            try:
+                last = await js.get_last_msg(stream, subjects.KEY_DIRECTORY_SUBJECT)
+            except Exception:
+                continue
+            if not last.data:
+                continue
+            try:
+                adopted = await self.offer(bytes(last.data)) or adopted
+            except Exception:  # adopted in memory, but our store refused it
+                return "unreachable"
+            authoritative = authoritative or stream == subjects.KEYS_STREAM
+        if adopted:
+            return "adopted"
+        return "current" if authoritative else "unreachable"
 
     async def refresher(self, js: JetStreamContext, every_s: float = 30.0) -> None:
         """Catch up on versions missed while disconnected (core subscriptions do not replay)."""
@@ -118,12 +131,17 @@ class KeyRing:
 
     async def load_initial(self, js: JetStreamContext, key_dir: Path) -> None:
         """Newest of: the bus's last value, our own stored copy, the bootstrap file from `keys init`."""
-        try:
-            last = await js.get_last_msg(self._stream, subjects.KEY_DIRECTORY_SUBJECT)
+        for stream in self._streams:
+            try:
+                last = await js.get_last_msg(stream, subjects.KEY_DIRECTORY_SUBJECT)
+            except NotFoundError:
+                continue
+            except Exception:
+                if stream == self._streams[0]:
+                    raise
+                continue  # the origin across a cut gateway: the region's own copy was read
             if last.data:
                 await self.offer(bytes(last.data))
-        except NotFoundError:
-            pass
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(

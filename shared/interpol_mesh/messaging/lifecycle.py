@@ -12,8 +12,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
 from interpol_mesh.audit import head_signer
-from interpol_mesh.bus import BusStatus, StreamPlan, bind_office, connect
+from interpol_mesh.bus import BusStatus, StreamPlan, bind_office, connect, subjects
 from interpol_mesh.bus.permissions import inbox_prefix
 from interpol_mesh.clock import Clock, SystemClock
 from interpol_mesh.crypto import read_private_key
@@ -58,6 +61,23 @@ def _supervised(name: str, ctx: OfficeContext, run: Callable[[], Awaitable[None]
     return asyncio.create_task(loop(), name=f"{ctx.office.id}:{name}")
 
 
+STREAM_NOT_FOUND = 10059  # JetStream: no stream of that name (10037 would be: no message in it)
+
+
+async def require_key_stream(js: JetStreamContext, plan: StreamPlan, office_id: str, url: str) -> None:
+    """The office's copy of the key directory must exist: if not, BUS_TOPOLOGY does not match the bus."""
+    stream = plan.key_stream(office_id)
+    try:  # an office may read the directory (MSG.GET), not the stream's info
+        await js.get_last_msg(stream, subjects.KEY_DIRECTORY_SUBJECT)
+    except NotFoundError as exc:
+        if exc.err_code != STREAM_NOT_FOUND:
+            return  # the stream exists and holds no directory yet (the GS has not published one)
+        raise ConfigError(
+            f"JetStream stream {stream} is missing at {url}: BUS_TOPOLOGY={plan.topology} does not match the "
+            "bus (regions needs the supercluster's mirrors; single, one server), or it was not provisioned"
+        ) from None
+
+
 async def start_office(
     settings: OfficeSettings,
     role: OfficeRole,
@@ -88,7 +108,8 @@ async def start_office(
     try:
         plan = StreamPlan(directory, settings.bus_topology, settings.stream_replicas)
         await bind_office(js, plan, office.id)
-        keyring = KeyRing(anchor, engine, plan.key_stream(office.id))
+        await require_key_stream(js, plan, office.id, settings.nats_url)
+        keyring = KeyRing(anchor, engine, plan.key_streams(office.id))
         await keyring.load_initial(js, settings.key_dir)
         await keyring.follow(nc)
     except Exception:

@@ -69,7 +69,9 @@ PROBE_PAGE = 50
 # is never answered and nats-py does not fail it at the disconnect: this bounds how long the rows in
 # flight then wait (the relay's loop with them) before their subject is held and probed on the new
 # connection. A healthy server acks in milliseconds, a batch of BATCH well under a second; an ack
-# that comes later is not lost: the row is published again and dropped by the Nats-Msg-Id dedupe.
+# that comes later is not lost: the row is published again, and JetStream drops the copy by its
+# Nats-Msg-Id within the stream's duplicate window (5 min); after a longer outage the copy is stored
+# and the recipient's inbox refuses it as a replay of a message id it already holds.
 PUBLISH_TIMEOUT_S = 3.0
 
 
