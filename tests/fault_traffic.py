@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from interpol_mesh.bus import subjects
 from interpol_mesh.bus.credentials import ADMIN_USER
 from interpol_mesh.storage import make_engine, tables
+from interpol_mesh.testing.plugin import report_figures
 from interpol_mesh.testing.processes import OfficeProcess
 from interpol_mesh.testing.regions import RegionalMesh
 from interpol_offices.loadtest import accounting, traffic
@@ -235,7 +236,7 @@ class Figures:
             "  marks: " + ", ".join(f"{k} at {v - load.t0:.1f}s" for k, v in load.marks.items()),
         ]
         text = "\n".join(lines)
-        print("\n" + text, flush=True)
+        report_figures("\n" + text, flush=True)
         return text
 
 
@@ -328,7 +329,7 @@ async def settle(
     try:
         settle_s = await poll_until(all_held_and_receipted, timeout=timeout, what="every delivery and its receipt")
     except AssertionError as exc:
-        print(f"\n{fault}: {exc}", flush=True)
+        report_figures(f"\n{fault}: {exc}", flush=True)
     finally:
         await recipients.dispose()
     settings = load.mesh.settings(ids[0])

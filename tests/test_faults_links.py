@@ -28,6 +28,7 @@ from interpol_mesh.bus.tls import client_context, ensure_local_ca
 from interpol_mesh.directory import BusRegion
 from interpol_mesh.local_mesh import Backend
 from interpol_mesh.testing.harness import wait_until
+from interpol_mesh.testing.plugin import report_figures
 from interpol_mesh.testing.processes import OfficeProcess
 from interpol_mesh.testing.regions import RegionalMesh
 from interpol_mesh.testing.tcp_proxy import TcpProxy
@@ -123,7 +124,7 @@ async def test_a_region_cut_off_waits_and_catches_up(tmp_path: Path, postgres_ba
         assert waiting and not delivered_early, f"{len(delivered_early)} messages crossed the cut while it was down"
         catch_up_s = await catch_up(traffic, healed_at)
         counts = await traffic.count()
-        print(
+        report_figures(
             f"\nregion cut ({cut}, {CUT_S:.0f}s): {counts.line()} refused={len(traffic.refused)} "
             f"during-cut={len(during)} (healthy regions {len(others)}, {stall(traffic, others)}; "
             f"waiting across the cut {len(waiting)}) catch-up={catch_up_s:.1f}s after the heal"
@@ -191,7 +192,7 @@ async def test_an_office_cut_off_keeps_serving_and_catches_up(tmp_path: Path, po
         assert held_before <= set(await traffic.inbox_rows("ncb.fr"))
         catch_up_s = await catch_up(traffic, healed_at)
         counts = await traffic.count()
-        print(
+        report_figures(
             f"\noffice cut (ncb.fr, {CUT_S:.0f}s): {counts.line()} refused={len(traffic.refused)} "
             f"accepted by ncb.fr during the cut={len(from_france)} inbox answers={inbox_answers} "
             f"others {stall(traffic, others)} catch-up={catch_up_s:.1f}s after the heal"
@@ -266,7 +267,7 @@ async def test_on_another_regions_server_an_office_has_only_its_own_rights(regio
         said = await peer_probe(apac_1.host, port, tls.ca, tls.cert, tls.key)
         assert said["CA-signed"].startswith(b"INFO"), (port, said)  # the probe can tell a peer from a stranger
         assert b"INFO" not in said["plain"] + said["no certificate"], (port, said)
-    print(
+    report_figures(
         f"\nimpostor on apac-1: {len(refusals.errors)} refusals; cluster and gateway ports refused a peer without certificate"
     )
 
@@ -338,7 +339,7 @@ async def test_through_a_leaf_node_only_the_offices_rights_reach_the_mesh(
         # office on its leaf could send but not receive; the default edge is the region's server list.
         own_consumer = f"$JS.API.CONSUMER.INFO.{emea}.{subjects.consumer_name('ncb.fr')}"
         assert await unanswered(local, own_consumer, {})
-        print(
+        report_figures(
             "\nleaf node of ncb.fr: publishes as itself acked; forged publishes, foreign reads, consumer and stream "
             "creation dropped by the hub; its own consumer unreachable through the leaf (JetStream API denied)"
         )

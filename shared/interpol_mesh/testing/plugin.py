@@ -27,6 +27,15 @@ from interpol_mesh.testing.regions import RegionalMesh
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _not_run: list[str] = []
+_figures: list[str] = []
+
+
+def report_figures(*parts: object, **_print_options: object) -> None:
+    """What a fault test or benchmark-like test measured (loss, duplicates, stall): printed at once,
+    and again in the session summary, so the figures are in every CI log, not only with `-s`."""
+    text = " ".join(str(p) for p in parts).strip()
+    _figures.append(text)
+    print(text)
 
 
 @pytest.fixture(scope="session")
@@ -154,6 +163,10 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _figures:
+        terminalreporter.write_sep("-", "figures measured by the tests")
+        for text in _figures:
+            terminalreporter.write_line(text)
     if _not_run:
         reasons = sorted(set(_not_run))
         terminalreporter.write_sep("!", "NOT RUN", red=True, bold=True)
