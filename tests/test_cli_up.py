@@ -199,3 +199,16 @@ def test_up_with_regions_starts_nine_servers_and_offices_in_every_region_and_sto
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def test_up_refuses_a_bus_topology_that_contradicts_its_own_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NATS_URL"} | {
+        "BUS_TOPOLOGY": "regions",
+        "DATA_DIR": str(tmp_path),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "interpol_offices.cli", "up"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode != 0
+    assert "BUS_TOPOLOGY=regions in the environment contradicts --topology single" in run.stderr + run.stdout
+    assert "Traceback" not in run.stderr

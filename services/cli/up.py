@@ -196,9 +196,9 @@ def _up(
     topology: BusTopology,
 ) -> int:
     started = time.monotonic()
-    if settings.bus_topology != topology:
+    if os.environ.get("BUS_TOPOLOGY", topology) != topology:
         raise ConfigError(
-            f"BUS_TOPOLOGY={settings.bus_topology} in the environment contradicts --topology {topology}: "
+            f"BUS_TOPOLOGY={os.environ['BUS_TOPOLOGY']} in the environment contradicts --topology {topology}: "
             "unset it (up sets it for the offices it starts)"
         )
     if topology == "regions" and nats_url_given:
