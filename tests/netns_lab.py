@@ -12,6 +12,7 @@ Routes inside a region use the namespace's own loopback. Names carry a per-run t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import secrets
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from interpol_mesh.bus.supercluster import LOOPBACK_PORTS, SERVERS_PER_REGION, Layout, ServerSpec, server_name
+from interpol_mesh.bus.supercluster import LOOPBACK_PORTS, Layout, loopback_layout
 from interpol_mesh.directory import BUS_REGIONS, BusRegion
 from interpol_mesh.natsd import free_port_range
 from interpol_mesh.testing.plugin import IN_CI
@@ -122,25 +123,18 @@ class RegionLab:
     def layout(self) -> Layout:
         """The nine servers: clients and monitoring on the client link, routes on the namespace's
         loopback, gateways on the gateway LAN; ports as a loopback layout's, all distinct."""
-        base = free_port_range(LOOPBACK_PORTS)
-        count = len(BUS_REGIONS) * SERVERS_PER_REGION
-        specs = []
-        for n, (region, i) in enumerate((r, i) for r in BUS_REGIONS for i in range(1, SERVERS_PER_REGION + 1)):
-            specs.append(
-                ServerSpec(
-                    name=server_name(region, i),
-                    region=region,
-                    host=self.client_ip(region),
-                    client_port=base + n,
-                    cluster_port=base + count + n,
-                    gateway_port=base + 2 * count + n,
-                    leaf_port=base + 3 * count + n,
-                    monitor_port=base + 4 * count + n,
+        ports = loopback_layout(free_port_range(LOOPBACK_PORTS))
+        return Layout(
+            tuple(
+                dataclasses.replace(
+                    spec,
+                    host=self.client_ip(spec.region),
                     cluster_host="127.0.0.1",
-                    gateway_host=self.gateway_ip(region),
+                    gateway_host=self.gateway_ip(spec.region),
                 )
+                for spec in ports.servers
             )
-        return Layout(tuple(specs))
+        )
 
     def server_namespaces(self, layout: Layout) -> dict[str, str]:
         return {s.name: self.namespace(s.region) for s in layout.servers}
