@@ -62,6 +62,21 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
+def _until_ready(proc: subprocess.Popen[str], deadline_s: float) -> list[str]:
+    """What `up` printed up to its "mesh ready" line (or its end, or the deadline)."""
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("mesh ready"):
+            break
+    return lines
+
+
 def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: Path) -> None:
     base = free_port_range(15)
     env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
@@ -72,15 +87,8 @@ def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: P
     )  # fmt: skip
     lines: list[str] = []
     try:
+        lines += _until_ready(proc, 120)
         assert proc.stdout is not None
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("mesh ready"):
-                break
         assert any(line.startswith("mesh ready: 15 offices") for line in lines), "".join(lines)
         assert any("ncb.ar" in line and "/docs" in line for line in lines)
         with httpx.Client(timeout=5) as client:
@@ -154,15 +162,7 @@ def test_up_with_regions_starts_nine_servers_and_offices_in_every_region_and_sto
     )  # fmt: skip
     lines: list[str] = []
     try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("mesh ready"):
-                break
+        lines += _until_ready(proc, 180)
         text = "".join(lines)
         assert any(line.startswith("mesh ready: 16 offices") for line in lines), text
         urls = {
