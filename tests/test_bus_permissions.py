@@ -62,41 +62,57 @@ async def test_an_office_cannot_impersonate_read_or_publish_notices(
         ack = await france.jetstream().publish(subjects.direct("ncb.fr", "ncb.es"), b"as myself")
         assert ack.seq >= 1
 
-        # 1. Publishing as Germany.
-        forged = subjects.direct("ncb.de", "ncb.es")
-        await france.publish(forged, b"pretending to be ncb.de")
-        await refused(refusals, forged)
-
-        # 2. Subscribing to Germany's inbox subjects.
-        await france.subscribe(f"{subjects.PREFIX}.direct.*.ncb_de")
-        await refused(refusals, f"{subjects.PREFIX}.direct.*.ncb_de")
-
-        # 3. Publishing a published notice (only the GS may).
-        await france.publish(subjects.notice("ncb.es"), b"fake notice")
-        await refused(refusals, subjects.notice("ncb.es"))
-
-        # 4. Reading Germany's durable consumer.
-        next_de = f"$JS.API.CONSUMER.MSG.NEXT.{direct_stream_name('emea')}.{subjects.consumer_name('ncb.de')}"
-        await france.publish(next_de, json.dumps({"batch": 1, "no_wait": True}).encode(), reply=france.new_inbox())
-        await refused(refusals, next_de)
-
-        # 5. Creating a consumer of its own that would read everything.
-        create = f"$JS.API.CONSUMER.CREATE.{direct_stream_name('emea')}"
-        await france.publish(f"{create}.spy", b"{}", reply=france.new_inbox())
-        await refused(refusals, create)
-
-        # 6. Publishing the key directory.
-        await france.publish(subjects.KEY_DIRECTORY_SUBJECT, b"{}")
-        await refused(refusals, subjects.KEY_DIRECTORY_SUBJECT)
+        forged = await france_impostor_probes(france, refusals)
 
         # Nothing forged reached the stream.
         js = admin.jetstream()
-        for subject in (forged, subjects.notice("ncb.es")):
+        for subject in forged:
             with pytest.raises(NotFoundError):
                 await js.get_last_msg(direct_stream_name("emea"), subject)
+        with pytest.raises(NotFoundError):
+            await js.stream_info("SPY")
     finally:
         await france.close()
         await admin.close()
+
+
+async def france_impostor_probes(france: Client, refusals: Refusals) -> tuple[str, ...]:
+    """Everything ncb.fr's credentials must not do, each refused by the server it is connected to
+    (also run against another region's server, tests/test_faults_links.py); returns the forged
+    subjects, which the caller checks never reached a stream."""
+    emea = direct_stream_name("emea")
+    # 1. Publishing as Germany.
+    forged = subjects.direct("ncb.de", "ncb.es")
+    await france.publish(forged, b"pretending to be ncb.de")
+    await refused(refusals, forged)
+
+    # 2. Subscribing to Germany's inbox subjects.
+    await france.subscribe(f"{subjects.PREFIX}.direct.*.ncb_de")
+    await refused(refusals, f"{subjects.PREFIX}.direct.*.ncb_de")
+
+    # 3. Publishing a published notice (only the GS may).
+    await france.publish(subjects.notice("ncb.es"), b"fake notice")
+    await refused(refusals, subjects.notice("ncb.es"))
+
+    # 4. Reading Germany's durable consumer.
+    next_de = f"$JS.API.CONSUMER.MSG.NEXT.{emea}.{subjects.consumer_name('ncb.de')}"
+    await france.publish(next_de, json.dumps({"batch": 1, "no_wait": True}).encode(), reply=france.new_inbox())
+    await refused(refusals, next_de)
+
+    # 5. Creating a consumer of its own that would read everything, or a stream of its own.
+    create = f"$JS.API.CONSUMER.CREATE.{emea}"
+    await france.publish(f"{create}.spy", b"{}", reply=france.new_inbox())
+    await refused(refusals, create)
+    stream_create = "$JS.API.STREAM.CREATE.SPY"
+    await france.publish(
+        stream_create, json.dumps({"name": "SPY", "subjects": [">"]}).encode(), reply=france.new_inbox()
+    )
+    await refused(refusals, stream_create)
+
+    # 6. Publishing the key directory.
+    await france.publish(subjects.KEY_DIRECTORY_SUBJECT, b"{}")
+    await refused(refusals, subjects.KEY_DIRECTORY_SUBJECT)
+    return forged, subjects.notice("ncb.es")
 
 
 async def test_the_gs_may_publish_notices_and_the_directory(
