@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -28,6 +29,14 @@ from interpol_mesh.testing.regions import RegionalMesh
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _not_run: list[str] = []
 _figures: list[str] = []
+
+
+def not_run(message: str, what: str = "service") -> NoReturn:
+    """A test that cannot run here: a failure in CI, else skipped and listed in the NOT RUN banner."""
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: a missing {what} is a failure)")
+    _not_run.append(message)
+    pytest.skip(message)
 
 
 def report_figures(*parts: object, **_print_options: object) -> None:
@@ -114,11 +123,7 @@ async def regional_mesh(tmp_path: Path, postgres_backend: Backend) -> AsyncItera
 def require_postgres(source: PostgresSource) -> str:
     if source.url is not None:
         return source.url
-    message = f"PostgreSQL tests did not run: {source.why_missing}"
-    if IN_CI:
-        pytest.fail(message + " (CI=true: a missing service is a failure)")
-    _not_run.append(message)
-    pytest.skip(message)
+    not_run(f"PostgreSQL tests did not run: {source.why_missing}")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -151,11 +156,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
     try:
         cluster = PrivatePostgres.create()
     except DependencyUnavailable as exc:
-        message = f"PostgreSQL restart tests did not run: {exc}"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: a missing service is a failure)")
-        _not_run.append(message)
-        pytest.skip(message)
+        not_run(f"PostgreSQL restart tests did not run: {exc}")
     try:
         yield cluster
     finally:
@@ -188,11 +189,7 @@ def require_chromium() -> str:
     """Debian's chromium, driven by Playwright; never `playwright install` (nothing can be downloaded)."""
     if os.path.exists(CHROMIUM):
         return CHROMIUM
-    message = f"browser tests did not run: {CHROMIUM} is missing (apt-get install chromium)"
-    if IN_CI:
-        pytest.fail(message + " (CI=true: a missing service is a failure)")
-    _not_run.append(message)
-    pytest.skip(message)
+    not_run(f"browser tests did not run: {CHROMIUM} is missing (apt-get install chromium)")
 
 
 @pytest.fixture
