@@ -24,8 +24,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+# `<counter>_created` series double the text and no dashboard of ours reads them (a restart
+# shows as a counter reset, which rate() already handles). Process-wide in prometheus-client.
+disable_created_metrics()
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +108,7 @@ class OfficeMetrics:
         for name, sampler in self._samplers:
             try:
                 await asyncio.wait_for(sampler(), SAMPLE_TIMEOUT_S)
-            except Exception as exc:  # noqa: BLE001 - a scrape must not fail because a backlog could not be read
+            except Exception as exc:  # a scrape must not fail because a backlog could not be read
                 self.sample_failures.labels(name).inc()
                 log.warning("metrics sampler %s failed: %s", name, exc.__class__.__name__)
 
@@ -114,5 +118,19 @@ class OfficeMetrics:
         return generate_latest(self.registry)
 
     def names(self) -> set[str]:
-        """Every metric family this registry exports (for the dashboard and status checks)."""
-        return {family.name for family in self.registry.collect()}
+        """Every series name this registry exports (`_total`, `_bucket`, `_sum`, `_count` included),
+        for the dashboard and status checks."""
+        return exported_names(self.registry)
+
+
+def exported_names(registry: CollectorRegistry) -> set[str]:
+    """The sample names `registry` would expose, labels aside."""
+    names: set[str] = set()
+    for family in registry.collect():
+        if family.type == "counter":
+            names.add(f"{family.name}_total")
+        elif family.type == "histogram":
+            names.update(f"{family.name}{suffix}" for suffix in ("_bucket", "_sum", "_count"))
+        else:
+            names.add(family.name)
+    return names
