@@ -29,7 +29,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 # `<counter>_created` series double the text and no dashboard of ours reads them (a restart
 # shows as a counter reset, which rate() already handles). Process-wide in prometheus-client.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 log = logging.getLogger(__name__)
 
