@@ -18,6 +18,7 @@ from interpol_mesh.crypto import Signer
 from interpol_mesh.directory import Directory, Office
 from interpol_mesh.messaging.keyring import KeyRing
 from interpol_mesh.messaging.unit_of_work import UnitOfWork, unit_of_work
+from interpol_mesh.observability import OfficeMetrics
 from interpol_mesh.settings import OfficeSettings
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class OfficeContext:
     bus_status: BusStatus
     streams: StreamPlan  # which stream holds this office's inbox, and which copy of the key directory it reads
     role: OfficeRole
+    metrics: OfficeMetrics  # this office's Prometheus registry (`observability/metrics.py`)
     relay: OutboxRelay | None = None
     consumer: InboxConsumer | None = None
     writer: GroupWriter | None = None

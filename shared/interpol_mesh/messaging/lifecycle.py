@@ -31,6 +31,7 @@ from interpol_mesh.messaging.relay import OutboxRelay
 from interpol_mesh.messaging.role import OfficeRole
 from interpol_mesh.messaging.rotation import install_rotation_listener
 from interpol_mesh.messaging.shutdown import within
+from interpol_mesh.observability import OfficeMetrics
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import (
     DATABASE_ERRORS,
@@ -129,6 +130,9 @@ async def start_office(
         bus_status=status,
         streams=plan,
         role=role,
+        metrics=OfficeMetrics(
+            office.id, office.kind, office.bus_region if settings.bus_topology == "regions" else None
+        ),
     )
     install_rotation_listener(ctx)
     try:
