@@ -17,8 +17,9 @@ from interpol_mesh.audit import AuditEvent
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import FreeTextMessage, HitReport
 from interpol_mesh.messaging import UnitOfWork
+from interpol_offices.ccc_router.cases import Case
 from interpol_offices.ccc_router.hit_check import unconfirmed
-from interpol_offices.ccc_router.runtime import runtime_of
+from interpol_offices.ccc_router.runtime import CccRuntime, runtime_of
 from interpol_offices.ccc_router.workflow import Intake, open_case
 
 
@@ -31,14 +32,20 @@ def opens_case(verified: Verified) -> bool:
     return False
 
 
+def _count(uow: UnitOfWork, rt: CccRuntime, case: Case) -> None:
+    if rt.metrics is not None:
+        rt.metrics.case_opened(uow, case)
+
+
 async def on_message(uow: UnitOfWork, verified: Verified) -> None:
     body = verified.body
     if not isinstance(body, FreeTextMessage) or not opens_case(verified):
         return
     h = verified.header
-    await open_case(
+    rt = runtime_of(uow.ctx)
+    case = await open_case(
         uow,
-        runtime_of(uow.ctx),
+        rt,
         Intake(
             source="bus",
             kind="request" if body.request_for_assistance else "message",
@@ -52,6 +59,7 @@ async def on_message(uow: UnitOfWork, verified: Verified) -> None:
             sent_at=h.created_at,
         ),
     )
+    _count(uow, rt, case)
 
 
 async def on_hit_report(uow: UnitOfWork, verified: Verified) -> None:
@@ -81,9 +89,10 @@ async def on_hit_report(uow: UnitOfWork, verified: Verified) -> None:
             ),
         )  # fmt: skip
     involved = tuple(o for o in (h.sender, body.requesting_office) if o in ctx.directory.offices)
-    await open_case(
+    rt = runtime_of(ctx)
+    case = await open_case(
         uow,
-        runtime_of(ctx),
+        rt,
         Intake(
             source="bus",
             kind="hit-report",
@@ -99,3 +108,4 @@ async def on_hit_report(uow: UnitOfWork, verified: Verified) -> None:
             notes=notes,
         ),
     )
+    _count(uow, rt, case)

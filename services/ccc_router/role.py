@@ -8,7 +8,7 @@ from interpol_mesh.app.exchange_routes import router as exchange_router
 from interpol_mesh.messaging import OfficeContext
 from interpol_mesh.notices.copies import on_notice_event
 from interpol_mesh.notices.expiry import expire_notices
-from interpol_offices.ccc_router import roster_store
+from interpol_offices.ccc_router import metrics, roster_store
 from interpol_offices.ccc_router.intake import on_hit_report, on_message
 from interpol_offices.ccc_router.language import detector
 from interpol_offices.ccc_router.routes_cases import router as cases_router
@@ -27,9 +27,10 @@ DESCRIPTION = (
 
 
 async def load_ccc(ctx: OfficeContext) -> None:
-    """Start-up: reviewed files, active roster (refused if it has gaps), language detector."""
+    """Start-up: reviewed files, active roster (refused if it has gaps), language detector, metrics."""
     rt = runtime_of(ctx)
     rt.load_config(ctx.directory)
+    rt.metrics = metrics.install(ctx.metrics, ctx.engine)  # each start has a fresh office registry
     async with ctx.transaction() as uow:
         active = await roster_store.load_active(uow.conn, ctx, rt)
     rt.set_active(active)

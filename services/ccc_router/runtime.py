@@ -14,6 +14,7 @@ from pathlib import Path
 from interpol_mesh.directory import Directory
 from interpol_mesh.messaging import OfficeContext, OfficeRole
 from interpol_offices.ccc_router.dispatch import ChainConfig, load_chain
+from interpol_offices.ccc_router.metrics import CccMetrics
 from interpol_offices.ccc_router.policy import Policy, load_policies
 from interpol_offices.ccc_router.roster import Override, Roster
 from interpol_offices.ccc_router.schedule import Duty, Schedule, day_window, desk_zones, primary_desk
@@ -43,6 +44,7 @@ class CccRuntime:
     chain: ChainConfig | None = None
     active: ActiveRoster | None = None
     directory: Directory | None = None
+    metrics: CccMetrics | None = None  # on the office's registry, set at start-up (`load_ccc`)
     _schedules: OrderedDict[datetime, Schedule] = field(default_factory=OrderedDict)
 
     def load_config(self, directory: Directory) -> None:

@@ -106,6 +106,8 @@ async def _fire_one(ctx: OfficeContext, deadline: sa.Row[object], now: datetime)
             if late > 60:
                 why += f"; fired {int(late)} s after its due time (CCC was not running)"
             await escalate(uow, rt, case, level=level, actor="system", reason=why, repeat=repeat)
+            if rt.metrics is not None:
+                rt.metrics.escalation_fired(uow, case)
             outcome = f"escalated to level {level}" + (f" (repeat {repeat})" if repeat else "")
         await conn.execute(d.update().where(d.c.deadline_id == deadline.deadline_id).values(outcome=outcome[:300]))
     return Fired(int(deadline.deadline_id), deadline.case_id, level, repeat, outcome)

@@ -29,7 +29,7 @@ from interpol_offices.ccc_router.dispatch import Decision, dispatch
 from interpol_offices.ccc_router.notify import tell_offices
 from interpol_offices.ccc_router.policy import plan, snapshot
 from interpol_offices.ccc_router.roster import Operator
-from interpol_offices.ccc_router.runtime import CccRuntime
+from interpol_offices.ccc_router.runtime import CccRuntime, runtime_of
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,8 @@ async def acknowledge(uow: UnitOfWork, case: Case, actor: Operator) -> Case:
     await cases.add_event(
         conn, case.case_id, now, actor.id, "acknowledged", None, deadlines_cancelled=stopped, notified=sent
     )
+    if (metrics := runtime_of(ctx).metrics) is not None:
+        metrics.case_acknowledged(uow, updated)
     return updated
 
 
