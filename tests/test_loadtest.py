@@ -19,6 +19,7 @@ from interpol_mesh.natsd import free_port_range
 from interpol_mesh.testing.harness import Backend
 from interpol_offices.loadtest import traffic
 from interpol_offices.loadtest.arrivals import Arrivals, Burst
+from interpol_offices.loadtest.spans import SpanJoin
 from interpol_offices.loadtest.traces import TraceTail
 from interpol_offices.loadtest.tracker import Tracker
 
@@ -106,58 +107,98 @@ def test_the_mix_is_documented_and_languages_follow_the_ncb() -> None:
     assert traffic.language_tag(directory.get("ncb.fr")) == "fr-FR"
 
 
-# An office's side of the stage records, in a process of its own (recording is per process).
-STAGES_SCRIPT = """
-import asyncio, sys
-from datetime import UTC, datetime
-from pathlib import Path
-from interpol_mesh import stage_trace
-from interpol_mesh.clock import SystemClock
-from interpol_mesh.envelope import Header, Verified
-from interpol_mesh.ids import new_message_id
-from interpol_mesh.messages import FreeTextMessage, Receipt
-
-def header(kind, sender, recipient):
-    return Header(message_id=new_message_id(SystemClock()), kind=kind, sender=sender, recipients=(recipient,),
-                  created_at=datetime.now(UTC), language="fr")
-
-async def acked():
-    return "ack"
-
-async def office(message, receipt):
-    for h, body in ((message, FreeTextMessage(title="t", text="x")), (receipt, delivered)):
-        stage_trace.signed(h, body, stage_trace.now())
-        await stage_trace.published(f"{h.message_id}:{h.recipients[0]}:00ff", acked())
-    stage_trace.fetched("ncb.de")
-    stage_trace.verified(Verified(message, FreeTextMessage(title="t", text="x"), "k", "d", b"", 1))
-    stage_trace.committed([message.message_id])
-
-message, receipt = header("message", "ncb.fr", "ncb.de"), header("receipt", "ncb.de", "ncb.fr")
-delivered = Receipt(receipt_type="delivered", for_message_id=message.message_id, digest="0" * 64, at=datetime.now(UTC))
-asyncio.run(office(message, receipt))  # before configure: recording is off
-stage_trace.configure(Path(sys.argv[1]))
-asyncio.run(office(message, receipt))
-stage_trace.flush()
-print(message.message_id)
-"""
+# Span lines as the offices' file exporter writes them (`OTEL_TRACES_EXPORTER=file`): one JSON object
+# per line per span, in each process's `TRACE_DIR/<pid>.jsonl`, in the order the spans ended.
+T = 1_800_000_000.0
+MID, RCPT, TRACE = "019c0000-0000-7000-8000-00000000aaaa", "019c0000-0000-7000-8000-00000000bbbb", "ab" * 16
+MSG = {"message_id": MID, "kind": "message"}
+RECEIPT = {"message_id": RCPT, "kind": "receipt"}
 
 
-def test_offices_record_their_stages_only_when_asked_and_the_tracker_reads_them(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-c", STAGES_SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=60
+def _span(name: str, office: str, at: tuple[float, float], ids: tuple[str, str | None], **attrs: str) -> str:
+    """One exported line: `at` is (start, end) in seconds after T, `ids` (span id, parent id)."""
+    span = {
+        "name": name, "trace_id": TRACE, "span_id": ids[0], "parent_id": ids[1], "office": office,
+        "start": T + at[0], "end": T + at[1], "attributes": {f"mesh.{k}": v for k, v in attrs.items()},
+    }  # fmt: skip
+    return json.dumps(span, separators=(",", ":")) + "\n"
+
+
+def _append(path: Path, *chunks: str) -> None:
+    with open(path, "a", encoding="utf-8") as out:
+        out.write("".join(chunks))
+
+
+def test_the_tracker_reads_the_stages_from_the_exported_spans_and_skips_delivered_receipts(tmp_path: Path) -> None:
+    sender, recipient = tmp_path / "101.jsonl", tmp_path / "202.jsonl"  # the ncb.fr and ncb.de processes
+    # The sender: request, signing, transaction, then the relay's publish until JetStream's ack. The
+    # delivered receipt's spans come back to it before the recipient's file says what they are.
+    _append(
+        sender,
+        _span("sign", "ncb.fr", (0.005, 0.006), ("s1", "a1"), **MSG, sender="ncb.fr"),
+        _span("store", "ncb.fr", (0.006, 0.010), ("s2", "a1"), message_id=MID),
+        _span("accept", "ncb.fr", (0.000, 0.011), ("a1", None), message_id=MID),
+        _span("publish", "ncb.fr", (0.011, 0.030), ("p1", "a1"), **MSG, recipient="ncb.de"),
+        _span("deliver", "ncb.fr", (0.070, 0.080), ("d9", "p9"), **RECEIPT, recipient="ncb.fr"),
+        _span("verify", "ncb.fr", (0.071, 0.072), ("v9", "d9"), **RECEIPT, recipient="ncb.fr"),
+        _span("commit", "ncb.fr", (0.072, 0.075), ("c9", "d9"), **RECEIPT, recipient="ncb.fr"),
     )
-    assert proc.returncode == 0, proc.stderr
-    mid = proc.stdout.strip()
-    (trace,) = tmp_path.glob("*.jsonl")  # one file per process
-    records = [r for line in trace.read_text().splitlines() for r in json.loads(line)]
-    assert [r[0] for r in records] == [
-        "S",
-        "P",
-        "R",
-    ]  # once (the run before configure wrote nothing); no delivered receipt
-    tracker = Tracker(t0=0.0, ncb_ids={"ncb.fr", "ncb.de"})
-    tracker.accepted(mid, "message", "ncb.fr", ["ncb.de"], t_req=records[0][6] - 0.01, t_acc=records[0][6])
-    tail = TraceTail(tmp_path, tracker.on_records)
+    # The recipient: an attempt whose batch failed (fetched and verified, never committed), then the
+    # committed one, whose `deliver` span ends last, after its commit; and the delivered receipt.
+    late_fetch = _span("deliver", "ncb.de", (0.040, 0.051), ("d2", "p1"), **MSG, recipient="ncb.de")
+    _append(
+        recipient,
+        _span("verify", "ncb.de", (0.031, 0.032), ("v1", "d1"), **MSG, recipient="ncb.de"),
+        _span("deliver", "ncb.de", (0.031, 0.033), ("d1", "p1"), **MSG, recipient="ncb.de"),
+        _span("verify", "ncb.de", (0.041, 0.042), ("v2", "d2"), **MSG, recipient="ncb.de"),
+        _span(
+            "sign",
+            "ncb.de",
+            (0.043, 0.044),
+            ("s9", "r9"),
+            **RECEIPT,
+            sender="ncb.de",
+            correlation_id=MID,
+            receipt_type="delivered",
+        ),
+        _span("receipt", "ncb.de", (0.043, 0.044), ("r9", "d2"), **RECEIPT, receipt_type="delivered"),
+        _span("commit", "ncb.de", (0.045, 0.050), ("c2", "d2"), **MSG, recipient="ncb.de"),
+        late_fetch[:40],  # the exporter is halfway through this line when the tail reads
+    )
+    tracker = Tracker(t0=T, ncb_ids={"ncb.fr", "ncb.de"})
+    tracker.accepted(MID, "message", "ncb.fr", ["ncb.de"], t_req=T - 0.002, t_acc=T + 0.012)
+    tail = TraceTail(tmp_path, tracker.on_spans)
     tail.poll()
+    assert tracker.committed == 0  # its commit is read, but the committed attempt's fetch is not yet
+    _append(
+        recipient,
+        late_fetch[40:],
+        "not json (a process killed mid-line)\n",
+        _span(
+            "publish", "ncb.de", (0.050, 0.060), ("p9", "r9"), **RECEIPT, recipient="ncb.fr", receipt_type="delivered"
+        ),
+    )
+    tail.poll()
+    assert (tail.lines, tail.bad) == (16, 1)
+    assert tracker.committed == 1 and tracker.expected == 1  # the delivered receipt is not tracked
+    assert tracker.traced and tracker.spans.pending() == 0
     _, stages, _ = tracker.stage_summary()
-    assert tracker.committed == 1 and all(figures["count"] == 1 for figures in stages.values()), stages
+    # accept: request sent -> signing starts; sign; publish: signed -> acked; deliver: acked -> the
+    # committed attempt's fetch; verify: that fetch -> verified; commit: verified -> committed.
+    assert {name: figures["p50"] for name, figures in stages.items()} == {
+        "accept": 7.0, "sign": 1.0, "publish": 24.0, "deliver": 10.0, "verify": 2.0, "commit": 8.0,
+    }  # fmt: skip
+    assert all(figures["count"] == 1 for figures in stages.values()), stages
+
+
+def test_flat_spans_join_on_timing_alone() -> None:
+    """Spans that do not nest (all children of the incoming trace context) still make one delivery."""
+    join = SpanJoin()
+    flat = [
+        _span("deliver", "ncb.de", (0.040, 0.051), ("d2", "p1"), **MSG, recipient="ncb.de"),
+        _span("verify", "ncb.de", (0.041, 0.042), ("v2", "p1"), **MSG, recipient="ncb.de"),
+        _span("commit", "ncb.de", (0.045, 0.050), ("c2", "p1"), **MSG),  # no recipient: the span's office
+    ]
+    records = [r for line in flat for r in join.feed(json.loads(line))]
+    assert records == [["R", MID, "ncb.de", "message", T + 0.040, T + 0.042, T + 0.050]]
+    assert join.pending() == 0

@@ -9,9 +9,10 @@ One concept per module:
 | `arrivals` | Poisson arrivals per NCB, scaled to a total rate, with a regional burst |
 | `httpclient` | a small keep-alive HTTP/1.1 client (the generator must not eat the mesh's CPU) |
 | `generator` | drives the offices' HTTP APIs according to the arrivals |
-| `traces` | follows the stage records the offices write (`interpol_mesh.stage_trace`, `STAGE_TRACE_DIR`) |
+| `traces` | follows the span files the offices export (`OTEL_TRACES_EXPORTER=file`, `TRACE_DIR/<pid>.jsonl`) |
+| `spans` | turns `sign`, `publish`, `deliver`, `verify` and `commit` spans into stage records per message and recipient |
 | `tracker` | joins client observations and stage records per message and recipient; the stages |
-| `meshrun`, `credentials` | starts a traced mesh with `interpol-mesh up`, or attaches to a running one; staff tokens |
+| `meshrun`, `credentials` | starts a mesh exporting its spans with `interpol-mesh up`, or attaches to a running one; staff tokens |
 | `notices` | publishes the notices that hit reports refer to (the broadcast case) |
 | `accounting` | loss and duplicates from the recipients' own databases |
 | `stats` | percentiles and per-second series |

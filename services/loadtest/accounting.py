@@ -137,7 +137,7 @@ def account(tracker: Tracker, rows: dict[str, OfficeRows], view: MeshView) -> di
                 if len(lost_sample) < 20:
                     lost_sample.append({"message_id": mid, "op": msg.op, "sender": msg.sender, "recipient": recipient})
             duplicates += max(0, seen - 1)
-    # Acknowledgements whose receipt id no stage record gave: find the receipt by sender and correlation.
+    # Acknowledgements whose receipt id no span gave: find the receipt by sender and correlation.
     for orig_mid, acker, orig_sender in tracker.pending_acks():
         pairs += 1
         if receipts.get((orig_sender, acker, orig_mid), 0) < 2:  # the `delivered` receipt plus the `acknowledged` one
@@ -154,7 +154,7 @@ def account(tracker: Tracker, rows: dict[str, OfficeRows], view: MeshView) -> di
                     rejected[q.reason] += 1
             else:
                 other_quarantine[q.reason] += 1
-    # Without stage records, the recipients' `received_at` (batch fetched, before verification) bounds the latency.
+    # Without spans, the recipients' `received_at` (batch fetched, before verification) bounds the latency.
     fetched: list[float] = []
     if not tracker.traced:
         for v in rows.values():

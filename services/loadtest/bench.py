@@ -2,7 +2,7 @@
 
 1. raw (`bench_raw`): plain nats-py + PyNaCl + asyncpg, producer and consumer processes:
    saturated with one commit per batch, saturated with one commit per message, then open-loop rates.
-2. mesh (`bench_mesh`): `interpol-mesh up --ncbs fr,de` (stage records on, PostgreSQL), ncb.fr -> ncb.de
+2. mesh (`bench_mesh`): `interpol-mesh up --ncbs fr,de` (spans exported to files, PostgreSQL), ncb.fr -> ncb.de
    through the API: saturated (closed loop), then the same open-loop rates. Optionally py-spy on
    the sender and recipient processes during the saturated run (`--profile DIR`).
 3. broadcast: a full-membership mesh (SQLite: 209 offices need more PostgreSQL connections than a
@@ -166,7 +166,7 @@ def run_mesh(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any
     directory = load_directory()
     settings = OfficeSettings(data_dir=work / "mesh", database_url=db_url, db_schema_prefix=prefix,
                               database_pool_size=args.pool, log_level="WARNING")  # fmt: skip
-    _say("mesh: starting `interpol-mesh up --ncbs fr,de` on PostgreSQL (stage records on) ...")
+    _say("mesh: starting `interpol-mesh up --ncbs fr,de` on PostgreSQL (spans exported to files) ...")
     mesh, view = _start(
         lambda: StartedMesh(settings, directory, ncbs="fr,de", base_port=_free_base(20), per_process=1), "mesh"
     )
@@ -218,7 +218,7 @@ def run_broadcast(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         async def publish() -> dict[str, Any]:
             tracker = Tracker(time.time(), {o.id for o in view.ncbs()})
             assert view.trace_dir is not None
-            tail = TraceTail(view.trace_dir, tracker.on_records)
+            tail = TraceTail(view.trace_dir, tracker.on_spans)
             tail.start()
             http = view.http_pool()
             try:

@@ -1,6 +1,6 @@
 """The mesh doing the raw pipeline's work through its own code path: one NCB sends, one NCB receives.
 
-The mesh is `interpol-mesh up --ncbs fr,de` recording its stages (`meshrun.StartedMesh`): every office
+The mesh is `interpol-mesh up --ncbs fr,de` exporting its spans (`meshrun.StartedMesh`): every office
 its own process, as in production. `ncb.fr` is sent messages through its API (`POST /v1/messages`
 to `ncb.de`, 1 KiB of signed payload): API -> sign -> one transaction (sent, delivery, outbox) ->
 relay publishes to JetStream -> `ncb.de`'s consumer pulls, verifies, commits the batch (inbox and
@@ -10,7 +10,7 @@ The same through `POST /v1/messages/batch` (a national gateway forwarding a queu
 is still its own signed envelope, stored, published, verified, committed and receipted; only the
 HTTP request and the sender's commit are shared.
 
-Measured from the stage records: send-to-commit (API request to the recipient's commit) and
+Measured from the exported spans: send-to-commit (API request to the recipient's commit) and
 sign-to-commit (the part the raw pipeline also does: signing to commit, without the HTTP API).
 """
 
@@ -39,8 +39,8 @@ class MeshDriver:
         self.office = directory.get(SENDER)
         self.http = view.http_pool(per_port=concurrency)
         self.tracker = Tracker(time.time(), {SENDER, RECIPIENT})
-        assert view.trace_dir is not None, "the mesh benchmark needs the stage records"
-        self.tail = TraceTail(view.trace_dir, lambda records: self.tracker.on_records(records))
+        assert view.trace_dir is not None, "the mesh benchmark needs the exported spans"
+        self.tail = TraceTail(view.trace_dir, lambda spans: self.tracker.on_spans(spans))
         self.rng = random.Random(5)
         self.errors: collections.Counter[str] = collections.Counter()
 

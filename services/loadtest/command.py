@@ -98,7 +98,7 @@ def _start_profiler(out_dir: str | None, pids: list[int]) -> Profiler | None:
 async def _follow_traces(view: MeshView, holder: list[Tracker]) -> TraceTail | None:
     if view.trace_dir is None:
         return None
-    tail = TraceTail(view.trace_dir, lambda records: holder[0].on_records(records))
+    tail = TraceTail(view.trace_dir, lambda spans: holder[0].on_spans(spans))
     tail.start()
     return tail
 
@@ -236,7 +236,7 @@ class _NoNoticeApi(Exception):
 async def _setup_notices(
     view: MeshView, http: HttpPool, count: int, holder: list[Tracker]
 ) -> tuple[list[str], dict[str, Any] | None]:
-    """Publish `count` notices one at a time, each requested by another NCB; stage records go to a setup tracker."""
+    """Publish `count` notices one at a time, each requested by another NCB; their spans go to a setup tracker."""
     ncbs = view.ncbs()
     tracker = Tracker(time.time(), {o.id for o in ncbs})
     holder[0] = tracker

@@ -10,7 +10,7 @@ Each operation goes to the API of the NCB that performs it:
 | hit | `POST /v1/hits` on one of the notices published for the run |
 | acknowledgement | `POST /v1/inbox/{id}/acknowledge` of a message this NCB has received |
 
-An acknowledgement is for a message already committed at that NCB (known from the stage records;
+An acknowledgement is for a message already committed at that NCB (known from the exported spans;
 without them, one accepted at least `ACK_AFTER_S` ago). An NCB with nothing to acknowledge sends a
 message instead, so the offered rate holds.
 """

@@ -1,15 +1,16 @@
-"""The mesh under test: start one with `interpol-mesh up` recording its stages, or attach to a running one.
+"""The mesh under test: start one with `interpol-mesh up` exporting its spans, or attach to a running one.
 
 A started mesh is exactly `interpol-mesh up --ncbs N --base-port P --offices-per-process K` (so it
 has whatever `up` provides: embedded NATS with TLS and per-office credentials, keys, supervision),
-run as a child process with `STAGE_TRACE_DIR` set, so that every office process records the
-stages of its messages (`interpol_mesh.stage_trace`). Its data directory is emptied first
-(databases, NATS store, traces; keys are kept), so every run starts from a clean mesh. Stopping
-it is `up`'s own SIGTERM path.
+run as a child process with `OTEL_TRACES_EXPORTER=file` and `TRACE_DIR` set, so that every office
+process writes the spans of its messages to `TRACE_DIR/<pid>.jsonl` (the observability design,
+`docs/ARCHITECTURE.md`), which the load test follows (`traces.py`, `spans.py`). Its data directory
+is emptied first (databases, NATS store, traces; keys are kept), so every run starts from a clean
+mesh. Stopping it is `up`'s own SIGTERM path.
 
 An attached mesh (`--attach URL`: the GS base URL of a mesh started with `interpol-mesh up`) is
 driven as it is: ports follow `up`'s order from that port; the databases are read from
-`DATA_DIR` / `DATABASE_URL` as the offices were given them. Without stage records, per-stage timings
+`DATA_DIR` / `DATABASE_URL` as the offices were given them. Without its spans, per-stage timings
 are not available and latency ends at the recipient's fetch (`inbox.received_at`).
 """
 
@@ -95,7 +96,7 @@ def _die_with_parent() -> None:
 
 
 class StartedMesh:
-    """`interpol-mesh up` recording its stages, as a child process; `stop()` ends it (also after a failed start)."""
+    """`interpol-mesh up` exporting its spans to files, as a child process; `stop()` ends it (also after a failed start)."""
 
     def __init__(
         self, settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int
@@ -129,7 +130,7 @@ class StartedMesh:
         env.pop("NATS_URL", None)  # `up` starts its own nats-server
         env.update(
             DATA_DIR=str(s.data_dir.resolve()), LOG_LEVEL=s.log_level, DB_SCHEMA_PREFIX=s.db_schema_prefix,
-            DATABASE_POOL_SIZE=str(s.database_pool_size), STAGE_TRACE_DIR=str(trace_dir),
+            DATABASE_POOL_SIZE=str(s.database_pool_size), OTEL_TRACES_EXPORTER="file", TRACE_DIR=str(trace_dir),
         )  # fmt: skip
         if s.database_url:
             env["DATABASE_URL"] = s.database_url

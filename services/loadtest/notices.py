@@ -60,7 +60,7 @@ async def request_and_publish(
 
 
 async def wait_held(http: HttpPool, ports: dict[str, int], ncbs: list[Office], notice_id: str, timeout: float) -> float:
-    """Without stage records: poll every NCB until it holds the notice as published; the time it took."""
+    """Without spans: poll every NCB until it holds the notice as published; the time it took."""
     start = time.time()
     for office in ncbs:
         if not await _poll(

@@ -25,7 +25,7 @@ def line(tracker: Tracker, duration_s: float, phase: str, burst: bool) -> str:
     pending = tracker.expected - tracker.committed
     errors = sum(tracker.errors.values())
     flag = " BURST" if burst else ""
-    latency = f"p50 {_ms(p50)} p99 {_ms(p99)}" if tracker.traced else "latency at the end (no stage records)"
+    latency = f"p50 {_ms(p50)} p99 {_ms(p99)}" if tracker.traced else "latency at the end (no spans)"
     return (f"[{bar}] {elapsed:5.0f}/{duration_s:.0f}s {phase}{flag}  offered {offered:.0f}/s  committed {rate:.0f}/s  "
             f"{latency}  pending {pending}  errors {errors}")  # fmt: skip
 

@@ -27,7 +27,7 @@ def build(
     if not tracker.traced and accounting.get("request_to_fetch_ms"):
         e2e = {
             **accounting["request_to_fetch_ms"],
-            "note": "no stage records: request to the recipient's fetch (received_at), before verify and commit",
+            "note": "no spans: request to the recipient's fetch (received_at), before verify and commit",
         }
     commits = [msg_done[2] for msg in tracker.messages.values() for msg_done in msg.done.values()]
     last = max(commits) if commits else t_end_send
@@ -119,7 +119,7 @@ def table(r: dict[str, Any]) -> str:
         for stage in STAGES:
             row(f"  {stage}", r["stages_ms"][stage])
     else:
-        lines.append("    (stages need the stage records: run without --attach)")
+        lines.append("    (stages need the offices' spans: run without --attach)")
     row("API response", r["api_response_ms"])
     row("generator lag", r["generator_lag_ms"])
     for op, v in sorted(r["by_operation"].items()):

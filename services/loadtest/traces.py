@@ -1,4 +1,9 @@
-"""Follow the stage records the offices write (`interpol_mesh.stage_trace`: `<pid>.jsonl`) as they grow."""
+"""Follow the span files the offices export (`OTEL_TRACES_EXPORTER=file`: `TRACE_DIR/<pid>.jsonl`) as they grow.
+
+One JSON object per line per span (`spans.py` says which fields the load test reads). Only
+complete lines are read: the exporter may be halfway through one when the tail polls. A line that
+is not JSON (a process killed mid-write) is counted in `bad` and skipped, not fatal to the run.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,13 @@ POLL_S = 0.25
 
 
 class TraceTail:
-    def __init__(self, trace_dir: Path, deliver: Callable[[list[list[Any]]], None]) -> None:
+    def __init__(self, trace_dir: Path, deliver: Callable[[list[dict[str, Any]]], None]) -> None:
         self.trace_dir = trace_dir
         self.deliver = deliver
         self._offsets: dict[Path, int] = {}
         self._task: asyncio.Task[None] | None = None
         self.lines = 0
+        self.bad = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._follow())
@@ -31,7 +37,7 @@ class TraceTail:
         self.poll()
 
     def poll(self) -> None:
-        """Hand over every complete line written since the last poll."""
+        """Hand over the spans of every complete line written since the last poll, one list per file."""
         for path in sorted(self.trace_dir.glob("*.jsonl")):
             offset = self._offsets.get(path, 0)
             with open(path, "rb") as f:
@@ -41,9 +47,22 @@ class TraceTail:
             if end == 0:
                 continue
             self._offsets[path] = offset + end
+            spans: list[dict[str, Any]] = []
             for line in data[:end].splitlines():
+                if not line.strip():
+                    continue
                 self.lines += 1
-                self.deliver(json.loads(line))
+                try:
+                    span = json.loads(line)
+                except ValueError:
+                    self.bad += 1
+                    continue
+                if isinstance(span, dict):
+                    spans.append(span)
+                else:
+                    self.bad += 1
+            if spans:
+                self.deliver(spans)
 
     async def _follow(self) -> None:
         while True:

@@ -1,18 +1,18 @@
 """Every message of the run, from the request that created it to its commit at each recipient.
 
-Three sources are joined by message id: the generator (request sent, 202 received), the stage
-records of the offices (`interpol_mesh.stage_trace`: signed, published, fetched, verified,
-committed) and, at the end, the recipients' databases (`accounting.py`, which alone decides
-loss and duplicates).
+Three sources are joined by message id: the generator (request sent, 202 received), the spans
+the offices export (`OTEL_TRACES_EXPORTER=file`; `spans.py` turns `sign`, `publish`, `deliver`,
+`verify` and `commit` into stage records: signed, published, fetched, verified, committed) and,
+at the end, the recipients' databases (`accounting.py`, which alone decides loss and duplicates).
 
 Stages of one delivery, consecutive so that they add up to the end-to-end latency:
 
     accept   request sent          -> signing starts (HTTP, validation, routing)
     sign     signing               (Ed25519 over the DSSE encoding)
-    publish  signed                -> JetStream acked the publish (sender commit, relay)
-    deliver  JetStream ack         -> batch fetched by the recipient's consumer
-    verify   fetched               -> this envelope verified (after those before it in the batch)
-    commit   verified              -> the batch committed in the recipient's database
+    publish  signed                -> JetStream acked the publish (sender commit, relay: `publish` end)
+    deliver  JetStream ack         -> batch fetched by the recipient's consumer (`deliver` start)
+    verify   fetched               -> this envelope verified, after those before it in the batch (`verify` end)
+    commit   verified              -> the batch committed in the recipient's database (`commit` end)
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from __future__ import annotations
 import collections
 import time
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from interpol_offices.loadtest.spans import Span, SpanJoin
 from interpol_offices.loadtest.stats import Series, percentile, summary_ms
 
 STAGES = ("accept", "sign", "publish", "deliver", "verify", "commit")
@@ -52,7 +54,8 @@ class Tracker:
         self.errors: collections.Counter[str] = collections.Counter()
         self.expected = 0
         self.committed = 0
-        self.traced = False  # set once a stage record arrives: the mesh records its stages
+        self.traced = False  # set once a span arrives: the mesh exports its spans
+        self.spans = SpanJoin()
         self._orphans: dict[str, list[tuple[float, list[Any]]]] = {}
         self._acks: dict[tuple[str, str], tuple[float, float, str]] = {}
         self._ack_signs: dict[tuple[str, str], list[Any]] = {}
@@ -99,15 +102,20 @@ class Tracker:
         for _, record in self._orphans.pop(mid, []):
             self.on_record(record)
 
-    # -- from the offices' stage records ---------------------------------------------------------
+    # -- from the offices' spans -----------------------------------------------------------------
 
-    def on_records(self, records: list[list[Any]]) -> None:
+    def on_spans(self, spans: Sequence[Span]) -> None:
+        """Spans as `TraceTail` reads them, in file order (one office process's file at a time)."""
         self.traced = True
-        for record in records:
-            self.on_record(record)
+        for span in spans:
+            for record in self.spans.feed(span):
+                self.on_record(record)
 
     def on_record(self, record: list[Any]) -> None:
         kind = record[0]
+        if kind == "D":  # a delivered receipt: whatever waited for its id will never be claimed
+            self._orphans.pop(record[1], None)
+            return
         if kind == "S":
             self._on_sign(record)
             return
@@ -157,6 +165,7 @@ class Tracker:
         cutoff = time.time() - ORPHAN_TTL_S
         for mid in [m for m, recs in self._orphans.items() if recs[-1][0] < cutoff]:
             self.untraced_records += len(self._orphans.pop(mid))
+        self.spans.purge(cutoff)
 
     # -- views -----------------------------------------------------------------------------------
 
