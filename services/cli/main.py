@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     issue.add_argument(
         "--roles",
         default="officer",
-        help="comma-separated: officer, reviewer, admin, operator, duty-officer, head-of-desk",
+        help="comma-separated: officer, reviewer, admin, operator, duty-officer, head-of-desk, monitor (/metrics)",
     )
     issue.add_argument(
         "--audience", help="office id the token is for (office tokens); people's tokens are valid at --office"
