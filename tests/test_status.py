@@ -11,18 +11,23 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from prometheus_client import generate_latest
 from rich.console import Console
 
+from interpol_mesh.errors import ConfigError
 from interpol_mesh.natsd import free_port_range
 from interpol_mesh.observability import OfficeMetrics
+from interpol_mesh.settings import OfficeSettings
 from interpol_offices.ccc_router.metrics import CccMetrics
 from interpol_offices.cli import status_figures as sf
 from interpol_offices.cli.main import main
 from interpol_offices.cli.mesh_file import MeshOffice, read_mesh_file
+from interpol_offices.cli.status import find_offices
 from interpol_offices.cli.status_fetch import Reading, Status
 from interpol_offices.cli.status_frame import make_frame, to_json
+from interpol_offices.cli.status_tokens import file_tokens, signed_tokens
 from interpol_offices.cli.status_view import render
 
 AT = datetime(2026, 12, 1, 21, 40, tzinfo=UTC)
@@ -62,6 +67,14 @@ def test_rates_come_from_two_scrapes_and_a_reset_counts_from_zero() -> None:
     restarted = sf.parse_metrics(_office_text(sent=10, received=0, quarantined=0))
     assert sf.figures(restarted, now, seconds=2.0).sent_per_s == 5.0  # the office restarted: 10 since then
     assert sf.figures(now, None, seconds=0.0).sent_per_s is None  # one scrape: no rate yet
+    idle = sf.parse_metrics(generate_latest(OfficeMetrics("ncb.de", "ncb").registry).decode())
+    quiet = sf.figures(idle, idle, seconds=2.0)  # no label set counted yet: the counters export no sample
+    assert (quiet.sent_per_s, quiet.received_per_s, quiet.quarantined_per_s, quiet.outbox_pending) == (0, 0, 0, 0)
+    assert quiet.ccc_open_cases is None
+    ccc = OfficeMetrics("ccc", "ccc")
+    CccMetrics(ccc.registry)
+    no_cases = sf.figures(sf.parse_metrics(generate_latest(ccc.registry).decode()), None, 0.0, ccc=True)
+    assert (no_cases.ccc_open_cases, no_cases.ccc_open_cases_by_priority) == (0, {})
 
 
 def test_ccc_open_cases_sum_and_by_priority() -> None:
@@ -121,13 +134,28 @@ def test_the_view_fits_80_columns_problems_first_and_summarises_the_rest() -> No
     assert lines[trouble[1]].endswith("…")  # a long reason is cut at the edge, never wrapped
     table = lines.index(next(line for line in lines if line.startswith("office ")))
     rows = [line.split()[0] for line in lines[table + 1 :] if line and not line.startswith("...")]
-    assert rows[:3] == ["ncb.c007", "ncb.c005", "ncb.c006"] and len(rows) == 20
-    assert rows[3] == "ncb.c206"  # then the busiest ready office
-    assert any(line.startswith("... and 189 more ready office(s)") for line in lines)
+    # In the table: the office in trouble that has figures, then the busiest ready ones.
+    assert rows[:2] == ["ncb.c006", "ncb.c206"] and len(rows) == 20
+    assert any(line.startswith("... and 187 more ready office(s), quieter") for line in lines)
     assert "metrics not read at 1 ready office(s): token lacks the monitor role (403)" in text
     assert "CCC open cases: 6 (critical 2, urgent 4)" in text
     degraded = next(line for line in lines[table:] if line.startswith("ncb.c006"))
     assert degraded.split()[1:] == ["degraded", "-", "-", "900", "7m", "7", "0", "2"]  # no rate: one scrape only
+
+
+def test_many_offices_down_for_one_reason_share_a_line_and_the_view_stays_one_screen() -> None:
+    readings = [_reading(f"ncb.c{n:03d}", "unreachable", ("/readyz: connection refused",)) for n in range(150)]
+    readings += [_reading(f"rb.r{n:02d}", "unavailable", (f"reason {n}",)) for n in range(12)]
+    readings += [_reading("gs", "ready", text=_office_text(sent=1, received=1, quarantined=0))]
+    console = Console(width=80, record=True, color_system=None)
+    console.print(render(make_frame(AT, readings, None), max_rows=20))
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80 and len(lines) < 45
+    assert lines[5] == "150 unreachable (ncb.c000 ncb.c001 ...): /readyz: connection refused"
+    assert lines[6:15] == [f"rb.r{n:02d} unavailable: reason {n}" for n in range(9)]
+    assert lines[15] == "... and 3 more office(s) not ready, for other reasons (--json lists all)"
+    assert lines[-2:] == ["office  status  sent/s  recv/s  outbox  oldest  inbox  redel  quar",
+                          "gs      ready        -       -       0      0s      7      0     0"]  # fmt: skip
 
 
 def test_json_lists_every_office_with_null_figures_and_why() -> None:
@@ -156,6 +184,39 @@ def test_bad_usage_is_one_line_and_exit_code_2(tmp_path: Path, capsys: pytest.Ca
     assert len(err.splitlines()) == 1
     assert main(["status", "--once", "--url", "127.0.0.1"]) == 2
     assert "--url needs the GS's base URL with its port" in capsys.readouterr().err
+
+
+def test_token_file_and_url_give_the_offices_and_their_tokens(tmp_path: Path) -> None:
+    offices = find_offices(OfficeSettings(data_dir=tmp_path), "http://127.0.0.1:9100", "fr,ar")
+    assert [(o.id, o.url) for o in offices[:2]] == [("gs", "http://127.0.0.1:9100"), ("ccc", "http://127.0.0.1:9101")]
+    assert (offices[-1].id, offices[-1].url) == ("ncb.ar", "http://127.0.0.1:9114")  # up's order: 13 fixed, fr, ar
+    path = tmp_path / "tokens"
+    path.write_text("# monitor tokens\ngs mesh1.a.b\nncb.ar mesh1.c.d\n")
+    assert file_tokens(path, offices) == {"gs": "mesh1.a.b", "ncb.ar": "mesh1.c.d"}
+    path.write_text("mesh1.e.f\n")
+    assert set(file_tokens(path, offices).values()) == {"mesh1.e.f"}
+    path.write_text("ncb.zz mesh1.a.b\n")
+    with pytest.raises(ConfigError, match="line 1: expected `<office id> <token>` for an office of this mesh"):
+        file_tokens(path, offices)
+    _tokens, missing = signed_tokens(tmp_path / "keys", offices[:1])
+    assert missing["gs"].startswith("cannot sign a monitor token: signing key not found")
+
+
+def test_live_view_refreshes_until_interrupted_then_exits_with_the_last_frames_code(tmp_path: Path) -> None:
+    ports = free_port_range(3)  # nothing listens there: every office unreachable
+    offices = [{"id": f"ncb.x{n}", "kind": "ncb", "url": f"http://127.0.0.1:{ports + n}"} for n in range(3)]
+    (tmp_path / "mesh.json").write_text(json.dumps({"version": 1, "supervisor_pid": 0, "offices": offices}))
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interpol_offices.cli", "status", "--interval", "0.2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=3)  # still refreshing
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and err == "", err
+    assert "3 unreachable (ncb.x0 ncb.x1 ...): /readyz: connection refused" in out
 
 
 # -- Against a real mesh -----------------------------------------------------------------------------
@@ -192,6 +253,16 @@ def test_status_reads_every_office_of_a_mesh_started_by_up(tmp_path: Path) -> No
         assert any(line.startswith("mesh ready: 14 offices") for line in lines), "".join(lines)
         listed = read_mesh_file(tmp_path / "var" / "mesh.json")
         assert [o.url for o in listed] == [f"http://127.0.0.1:{p}" for p in range(base, base + 14)]
+
+        # The tokens status signs are accepted by the real offices (right key, issuer and audience).
+        tokens, missing = signed_tokens(tmp_path / "var" / "keys", listed)
+        assert missing == {} and sorted(tokens) == sorted(o.id for o in listed)
+        with httpx.Client(timeout=5) as client:
+            for office in listed[:3]:
+                resp = client.get(
+                    f"{office.url}/v1/directory", headers={"Authorization": f"Bearer {tokens[office.id]}"}
+                )
+                assert resp.status_code != 401, resp.text  # 403 at most: a monitor may not read the directory
 
         code, doc = _status(env)
         offices = doc["offices"]

@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_verify = audit_sub.add_parser("verify", help="check the chain and signed heads; name the first bad record")
     audit_verify.add_argument("--office", required=True, help="office id, e.g. ncb.fr")
 
-    from interpol_offices.cli.status import add_parser as add_status_parser
+    from interpol_offices.cli.status_options import add_parser as add_status_parser
     from interpol_offices.loadtest.options import add_parser as add_load_parser
 
     add_status_parser(sub)
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "status":
             from interpol_offices.cli.status import status_command
 
-            return status_command(settings, load_directory(settings.directory_dir), args)
+            return status_command(settings, args)
         if args.command == "load":
             from interpol_offices.loadtest.command import run as run_load
 

@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlparse
 
 from rich.console import Console
 from rich.live import Live
 
-from interpol_mesh.directory import Directory
+from interpol_mesh.directory import load_directory
 from interpol_mesh.errors import ConfigError
 from interpol_mesh.settings import OfficeSettings
 from interpol_offices.cli.mesh_file import MeshOffice, mesh_file, office_url, read_mesh_file
@@ -31,35 +31,17 @@ from interpol_offices.cli.status_fetch import Reading, read_mesh
 from interpol_offices.cli.status_frame import Frame, make_frame, to_json
 from interpol_offices.cli.status_tokens import file_tokens, signed_tokens
 from interpol_offices.cli.status_view import render
-from interpol_offices.cli.up import select_offices
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    status = sub.add_parser(
-        "status",
-        help="live view of a running mesh: readiness, rates, backlogs, quarantine, CCC cases",
-        description="Read /readyz and /metrics of every office of a running mesh (the one `interpol-mesh up` "
-        "started under DATA_DIR, or --url) and refresh every --interval seconds until Ctrl-C. Exit code 0 when "
-        "every office is ready, 1 when some office is not (degraded, unavailable, unreachable), 2 on bad usage.",
-    )
-    status.add_argument("--once", action="store_true", help="print one frame and exit (two scrapes, --interval apart, for the rates)")  # fmt: skip
-    status.add_argument("--json", action="store_true", help="with --once: print the frame as JSON")
-    status.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes (default 2)")
-    status.add_argument("--url", help="the GS's base URL of a mesh started by `up` elsewhere (default: DATA_DIR/mesh.json)")  # fmt: skip
-    status.add_argument("--ncbs", default="sample", help="with --url: the NCBs that mesh was started with (as `up --ncbs`)")  # fmt: skip
-    status.add_argument("--token-file", type=Path, help="monitor tokens, lines `<office id> <token>` (default: sign them with DATA_DIR/keys)")  # fmt: skip
-    status.add_argument("--timeout", type=float, default=2.0, help="seconds an office has to answer (default 2)")
-    status.add_argument("--concurrency", type=int, default=32, help="offices read at once (default 32)")
-    status.add_argument("--rows", type=int, default=20, help="table rows: offices not ready, then the busiest (default 20)")  # fmt: skip
-
-
-def find_offices(settings: OfficeSettings, directory: Directory, url: str | None, ncbs: str) -> list[MeshOffice]:
+def find_offices(settings: OfficeSettings, url: str | None, ncbs: str) -> list[MeshOffice]:
     if url is None:
         return read_mesh_file(mesh_file(settings.data_dir))
     parsed = urlparse(url)
     if not parsed.hostname or not parsed.port:
         raise ConfigError(f"--url needs the GS's base URL with its port, e.g. http://127.0.0.1:8100 (got {url!r})")
-    offices = select_offices(directory, ncbs)
+    from interpol_offices.cli.up import select_offices  # up's order (single topology); only here: a heavy import
+
+    offices = select_offices(load_directory(settings.directory_dir), ncbs)
     return [MeshOffice(o.id, o.kind, office_url(parsed.hostname, parsed.port + i)) for i, o in enumerate(offices)]
 
 
@@ -113,9 +95,9 @@ async def _live(scraper: Scraper, console: Console, args: argparse.Namespace) ->
     return 0 if frame.all_ready else 1
 
 
-def status_command(settings: OfficeSettings, directory: Directory, args: argparse.Namespace) -> int:
+def status_command(settings: OfficeSettings, args: argparse.Namespace) -> int:
     _check(args)
-    offices = find_offices(settings, directory, args.url, args.ncbs)
+    offices = find_offices(settings, args.url, args.ncbs)
     scraper = Scraper(settings, offices, args)
     if args.once:
         frame = asyncio.run(_once(scraper, args.interval))
@@ -125,6 +107,8 @@ def status_command(settings: OfficeSettings, directory: Directory, args: argpars
         else:
             Console().print(render(frame, args.rows))
         return 0 if frame.all_ready else 1
+    # A shell that starts us in the background sets SIGINT to "ignore"; Ctrl-C (or kill -INT) must stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return asyncio.run(_live(scraper, Console(), args))
     except KeyboardInterrupt:

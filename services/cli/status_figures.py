@@ -63,12 +63,14 @@ def by_label(series: Series, name: str, label: str) -> dict[str, float] | None:
 
 
 def rate(now: Series, before: Series | None, name: str, seconds: float) -> float | None:
-    """Per-second increase of counter `name` between two scrapes, counting resets as Prometheus does."""
+    """Per-second increase of counter `name` between two scrapes, counting resets as Prometheus does.
+
+    A labelled counter exports no sample until its first increment (prometheus-client lists only
+    the label sets seen), so a counter absent from a scrape that was read is a counter at zero.
+    """
     if before is None or seconds <= 0:
         return None
-    after_total, before_total = total(now, name), total(before, name)
-    if after_total is None or before_total is None:
-        return None
+    after_total, before_total = total(now, name) or 0.0, total(before, name) or 0.0
     increase = after_total - before_total if after_total >= before_total else after_total
     return increase / seconds
 
@@ -95,8 +97,14 @@ class Figures:
         return (self.outbox_pending or 0.0) + (self.consumer_pending or 0.0)
 
 
-def figures(now: Series, before: Series | None, seconds: float) -> Figures:
-    """The figures of one office from its latest scrape and, for the rates, the one before."""
+def figures(now: Series, before: Series | None, seconds: float, *, ccc: bool = False) -> Figures:
+    """The figures of one office from its latest scrape and, for the rates, the one before.
+
+    At the CCC (`ccc`), no open-case sample means no open case (a labelled gauge with no label set).
+    """
+    open_cases = total(now, CCC_OPEN_CASES)
+    if ccc and open_cases is None:
+        open_cases = 0.0
     return Figures(
         sent_per_s=rate(now, before, SENT, seconds),
         received_per_s=rate(now, before, RECEIVED, seconds),
@@ -107,6 +115,6 @@ def figures(now: Series, before: Series | None, seconds: float) -> Figures:
         consumer_ack_pending=total(now, CONSUMER_ACK_PENDING),
         consumer_redelivered=total(now, CONSUMER_REDELIVERED),
         quarantine_rows=total(now, QUARANTINE_ROWS),
-        ccc_open_cases=total(now, CCC_OPEN_CASES),
-        ccc_open_cases_by_priority=by_label(now, CCC_OPEN_CASES, "priority"),
+        ccc_open_cases=open_cases,
+        ccc_open_cases_by_priority=by_label(now, CCC_OPEN_CASES, "priority") or ({} if ccc else None),
     )

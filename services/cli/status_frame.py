@@ -102,7 +102,9 @@ def make_frame(at: datetime, now: list[Reading], before: dict[str, Reading] | No
         prev = (before or {}).get(reading.office.id)
         prev_series = prev.series if prev is not None else None
         seconds = reading.at - prev.at if prev is not None else 0.0
-        views.append(OfficeView(reading, figures(reading.series, prev_series, seconds)))
+        views.append(
+            OfficeView(reading, figures(reading.series, prev_series, seconds, ccc=reading.office.kind == "ccc"))
+        )
     return Frame(at=at, offices=views)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from interpol_mesh.auth import issue_token
+from interpol_mesh.auth.tokens import issue_token
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import read_private_key
 from interpol_mesh.crypto.provisioning import key_file

@@ -1,8 +1,9 @@
 """The terminal view of a frame (rich), readable on 80 columns whatever the size of the mesh.
 
-On-call reads top-down: the headline counts, the mesh's totals, then every office that is not
-ready with its reasons (never hidden, however many), then a table that starts with those offices
-and continues with the busiest ready ones, up to `max_rows`; the rest are summarised in one line.
+On-call reads top-down: the headline counts, the mesh's totals, then the offices that are not
+ready with their reasons (those with the same reasons on one line), then a table that starts with
+those offices and continues with the busiest ready ones, up to `max_rows`; the rest are
+summarised in one line.
 Why metrics could not be read is grouped by reason, since after an upgrade it is usually the same
 for every office.
 """
@@ -75,13 +76,27 @@ def _totals(t: Totals, offices: int) -> list[Text]:
     return lines
 
 
+MAX_PROBLEM_LINES = 10
+
+
 def _problems(frame: Frame) -> list[Text]:
-    out = []
+    """One line per office not ready; offices with the same status and reasons share one line
+    (a cut-off region makes dozens unreachable for one cause), at most MAX_PROBLEM_LINES lines."""
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for v in frame.problems_first():
-        if not v.problem:
-            break
-        r = v.reading
-        out.append(_line(f"{r.office.id} {r.status}: {'; '.join(r.reasons) or '?'}", STYLE[r.status]))
+        if v.problem:
+            groups.setdefault((v.reading.status, v.reading.reasons), []).append(v.reading.office.id)
+    out = []
+    for (status, reasons), ids in list(groups.items())[:MAX_PROBLEM_LINES]:
+        why = "; ".join(reasons) or "?"
+        if len(ids) == 1:
+            text = f"{ids[0]} {status}: {why}"
+        else:
+            text = f"{len(ids)} {status} ({' '.join(ids[:2])}{' ...' if len(ids) > 2 else ''}): {why}"
+        out.append(_line(text, STYLE[status]))
+    if len(groups) > MAX_PROBLEM_LINES:
+        hidden = sum(len(ids) for ids in list(groups.values())[MAX_PROBLEM_LINES:])
+        out.append(_line(f"... and {hidden} more office(s) not ready, for other reasons (--json lists all)", "dim"))
     return out
 
 
@@ -97,10 +112,11 @@ def _table(frame: Frame, max_rows: int) -> tuple[Table, int]:
     for name in ("sent/s", "recv/s", "outbox", "oldest", "inbox", "redel", "quar"):
         table.add_column(name, justify="right", no_wrap=True)
     ordered = frame.problems_first()
-    shown = [v for v in ordered if v.problem]
     quiet = [v for v in ordered if not v.problem]
     quiet.sort(key=lambda v: -((v.figures.backlog + (v.figures.sent_per_s or 0.0)) if v.figures else 0.0))
-    shown += quiet[: max(0, max_rows - len(shown))]
+    # An office not ready without figures is already on its problem line: a row of dashes adds nothing.
+    troubled = [v for v in ordered if v.problem and v.figures is not None]
+    shown = (troubled + quiet)[:max_rows]
     for v in shown:
         f = v.figures
         cells = (
@@ -109,7 +125,7 @@ def _table(frame: Frame, max_rows: int) -> tuple[Table, int]:
             if f is not None else [DASH] * 7
         )  # fmt: skip
         table.add_row(v.reading.office.id, Text(v.reading.status, style=STYLE[v.reading.status]), *cells)
-    return table, len(frame.offices) - len(shown)
+    return table, len(quiet) - sum(1 for v in shown if not v.problem)
 
 
 def render(frame: Frame, max_rows: int = 20) -> RenderableType:
@@ -120,7 +136,8 @@ def render(frame: Frame, max_rows: int = 20) -> RenderableType:
         parts += [Text(""), *problems]
     parts += _metrics_notes(frame)
     table, rest = _table(frame, max_rows)
-    parts += [Text(""), table]
+    if table.row_count:
+        parts += [Text(""), table]
     if rest:
         parts.append(_line(f"... and {rest} more ready office(s), quieter than those above", "dim"))
     return Group(*parts)
