@@ -29,6 +29,7 @@ from interpol_mesh.directory import load_directory
 from interpol_mesh.envelope import MAX_ENVELOPE_BYTES, Header, Sealed, seal
 from interpol_mesh.messages import BODY_MODELS, SCHEMA_MAJOR, payload_type
 from interpol_mesh.natsd import MAX_PAYLOAD_BYTES, render_config
+from interpol_offices.cli import monitoring_files
 from interpol_offices.cli.deploy_manifests import render_files as render_deploy_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -579,6 +580,11 @@ def render() -> Files:
     files[NATS_CONF] = render_config().encode()
     files.update(supercluster_files())
     files |= render_deploy_files()
+    monitoring = monitoring_files.render_files()
+    unknown = monitoring_files.problems(monitoring)
+    if unknown:  # a panel or alert on a metric nobody exports would stay empty or never fire
+        raise SystemExit("\n".join([*unknown, "fix the query or the metric catalogue, then run `make gen`"]))
+    files |= monitoring
     return dict(sorted(files.items()))
 
 

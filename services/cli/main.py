@@ -30,6 +30,7 @@ is its own FastAPI service with its own keys and database. Typical use:
   interpol-mesh token issue --office gs --subject alice --roles reviewer   a bearer token for the console
   interpol-mesh directory validate      check the member directory files
   interpol-mesh audit verify --office ncb.fr   check an office's hash-chained audit log
+  interpol-mesh status                  live view of a running mesh (--once --json for scripts)
   interpol-mesh load --rate 200         simulated member traffic through a full mesh; report and picture
 
 Settings come from the environment (see README.md): NATS_URL, DATABASE_URL, DATA_DIR, HOST, PORT, LOG_LEVEL.
@@ -108,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     issue.add_argument(
         "--roles",
         default="officer",
-        help="comma-separated: officer, reviewer, admin, operator, duty-officer, head-of-desk",
+        help="comma-separated: officer, reviewer, admin, operator, duty-officer, head-of-desk, monitor (/metrics)",
     )
     issue.add_argument(
         "--audience", help="office id the token is for (office tokens); people's tokens are valid at --office"
@@ -120,8 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     audit_verify = audit_sub.add_parser("verify", help="check the chain and signed heads; name the first bad record")
     audit_verify.add_argument("--office", required=True, help="office id, e.g. ncb.fr")
 
+    from interpol_offices.cli.status_options import add_parser as add_status_parser
     from interpol_offices.loadtest.options import add_parser as add_load_parser
 
+    add_status_parser(sub)
     add_load_parser(sub)
     return parser
 
@@ -173,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
             from interpol_offices.cli.audit import audit_verify_command
 
             return audit_verify_command(settings, args.office)
+        if args.command == "status":
+            from interpol_offices.cli.status import status_command
+
+            return status_command(settings, args)
         if args.command == "load":
             from interpol_offices.loadtest.command import run as run_load
 

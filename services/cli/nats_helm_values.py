@@ -27,6 +27,9 @@ AUTH_GZ_DIR = "/etc/nats-auth-gz"
 CA_SECRET = "nats-ca"
 # The chart's own server image (values.yaml container.image), which has the busybox gunzip.
 NATS_IMAGE = "nats:2.14.2-alpine"
+# The chart's prometheus-nats-exporter sidecar (`-varz -jsz=all -prefix=nats`, reading the server's
+# monitoring port in the same pod): deploy/prometheus scrapes it on this port.
+EXPORTER_PORT = 7777
 
 # auth.conf lists every office's publish subjects: about 1.5 MB for the 209 offices, above the 1 MiB
 # a Kubernetes Secret can hold, and NATS cannot include a file inside the users array to split it.
@@ -102,6 +105,9 @@ def values(layout: Layout, region: BusRegion) -> Json:
         },
         # The chart's config reloader: a changed TLS certificate is applied without a restart.
         "reloader": {"enabled": True},
+        # Metrics for deploy/prometheus (job `nats`) and the dashboard's NATS row; inside the pod, so the
+        # monitoring port (which lists every connection) needs no exposure beyond it.
+        "promExporter": {"enabled": True, "port": EXPORTER_PORT},
         "podTemplate": {
             "topologySpreadConstraints": {
                 "kubernetes.io/hostname": {"maxSkew": 1, "whenUnsatisfiable": "DoNotSchedule"},

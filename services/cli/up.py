@@ -36,6 +36,7 @@ from interpol_mesh.settings import OfficeSettings
 from interpol_offices.ccc_router.auth import TOKEN_ROLES
 from interpol_offices.ccc_router.roster import load_roster_file
 from interpol_offices.ccc_router.runtime import CccRuntime
+from interpol_offices.cli.mesh_file import write_mesh_file
 from interpol_offices.cli.preflight import preflight
 
 # Covers all five regions and the four working languages (see tests/test_cli_up.py).
@@ -253,6 +254,7 @@ def _up(
             env["DATABASE_URL"] = settings.database_url
         assigned = list(zip(offices, ports, strict=True))
         mesh.groups = make_groups(assigned, per_process, region_urls)
+        write_mesh_file(data_dir, settings.host, assigned)  # for `interpol-mesh status`
         print(f"starting {len(offices)} offices in {len(mesh.groups)} processes ...", flush=True)
         for group in mesh.groups:
             mesh.spawn(group)
