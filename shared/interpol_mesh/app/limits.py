@@ -38,9 +38,8 @@ BATCH_MESSAGE_BYTES = 32 * 1024
 """The average message size a batch may carry; bigger messages go one per request."""
 
 RETRY_AFTER_S = 1
-UNMETERED = frozenset({"/healthz", "/readyz", "/metrics"})
-"""Probes and scrapes read no body; an orchestrator must see the process alive and ready, and the
-operator its figures, precisely while it sheds load."""
+UNMETERED = frozenset({"/healthz", "/readyz"})
+"""Probes read no body; an orchestrator must see the process alive and ready while it sheds load."""
 
 BodyLimits = Mapping[tuple[str, str], int]
 """(method, path) -> body limit in bytes, for the routes that take more than the default."""
