@@ -141,7 +141,7 @@ async def test_one_message_is_one_trace_from_the_officers_request_to_its_receipt
 
 
 def test_file_exporter_without_trace_dir_is_one_config_error(tmp_path: Path) -> None:
-    settings = OfficeSettings(trace_exporter="file")  # type: ignore[call-arg]
+    settings = OfficeSettings(otel_traces_exporter="file")
     with pytest.raises(ConfigError, match="TRACE_DIR"):
         OfficeTracer.for_office("ncb.fr", settings)
     env = {k: v for k, v in os.environ.items() if k != "TRACE_DIR"}
@@ -156,5 +156,5 @@ def test_file_exporter_without_trace_dir_is_one_config_error(tmp_path: Path) -> 
 
 
 def test_tracing_off_is_the_default() -> None:
-    assert OfficeSettings().trace_exporter == "none"
+    assert OfficeSettings().otel_traces_exporter == "none"
     assert not OfficeTracer.for_office("ncb.fr", OfficeSettings()).enabled

@@ -55,15 +55,12 @@ class OfficeSettings(BaseSettings):
         description="single: one nats-server. regions: the supercluster (deploy/nats/regions): each "
         "region's streams are placed in its own cluster, and the key directory is read from the region's mirror.",
     )
-    trace_exporter: Literal["none", "otlp", "file"] = Field(
+    otel_traces_exporter: Literal["none", "otlp", "file"] = Field(
         "none",
-        validation_alias="OTEL_TRACES_EXPORTER",
         description="Traces (observability/tracing.py): none (off, a no-op tracer), otlp (OTLP/HTTP to "
         "OTEL_EXPORTER_OTLP_ENDPOINT) or file (JSON lines, one span each, to TRACE_DIR/<pid>.jsonl).",
     )
-    trace_dir: Path | None = Field(
-        None, validation_alias="TRACE_DIR", description="Where OTEL_TRACES_EXPORTER=file writes; required then."
-    )
+    trace_dir: Path | None = Field(None, description="Where OTEL_TRACES_EXPORTER=file writes; required then.")
 
     @property
     def key_dir(self) -> Path:

@@ -35,6 +35,9 @@ from interpol_mesh.errors import ConfigError
 from interpol_mesh.settings import OfficeSettings
 
 SCHEDULE_DELAY_MS = 200  # the file exporter's spans reach the file within about this (the load test follows it)
+# A load test makes ~10 spans per message: the SDK's default queue (2048) would drop spans in a burst.
+FILE_QUEUE_SPANS = 200_000
+FILE_EXPORT_BATCH = 4096
 MAX_CARRIER_CHARS = 1024  # traceparent is 55 characters, tracestate at most 512: anything longer is ignored
 TRACE_HEADERS = ("traceparent", "tracestate")
 
@@ -118,11 +121,14 @@ def _shared_processor(exporter: str, trace_dir: Path | None) -> BatchSpanProcess
                 assert trace_dir is not None
                 trace_dir.mkdir(parents=True, exist_ok=True)
                 processor = BatchSpanProcessor(
-                    FileSpanExporter(trace_dir / f"{os.getpid()}.jsonl"), schedule_delay_millis=SCHEDULE_DELAY_MS
+                    FileSpanExporter(trace_dir / f"{os.getpid()}.jsonl"),
+                    schedule_delay_millis=SCHEDULE_DELAY_MS,
+                    max_queue_size=FILE_QUEUE_SPANS,
+                    max_export_batch_size=FILE_EXPORT_BATCH,
                 )
             else:
                 # Imported only when asked for: the OTLP exporter pulls in protobuf and requests.
-                from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+                from opentelemetry.exporter.otlp.proto.http.otel_traces_exporter import OTLPSpanExporter
 
                 processor = BatchSpanProcessor(OTLPSpanExporter())  # OTEL_EXPORTER_OTLP_ENDPOINT, standard
             _processors[key] = processor
@@ -132,7 +138,7 @@ def _shared_processor(exporter: str, trace_dir: Path | None) -> BatchSpanProcess
 
 def check_trace_settings(settings: OfficeSettings) -> None:
     """One ConfigError for a tracing setting that cannot work (before any office starts)."""
-    if settings.trace_exporter == "file" and settings.trace_dir is None:
+    if settings.otel_traces_exporter == "file" and settings.trace_dir is None:
         raise ConfigError("OTEL_TRACES_EXPORTER=file needs TRACE_DIR: the folder each process writes <pid>.jsonl to")
 
 
@@ -148,10 +154,10 @@ class OfficeTracer:
     def for_office(cls, office_id: str, settings: OfficeSettings) -> OfficeTracer:
         """The office's tracer as the settings ask (`OTEL_TRACES_EXPORTER`, `TRACE_DIR`)."""
         check_trace_settings(settings)
-        if settings.trace_exporter == "none":
+        if settings.otel_traces_exporter == "none":
             return cls()
         provider = TracerProvider(resource=Resource.create({"service.name": office_id}))
-        provider.add_span_processor(_OfficeShare(_shared_processor(settings.trace_exporter, settings.trace_dir)))
+        provider.add_span_processor(_OfficeShare(_shared_processor(settings.otel_traces_exporter, settings.trace_dir)))
         return cls(provider)
 
     def span(
