@@ -3,7 +3,8 @@
 Registered by `start_office` on `ctx.metrics` (`OfficeMetrics.add_sampler`), each run before a
 scrape under the registry's timeout: one that fails leaves its gauges as they were and is
 counted, so a database that is down does not also blind the operator. Each reads as little as
-it can: one statement per table, one `consumer_info` request.
+it can: one connection for the tables (a statement each), one `consumer_info` request, and
+the readiness `/readyz` computes.
 """
 
 from __future__ import annotations
@@ -32,23 +33,16 @@ def register_samplers(ctx: OfficeContext) -> None:
     """Add the office's samplers to its registry (once, at start)."""
     m = ctx.metrics
 
-    async def outbox() -> None:
-        o = tables.outbox
-        query = sa.select(sa.func.count(), sa.func.min(o.c.created_at)).where(o.c.published_at.is_(None))
+    async def database() -> None:
+        # One connection for the three tables: a scrape takes one of the pool's, not three.
+        o, q, h = tables.outbox, tables.quarantine, audit_head_signatures
+        pending = sa.select(sa.func.count(), sa.func.min(o.c.created_at)).where(o.c.published_at.is_(None))
         async with ctx.engine.connect() as conn:
-            count, oldest = (await conn.execute(query)).one()
-        m.outbox_pending.set(int(count))
-        m.outbox_oldest_age.set(_age_s(ctx, oldest))
-
-    async def quarantine() -> None:
-        async with ctx.engine.connect() as conn:
-            count = (await conn.execute(sa.select(sa.func.count()).select_from(tables.quarantine))).scalar_one()
-        m.quarantine_rows.set(int(count))
-
-    async def audit_head() -> None:
-        async with ctx.engine.connect() as conn:
-            last = (await conn.execute(sa.select(sa.func.max(audit_head_signatures.c.signed_at)))).scalar_one()
-        m.audit_head_age.set(_age_s(ctx, last))
+            count, oldest = (await conn.execute(pending)).one()
+            m.outbox_pending.set(int(count))
+            m.outbox_oldest_age.set(_age_s(ctx, oldest))
+            m.quarantine_rows.set(int((await conn.execute(sa.select(sa.func.count()).select_from(q))).scalar_one()))
+            m.audit_head_age.set(_age_s(ctx, (await conn.execute(sa.select(sa.func.max(h.c.signed_at)))).scalar_one()))
 
     async def consumer() -> None:
         info = await ctx.js.consumer_info(
@@ -67,8 +61,7 @@ def register_samplers(ctx: OfficeContext) -> None:
         m.ready.set(READY_VALUE.get((await readiness(ctx)).status, 0.0))
 
     samplers: dict[str, Callable[[], Awaitable[None]]] = {
-        "bus": bus, "outbox": outbox, "quarantine": quarantine, "audit_head": audit_head,
-        "consumer": consumer, "ready": ready,
+        "bus": bus, "database": database, "consumer": consumer, "ready": ready,
     }  # fmt: skip
     for name, sampler in samplers.items():
         m.add_sampler(name, sampler)

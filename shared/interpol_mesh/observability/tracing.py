@@ -128,7 +128,7 @@ def _shared_processor(exporter: str, trace_dir: Path | None) -> BatchSpanProcess
                 )
             else:
                 # Imported only when asked for: the OTLP exporter pulls in protobuf and requests.
-                from opentelemetry.exporter.otlp.proto.http.otel_traces_exporter import OTLPSpanExporter
+                from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
                 processor = BatchSpanProcessor(OTLPSpanExporter())  # OTEL_EXPORTER_OTLP_ENDPOINT, standard
             _processors[key] = processor
