@@ -85,9 +85,11 @@ async def test_metrics_count_sends_deliveries_receipts_and_quarantine_exactly(
         assert (await client.get("/metrics")).status_code == 401
         officer = await client.get("/metrics", headers=france.staff_headers(("officer",)))
         assert officer.status_code == 403
+        assert (await client.get("/metrics", headers={"Authorization": "Bearer mesh1.x.y"})).status_code == 401
     fr0, es0 = await scrape(france), await scrape(spain)
-    assert value(fr0, "token_refusals_total", reason="missing") >= 1
-    assert value(fr0, "token_refusals_total", reason="forbidden-role") >= 1
+    assert value(fr0, "token_refusals_total", reason="missing") == 1
+    assert value(fr0, "token_refusals_total", reason="forbidden-role") == 1
+    assert value(fr0, "token_refusals_total", reason="malformed") == 1
     async with httpx.AsyncClient(base_url=france.url, headers=france.staff_headers(("admin",))) as client:
         assert (await client.get("/metrics")).status_code == 200, "admin may read the metrics too"
 
