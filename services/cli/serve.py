@@ -9,13 +9,13 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from interpol_mesh import stage_trace
 from interpol_mesh.app import create_app
 from interpol_mesh.clock import FakeClock
 from interpol_mesh.directory import load_directory
 from interpol_mesh.errors import ConfigError
 from interpol_mesh.logs import configure_logging
 from interpol_mesh.messaging import OfficeContext, start_office, stop_office
+from interpol_mesh.observability.tracing import check_trace_settings
 from interpol_mesh.settings import OfficeSettings
 from interpol_offices.roles import role_for
 
@@ -55,7 +55,7 @@ def office_from_environment(office_id: str | None, settings: OfficeSettings) -> 
 
 async def serve(assignments: list[tuple[str, int]], base: OfficeSettings) -> None:
     directory = load_directory(base.directory_dir)
-    stage_trace.configure(base.stage_trace_dir)
+    check_trace_settings(base)  # one ConfigError before any office starts
     configure_logging(
         ",".join(o for o, _ in assignments) if len(assignments) <= 3 else f"{len(assignments)} offices", base.log_level
     )

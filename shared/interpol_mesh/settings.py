@@ -55,11 +55,12 @@ class OfficeSettings(BaseSettings):
         description="single: one nats-server. regions: the supercluster (deploy/nats/regions): each "
         "region's streams are placed in its own cluster, and the key directory is read from the region's mirror.",
     )
-    stage_trace_dir: Path | None = Field(
-        None,
-        description="Unset: off. A folder: each process appends its offices' message stage timestamps "
-        "(signed, published, fetched, verified, committed) to <pid>.jsonl there (interpol_mesh.stage_trace).",
+    otel_traces_exporter: Literal["none", "otlp", "file"] = Field(
+        "none",
+        description="Traces (observability/tracing.py): none (off, a no-op tracer), otlp (OTLP/HTTP to "
+        "OTEL_EXPORTER_OTLP_ENDPOINT) or file (JSON lines, one span each, to TRACE_DIR/<pid>.jsonl).",
     )
+    trace_dir: Path | None = Field(None, description="Where OTEL_TRACES_EXPORTER=file writes; required then.")
 
     @property
     def key_dir(self) -> Path:

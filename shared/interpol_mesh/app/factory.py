@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from interpol_mesh import __version__
-from interpol_mesh.app import directory_routes, health, keys_routes
+from interpol_mesh.app import directory_routes, health, keys_routes, metrics_routes
+from interpol_mesh.app.accept_stage import AcceptStage
 from interpol_mesh.app.console import mount_console
 from interpol_mesh.app.exchange_routes import BODY_LIMITS
 from interpol_mesh.app.limits import RequestLimits
@@ -46,6 +47,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.add_middleware(AcceptStage)  # inside the limits: a request refused for load was never accepted
     app.add_middleware(
         RequestLimits,
         body_limits=BODY_LIMITS,
@@ -55,6 +57,7 @@ def create_app(
     )
     mount_console(app)
     app.include_router(health.router)
+    app.include_router(metrics_routes.router)
     app.include_router(directory_routes.router)
     app.include_router(keys_routes.router)
     for router in role.routers:

@@ -23,10 +23,13 @@ bearer = HTTPBearer(
 OFFICER = "officer"
 REVIEWER = "reviewer"
 ADMIN = "admin"
+MONITOR = "monitor"  # reads /metrics: operational figures, which are police information too
 ANY_OFFICE = frozenset({"office:ncb", "office:rb", "office:lo", "office:gs", "office:ccc"})
 
 
-async def _audit_refusal(ctx: CtxDep, request: Request, result: str, who: str | None) -> None:
+async def _audit_refusal(ctx: CtxDep, request: Request, result: str, who: str | None, code: str) -> None:
+    """Count the refusal (`token_refusals_total{reason=code}`, every one) and audit it (within the budget)."""
+    ctx.metrics.token_refusals.labels(code).inc()
     budget = getattr(request.app.state, "refusal_budget", None)
     if budget is None:  # one per running office (its app), so meshes in one process do not share it
         budget = request.app.state.refusal_budget = RefusalBudget()
@@ -72,14 +75,14 @@ async def authenticate(
     request: Request, ctx: CtxDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        await _audit_refusal(ctx, request, "no-token", None)
+        await _audit_refusal(ctx, request, "no-token", None, "missing" if credentials is None else "malformed")
         raise HTTPException(
             401, "authentication required: Authorization: Bearer <mesh token>", headers={"WWW-Authenticate": "Bearer"}
         )
     try:
         principal = _verified(credentials.credentials, ctx)
     except TokenRejected as exc:
-        await _audit_refusal(ctx, request, "bad-token", None)
+        await _audit_refusal(ctx, request, "bad-token", None, exc.code)
         raise HTTPException(401, f"invalid token: {exc.reason}", headers={"WWW-Authenticate": "Bearer"}) from None
     request.state.principal = principal
     return principal
@@ -94,7 +97,7 @@ def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
 
     async def check(request: Request, ctx: CtxDep, principal: PrincipalDep) -> Principal:
         if not principal.has_any(wanted):
-            await _audit_refusal(ctx, request, "forbidden", principal.subject)
+            await _audit_refusal(ctx, request, "forbidden", principal.subject, "forbidden-role")
             raise HTTPException(403, f"{principal.subject} may not do this (needs one of: {', '.join(sorted(wanted))})")
         return principal
 
@@ -114,6 +117,6 @@ async def refused(
 
     A 401 carries `WWW-Authenticate: Bearer`, as from `authenticate`.
     """
-    await _audit_refusal(ctx, request, result, who)
+    await _audit_refusal(ctx, request, result, who, "role-refused")
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return HTTPException(status, detail, headers=headers)

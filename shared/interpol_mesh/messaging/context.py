@@ -18,7 +18,7 @@ from interpol_mesh.crypto import Signer
 from interpol_mesh.directory import Directory, Office
 from interpol_mesh.messaging.keyring import KeyRing
 from interpol_mesh.messaging.unit_of_work import UnitOfWork, unit_of_work
-from interpol_mesh.observability import OfficeMetrics
+from interpol_mesh.observability import OfficeMetrics, OfficeTracer, Stages
 from interpol_mesh.settings import OfficeSettings
 
 if TYPE_CHECKING:
@@ -43,11 +43,16 @@ class OfficeContext:
     streams: StreamPlan  # which stream holds this office's inbox, and which copy of the key directory it reads
     role: OfficeRole
     metrics: OfficeMetrics  # this office's Prometheus registry (`observability/metrics.py`)
+    tracer: OfficeTracer = field(default_factory=OfficeTracer)  # off unless OTEL_TRACES_EXPORTER says (`tracing.py`)
+    stages: Stages = field(init=False)  # the one hook of a message's stages: histogram and span (`stages.py`)
     relay: OutboxRelay | None = None
     consumer: InboxConsumer | None = None
     writer: GroupWriter | None = None
     database_error: str | None = field(default=None)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stages = Stages(self.metrics, self.tracer)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

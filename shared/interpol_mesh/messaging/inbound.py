@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import sqlalchemy as sa
 from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
+from opentelemetry.context import Context
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from interpol_mesh import stage_trace
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.bus import BatchPuller, subjects
 from interpol_mesh.bus.puller import ConsumerGone, PullUnavailable
@@ -36,6 +38,7 @@ from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.receipt_checks import refused_receipts
 from interpol_mesh.messaging.receipts import receipt_for
 from interpol_mesh.messaging.unit_of_work import UnitOfWork
+from interpol_mesh.observability.tracing import context_from
 from interpol_mesh.storage import database_away, tables
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,10 @@ KEY_HOLD_S = 2.0  # a message with an unknown key comes back this soon while the
 # cannot fill the database. Anything that parsed as an envelope is kept whole, as evidence.
 QUARANTINE_PREFIX_BYTES = 16 * 1024
 UNREADABLE = frozenset({"malformed", "oversized"})
+# Refusals of the signature or its key, counted apart (`signature_failures_total`): forgery or a key problem.
+SIGNATURE_REASONS = frozenset(
+    {"bad-signature", "unknown-key", "wrong-office-key", "revoked-key", "key-not-valid-at-signing-time"}
+)
 
 
 @dataclass
@@ -61,6 +68,12 @@ class Decision:
     rejected: Rejected | None
     sender_token: str | None
     stream_seq: int | None
+    kind: str = "unknown"  # from the verified header; "unknown" when it never got that far
+    trace: Context | None = None  # the sender's trace context from the NATS headers (tracing on only)
+
+    def refused(self, rejected: Rejected) -> Decision:
+        """This delivery refused after all (a replay, a mismatched receipt, a failed handler)."""
+        return Decision(self.msg, None, rejected, self.sender_token, self.stream_seq, self.kind, self.trace)
 
 
 def _unknown_key(decision: Decision) -> bool:
@@ -154,7 +167,25 @@ class InboxConsumer:
 
     # -- classification ------------------------------------------------------------------
 
-    def _decide(self, msg: Msg, now: datetime) -> Decision:
+    def _decide(self, msg: Msg, now: datetime, fetched: float) -> Decision:
+        """Verify one envelope: stage `deliver` (batch fetched -> its turn), then `verify` if it passes."""
+        turn = time.time()
+        decision = self._verify(msg, now)
+        stages = self.ctx.stages
+        attributes = None
+        if stages.tracing:
+            decision.trace = context_from(msg.headers)
+            v, r = decision.verified, decision.rejected
+            mid = v.header.message_id if v is not None else r.message_id if r is not None else None
+            attributes = {"mesh.recipient": self.ctx.office.id, "mesh.kind": decision.kind}
+            if mid:
+                attributes["mesh.message_id"] = mid
+        stages.record("deliver", fetched, turn, decision.trace, attributes)
+        if decision.verified is not None:
+            stages.record("verify", turn, time.time(), decision.trace, attributes)
+        return decision
+
+    def _verify(self, msg: Msg, now: datetime) -> Decision:
         token = subjects.sender_token_of(msg.subject)
         try:
             seq: int | None = msg.metadata.sequence.stream
@@ -173,14 +204,15 @@ class InboxConsumer:
                 now=now,
                 stored_at=_stored_at(msg),
             )
-            if (verified.header.kind == subjects.NOTICE_KIND) != subjects.is_notice_subject(msg.subject):
-                raise Rejected(
+            kind = verified.header.kind
+            if (kind == subjects.NOTICE_KIND) != subjects.is_notice_subject(msg.subject):
+                rejected = Rejected(
                     "header-mismatch",
-                    f"{verified.header.kind} may not travel on {msg.subject[:120]}",
+                    f"{kind} may not travel on {msg.subject[:120]}",
                     message_id=verified.header.message_id,
                 )
-            stage_trace.verified(verified)
-            return Decision(msg, verified, None, token, seq)
+                return Decision(msg, None, rejected, token, seq, kind)
+            return Decision(msg, verified, None, token, seq, kind)
         except Rejected as rejected:
             return Decision(msg, None, rejected, token, seq)
         except Exception as exc:  # anything the checks did not foresee is refused, never fatal
@@ -194,16 +226,17 @@ class InboxConsumer:
     # -- the batch -----------------------------------------------------------------------
 
     async def handle(self, msgs: list[Msg]) -> None:
-        stage_trace.fetched(self.ctx.office.id)
+        fetched = time.time()
+        self.ctx.metrics.batch_size.observe(len(msgs))
         now = self.ctx.clock.now()
-        decisions = [self._decide(m, now) for m in msgs]
+        decisions = [self._decide(m, now, fetched) for m in msgs]
         # A key rotated a moment ago may be in a directory we have not received yet:
         # read the latest from the bus once before calling the key unknown.
         if any(_unknown_key(d) for d in decisions):
             refreshed = await self.ctx.keyring.refresh(self.ctx.js)
             if refreshed != "unreachable":
                 # Also when "current": the subscription may have adopted a newer directory meanwhile.
-                decisions = [self._decide(d.msg, now) if _unknown_key(d) else d for d in decisions]
+                decisions = [self._decide(d.msg, now, fetched) if _unknown_key(d) else d for d in decisions]
             else:
                 decisions = await self._hold_unknown_keys(decisions)
                 if not decisions:
@@ -211,8 +244,7 @@ class InboxConsumer:
         while True:
             try:
                 async with self.ctx.transaction() as uow:
-                    stored = await self._commit(uow, decisions)
-                stage_trace.committed(stored)
+                    await self._commit(uow, decisions)
                 self.ctx.database_error = None
                 break
             except Exception as exc:
@@ -242,8 +274,7 @@ class InboxConsumer:
         for decision in decisions:
             try:
                 async with self.ctx.transaction() as uow:
-                    stored = await self._commit(uow, [decision])
-                stage_trace.committed(stored)
+                    await self._commit(uow, [decision])
             except Exception as exc:
                 if database_away(exc):
                     # Leave it unacked: it is redelivered after ack_wait, when the DB may be back.
@@ -266,7 +297,7 @@ class InboxConsumer:
             rejected = Rejected(
                 "processing-failed", f"{type(exc).__name__}: {str(exc)[:500]} after {attempts} attempts"
             )
-            failed = Decision(decision.msg, None, rejected, decision.sender_token, decision.stream_seq)
+            failed = decision.refused(rejected)
             if decision.verified is not None:
                 rejected.message_id = decision.verified.header.message_id
             async with self.ctx.transaction() as uow:
@@ -302,27 +333,46 @@ class InboxConsumer:
             elif known[mid] == d.stream_seq and d.stream_seq is not None:
                 self.counts["redelivered"] += 1  # our own earlier commit: ack, nothing else
             else:
-                replay = Rejected("replay", f"message {mid} already delivered", message_id=mid)
-                rejected.append(Decision(d.msg, None, replay, d.sender_token, d.stream_seq))
+                rejected.append(d.refused(Rejected("replay", f"message {mid} already delivered", message_id=mid)))
         # A receipt that does not match what was sent to its signer is refused before it changes anything.
         refused = await refused_receipts(conn, [v for v, _ in accepted if v.header.kind == "receipt"], now)
-        rejected += [
-            Decision(d.msg, None, refused[v.header.message_id], d.sender_token, d.stream_seq)
-            for v, d in accepted
-            if v.header.message_id in refused
-        ]
-        stored = [(v, d.stream_seq) for v, d in accepted if v.header.message_id not in refused]
+        rejected += [d.refused(refused[v.header.message_id]) for v, d in accepted if v.header.message_id in refused]
+        stored = [(v, d) for v, d in accepted if v.header.message_id not in refused]
         await self._accept(uow, stored, now)
         await self._quarantine(uow, rejected, now)
+        uow.after_commit(partial(self._observe, uow, stored, rejected))
         return [v.header.message_id for v, _ in stored]
 
-    async def _accept(self, uow: UnitOfWork, accepted: list[tuple[Verified, int | None]], now: datetime) -> None:
+    def _observe(self, uow: UnitOfWork, stored: list[tuple[Verified, Decision]], rejected: list[Decision]) -> None:
+        """Count what a committed transaction stored (stage `commit`) and quarantined."""
+        m, stages, at = self.ctx.metrics, self.ctx.stages, uow.committed_at
+        for v, d in stored:
+            h = v.header
+            m.messages_received.labels(h.kind).inc()
+            m.send_to_commit.labels(h.kind).observe(max(0.0, at - h.created_at.timestamp()))
+            if isinstance(v.body, Receipt):
+                m.receipts_received.labels(v.body.receipt_type).inc()
+            attributes = None
+            if stages.tracing:
+                attributes = {
+                    "mesh.message_id": h.message_id,
+                    "mesh.recipient": self.ctx.office.id,
+                    "mesh.kind": h.kind,
+                }
+            stages.record("commit", uow.began, at, d.trace, attributes)
+        for d in rejected:
+            reason = d.rejected.reason if d.rejected is not None else "unknown"
+            m.messages_quarantined.labels(d.kind, reason).inc()
+            if reason in SIGNATURE_REASONS:
+                m.signature_failures.labels(reason).inc()
+
+    async def _accept(self, uow: UnitOfWork, accepted: list[tuple[Verified, Decision]], now: datetime) -> None:
         """Store a batch with one statement per table; receipts out, receipts in, then role handlers."""
         if not accepted:
             return
         rows, receipts_in, receipts_out = [], [], []
-        for v, stream_seq in accepted:
-            h = v.header
+        for v, d in accepted:
+            h, stream_seq = v.header, d.stream_seq
             body = v.body.model_dump(mode="json")
             rows.append(
                 {
@@ -343,7 +393,15 @@ class InboxConsumer:
                 receipts_in.append(v)
             else:
                 receipts_out.append(
-                    receipt_for(self.ctx, "delivered", to=h.sender, message_id=h.message_id, digest=v.digest, at=now)
+                    receipt_for(
+                        self.ctx,
+                        "delivered",
+                        to=h.sender,
+                        message_id=h.message_id,
+                        digest=v.digest,
+                        at=now,
+                        trace=d.trace,
+                    )
                 )
         await uow.conn.execute(tables.inbox.insert(), rows)
         self.counts["accepted"] += len(rows)

@@ -30,8 +30,9 @@ from interpol_mesh.messaging.keyring import KeyRing, load_trust_anchor
 from interpol_mesh.messaging.relay import OutboxRelay
 from interpol_mesh.messaging.role import OfficeRole
 from interpol_mesh.messaging.rotation import install_rotation_listener
+from interpol_mesh.messaging.samplers import register_samplers
 from interpol_mesh.messaging.shutdown import within
-from interpol_mesh.observability import OfficeMetrics
+from interpol_mesh.observability import OfficeMetrics, OfficeTracer
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import (
     DATABASE_ERRORS,
@@ -88,6 +89,7 @@ async def start_office(
 ) -> OfficeContext:
     directory = directory or load_directory(settings.directory_dir)
     office = directory.get(settings.office_id)
+    tracer = OfficeTracer.for_office(office.id, settings)  # a bad tracing setting fails before anything opens
     signer = read_private_key(key_file(settings.key_dir, office.id), expected_office=office.id)
     anchor = load_trust_anchor(settings.key_dir)
     engine = make_engine(settings)
@@ -133,6 +135,7 @@ async def start_office(
         metrics=OfficeMetrics(
             office.id, office.kind, office.bus_region if settings.bus_topology == "regions" else None
         ),
+        tracer=tracer,
     )
     install_rotation_listener(ctx)
     try:
@@ -144,7 +147,7 @@ async def start_office(
         await nc.close()
         await engine.dispose()
         raise
-    ctx.relay = OutboxRelay(engine, js, ctx.clock)
+    ctx.relay = OutboxRelay(engine, js, ctx.clock, ctx.metrics, ctx.tracer)
     ctx.consumer = InboxConsumer(ctx)
     ctx.writer = GroupWriter(ctx)
     ctx.tasks = [
@@ -157,6 +160,7 @@ async def start_office(
         ),
         *(_supervised(getattr(t, "__name__", "background"), ctx, partial(t, ctx)) for t in role.background),
     ]
+    register_samplers(ctx)
     log.info("office started", extra={"role": role.name, "db": redacted(database_url_for(settings))})
     return ctx
 
@@ -180,4 +184,5 @@ async def stop_office(ctx: OfficeContext) -> None:
     if not ctx.nc.is_closed:
         await within(5, ctx.nc.close(), "bus close")
     await within(10, ctx.engine.dispose(), "database pool")
+    await within(5, asyncio.to_thread(ctx.tracer.shutdown), "trace flush")
     log.info("office stopped")

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,8 +47,9 @@ from nats.js import JetStreamContext
 from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from interpol_mesh import stage_trace
 from interpol_mesh.clock import Clock
+from interpol_mesh.observability import OfficeMetrics, OfficeTracer, Stages
+from interpol_mesh.observability.tracing import headers_of, read_stored
 from interpol_mesh.storage import tables, writing
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,8 @@ class OutboxRow:
     subject: str
     dedupe_id: str
     data: bytes
+    kind: str | None = None  # None: a row written before the outbox had the column
+    trace_context: str | None = None  # `observability.tracing.stored_context`, when tracing was on
 
 
 _UNREACHABLE = (
@@ -103,6 +107,19 @@ _UNREACHABLE = (
 def _unreachable(exc: BaseException) -> bool:
     """Nothing took the row: worth trying again soon, and for the whole subject at once."""
     return isinstance(exc, _UNREACHABLE) or _subject_full(exc)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The `publish_failures_total` label of a failed publish (a closed set)."""
+    if _subject_full(exc):
+        return "full"
+    if isinstance(exc, nats.errors.TimeoutError | TimeoutError):
+        return "timeout"
+    if _unreachable(exc):
+        return "unreachable"
+    if getattr(exc, "err_code", None) is not None or getattr(exc, "code", None) is not None:
+        return "refused"
+    return "other"
 
 
 def _describe(exc: BaseException) -> str:
@@ -128,10 +145,19 @@ class SubjectHold:
 
 
 class OutboxRelay:
-    def __init__(self, engine: AsyncEngine, js: JetStreamContext, clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        js: JetStreamContext,
+        clock: Clock,
+        metrics: OfficeMetrics,
+        tracer: OfficeTracer | None = None,
+    ) -> None:
         self._engine = engine
         self._js = js
         self._clock = clock
+        self._metrics = metrics
+        self._stages = Stages(metrics, tracer or OfficeTracer())
         self._fresh: deque[OutboxRow] = deque()
         self._wake = asyncio.Event()
         self._sweep_needed = True  # at start: whatever a previous run left
@@ -286,8 +312,10 @@ class OutboxRelay:
                 for r in rows:
                     if self._backoff.get(r.dedupe_id, (0.0, 0.0))[0] <= now:
                         hold.cursor = r.seq
-                        data = (await conn.execute(sa.select(o.c.data).where(o.c.seq == r.seq))).scalar_one()
-                        return OutboxRow(subject, r.dedupe_id, data)
+                        full = (
+                            await conn.execute(sa.select(o.c.data, o.c.kind, o.c.trace_context).where(o.c.seq == r.seq))
+                        ).one()
+                        return OutboxRow(subject, r.dedupe_id, full.data, full.kind, full.trace_context)
         return None  # the sweep takes whatever is left, on its own backoff
 
     async def sweep(self) -> list[Failure]:
@@ -301,7 +329,7 @@ class OutboxRelay:
         while not self._stopping:
             held = list(self.holds)
             query = (
-                sa.select(o.c.seq, o.c.subject, o.c.dedupe_id, o.c.data)
+                sa.select(o.c.seq, o.c.subject, o.c.dedupe_id, o.c.data, o.c.kind, o.c.trace_context)
                 .where(o.c.published_at.is_(None), o.c.seq > after)
                 .order_by(o.c.seq)
                 .limit(BATCH)
@@ -315,7 +343,7 @@ class OutboxRelay:
             after = rows[-1].seq
             queued = {r.dedupe_id for r in self._fresh}
             pending = [
-                OutboxRow(r.subject, r.dedupe_id, r.data)
+                OutboxRow(r.subject, r.dedupe_id, r.data, r.kind, r.trace_context)
                 for r in rows
                 if r.dedupe_id not in queued
                 and r.subject not in self.holds
@@ -326,22 +354,35 @@ class OutboxRelay:
                 break
         return failed
 
+    async def _publish_one(self, row: OutboxRow) -> None:
+        """One row to JetStream, stage `publish` until its ack (the trace's span's context in the
+        message headers, outside the signed bytes, for the recipient to join)."""
+        stages = self._stages
+        headers = {"Nats-Msg-Id": row.dedupe_id}
+        span = None
+        if stages.tracing:
+            parent, extra = read_stored(row.trace_context)
+            message_id, _, rest = row.dedupe_id.partition(":")
+            attributes = {"mesh.message_id": message_id, "mesh.recipient": rest.partition(":")[0],
+                          "mesh.kind": row.kind or "unknown"}  # fmt: skip
+            if "receipt_type" in extra:
+                attributes["mesh.receipt_type"] = extra["receipt_type"]
+            span = stages.begin("publish", parent, attributes)
+            if span is not None:
+                headers.update(headers_of(span))
+        start = time.time()
+        await self._js.publish(row.subject, row.data, timeout=PUBLISH_TIMEOUT_S, headers=headers)
+        stages.finish("publish", span, start, time.time())  # a failed publish leaves its span unended: not exported
+        self._metrics.deliveries_published.labels(row.kind or "unknown").inc()
+
     async def _publish(self, rows: list[OutboxRow]) -> list[Failure]:
         """Publish, mark what JetStream acked as published, and return what it did not ack."""
         if not rows:
             return []
-        results = await asyncio.gather(
-            *(
-                stage_trace.published(
-                    r.dedupe_id,
-                    self._js.publish(
-                        r.subject, r.data, timeout=PUBLISH_TIMEOUT_S, headers={"Nats-Msg-Id": r.dedupe_id}
-                    ),
-                )
-                for r in rows
-            ),
-            return_exceptions=True,
-        )
+        results = await asyncio.gather(*(self._publish_one(r) for r in rows), return_exceptions=True)
+        for res in results:
+            if isinstance(res, BaseException):
+                self._metrics.publish_failures.labels(failure_reason(res)).inc()
         done = [r.dedupe_id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
         if done:
             o = tables.outbox

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from interpol_mesh.audit import AuditEvent, append_events
 from interpol_mesh.bus import subjects
 from interpol_mesh.messages import payload_type
 from interpol_mesh.messaging.relay import OutboxRow
+from interpol_mesh.observability.tracing import stored_context
 from interpol_mesh.storage import tables, writing
 
 if TYPE_CHECKING:
@@ -45,7 +47,10 @@ class UnitOfWork:
         self._events: list[AuditEvent] = []
         self._outbox: list[OutboxRow] = []
         self._after: list[Callable[[], None]] = []
+        self._sent: list[Outgoing] = []
         self._open = True
+        self.began = time.time()  # wall clock: the start of the `store` and `commit` stages
+        self.committed_at = 0.0
 
     def _check_open(self) -> None:
         if not self._open:
@@ -93,14 +98,16 @@ class UnitOfWork:
             )
             if out.track_delivery:
                 delivery_rows += [{"message_id": mid, "recipient": r} for r in h.recipients]
+            trace = stored_context(out.trace, **({"receipt_type": out.receipt_type} if out.receipt_type else {}))
             for r in h.recipients:
                 # A random part so no other office can pre-empt this id and have the server drop the
                 # real copy as a duplicate; retries reuse the stored row, so dedupe still works.
                 row = OutboxRow(subjects.for_envelope(h.kind, h.sender, r), f"{mid}:{r}:{secrets.token_hex(8)}",
-                                out.sealed.data)  # fmt: skip
+                                out.sealed.data, h.kind, trace)  # fmt: skip
                 written.append(row)
                 outbox_rows.append({"message_id": mid, "subject": row.subject, "dedupe_id": row.dedupe_id,
-                                    "data": row.data, "created_at": h.created_at})  # fmt: skip
+                                    "data": row.data, "created_at": h.created_at, "kind": h.kind,
+                                    "trace_context": trace})  # fmt: skip
             events.append(
                 AuditEvent(event="envelope-sent", result="sent", message_id=mid, digest=out.sealed.digest,
                            sender=h.sender, recipients=list(h.recipients), at=h.created_at, detail=h.kind),
@@ -113,9 +120,12 @@ class UnitOfWork:
         # must not commit "sent" records for envelopes that are not there.
         self._events += events
         self._outbox += written
+        self._sent += outgoing
 
     def _committed(self) -> None:
         ctx = self.ctx
+        self.committed_at = time.time()
+        self._observe()
         if self._outbox and ctx.relay is not None and ctx.settings.relay_enabled:
             ctx.relay.handoff(self._outbox)
         for fn in self._after:
@@ -123,6 +133,17 @@ class UnitOfWork:
                 fn()
             except Exception:  # the transaction has committed: a failing callback cannot undo it
                 log.exception("after-commit callback failed")
+
+    def _observe(self) -> None:
+        """Count what this commit made true: envelopes sent (stage `store`), audit events appended."""
+        metrics, stages = self.ctx.metrics, self.ctx.stages
+        if self._events:
+            metrics.audit_appends.inc(len(self._events))
+        for out in self._sent:
+            h = out.header
+            metrics.messages_sent.labels(h.kind).inc()
+            attributes = {"mesh.message_id": h.message_id, "mesh.kind": h.kind} if stages.tracing else None
+            stages.record("store", self.began, self.committed_at, out.trace, attributes)
 
 
 @asynccontextmanager

@@ -70,6 +70,8 @@ outbox = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("published_at", TS),
+    sa.Column("kind", sa.String(40)),  # for the relay's counts by kind (null: a row from before outbox_0003)
+    sa.Column("trace_context", sa.Text),  # W3C trace context JSON, only when tracing is on (outbox_0003)
     sa.Index("ix_outbox_pending", "published_at", "seq"),
     sa.Index("ix_outbox_dedupe", "dedupe_id", unique=True),
 )

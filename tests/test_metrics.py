@@ -1,0 +1,155 @@
+"""`GET /metrics` of real office processes: protected, and counting exactly what crossed the mesh."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import MeshFactory
+from envelopes import header, message_body, sealed, signer_of, tamper
+from interpol_mesh.bus import subjects
+from interpol_mesh.observability.metrics import CONTENT_TYPE
+from interpol_mesh.testing.harness import wait_until
+from interpol_mesh.testing.plugin import OfficeSpawner
+from interpol_mesh.testing.processes import OfficeProcess
+
+pytestmark = pytest.mark.slow
+
+N = 5
+P = "interpol_mesh_"
+Series = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def parse(text: str) -> Series:
+    out: Series = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, frozenset(s.labels.items()))] = s.value
+    return out
+
+
+def value(series: Series, name: str, **labels: str) -> float:
+    """The sum of `name` over the series whose labels include `labels` (0 when absent)."""
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in series.items() if n == P + name and wanted <= ls)
+
+
+async def scrape(office: OfficeProcess) -> Series:
+    async with httpx.AsyncClient(base_url=office.url, headers=office.staff_headers(("monitor",))) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == CONTENT_TYPE
+    return parse(response.text)
+
+
+def moved(before: Series, after: Series, name: str, **labels: str) -> float:
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+async def until_moved(
+    office: OfficeProcess, before: Series, checks: dict[str, tuple[dict[str, str], float]], what: str
+) -> Series:
+    """Scrape until every `name: (labels, by)` moved by at least `by`; the last scrape."""
+    latest: Series = {}
+
+    async def done() -> bool:
+        nonlocal latest
+        latest = await scrape(office)
+        return all(moved(before, latest, n.split("{")[0], **ls) >= by for n, (ls, by) in checks.items())
+
+    await wait_until(done, timeout=60, what=what)
+    return latest
+
+
+async def started(spawn: Callable[[], OfficeProcess]) -> OfficeProcess:
+    office = spawn()
+    await asyncio.to_thread(office.start)
+    return office
+
+
+async def test_metrics_count_sends_deliveries_receipts_and_quarantine_exactly(
+    make_mesh: MeshFactory, office_processes: OfficeSpawner
+) -> None:
+    mesh = make_mesh()
+    await mesh.start()  # streams and consumers, as the admin provisions them
+    france, spain = await asyncio.gather(
+        started(lambda: office_processes(mesh, "ncb.fr")), started(lambda: office_processes(mesh, "ncb.es"))
+    )
+
+    # Protected like every route: no token 401, an officer's 403; both counted by reason.
+    async with httpx.AsyncClient(base_url=france.url) as client:
+        assert (await client.get("/metrics")).status_code == 401
+        officer = await client.get("/metrics", headers=france.staff_headers(("officer",)))
+        assert officer.status_code == 403
+        assert (await client.get("/metrics", headers={"Authorization": "Bearer mesh1.x.y"})).status_code == 401
+    fr0, es0 = await scrape(france), await scrape(spain)
+    assert value(fr0, "token_refusals_total", reason="missing") == 1
+    assert value(fr0, "token_refusals_total", reason="forbidden-role") == 1
+    assert value(fr0, "token_refusals_total", reason="malformed") == 1
+    async with httpx.AsyncClient(base_url=france.url, headers=france.staff_headers(("admin",))) as client:
+        assert (await client.get("/metrics")).status_code == 200, "admin may read the metrics too"
+
+    async with httpx.AsyncClient(base_url=france.url, headers=france.staff_headers(("officer",))) as client:
+        for i in range(N):
+            sent = await client.post(
+                "/v1/messages", json={"recipients": ["ncb.es"], "body": {"title": f"m{i}", "text": "x"}}
+            )
+            assert sent.status_code == 202, sent.text
+
+    es1 = await until_moved(
+        spain, es0, {"messages_received_total": ({"kind": "message"}, N), "deliveries_published_total": ({"kind": "receipt"}, N)},
+        "ncb.es to commit the messages and publish their receipts",
+    )  # fmt: skip
+    fr1 = await until_moved(
+        france, fr0, {"receipts_received_total": ({"receipt_type": "delivered"}, N)}, "the receipts back at ncb.fr"
+    )
+    exact = [
+        (fr0, fr1, "messages_sent_total", {"kind": "message"}),
+        (fr0, fr1, "deliveries_published_total", {"kind": "message"}),
+        (fr0, fr1, "messages_received_total", {"kind": "receipt"}),
+        (fr0, fr1, "receipts_received_total", {"receipt_type": "delivered"}),
+        (fr0, fr1, "send_to_commit_seconds_count", {"kind": "receipt"}),
+        *((fr0, fr1, "stage_seconds_count", {"stage": s}) for s in ("accept", "sign", "publish", "deliver", "verify", "commit")),
+        (es0, es1, "messages_received_total", {"kind": "message"}),
+        (es0, es1, "messages_sent_total", {"kind": "receipt"}),
+        (es0, es1, "deliveries_published_total", {"kind": "receipt"}),
+        (es0, es1, "send_to_commit_seconds_count", {"kind": "message"}),
+        *((es0, es1, "stage_seconds_count", {"stage": s}) for s in ("deliver", "verify", "commit", "receipt", "publish")),
+    ]  # fmt: skip
+    for before, after, name, labels in exact:
+        assert moved(before, after, name, **labels) == N, (name, labels)
+    assert moved(fr0, fr1, "messages_sent_total", kind="receipt") == 0, "a delivered receipt is never answered"
+    assert moved(es0, es1, "stage_seconds_count", stage="accept") == 0, "ncb.es accepted no request"
+    assert moved(fr0, fr1, "audit_appends_total") >= 2 * N  # sent + the receipts received
+    assert value(es1, "inbox_batch_messages_count") >= 1
+    assert moved(es0, es1, "messages_quarantined_total") == 0
+
+    # A forged envelope, straight on the bus to Spain's subject: quarantined and counted once.
+    forged = tamper(sealed(header("ncb.fr", ["ncb.es"]), message_body(), signer_of(mesh.root / "keys", "ncb.fr")))
+    nc = await mesh.connect_as("ncb.fr")
+    try:
+        await nc.jetstream().publish(subjects.direct("ncb.fr", "ncb.es"), forged, headers={"Nats-Msg-Id": "forged"})
+    finally:
+        await nc.close()
+    es2 = await until_moved(
+        spain, es1, {"messages_quarantined_total": ({"reason": "bad-signature"}, 1)}, "the forged envelope quarantined"
+    )
+    assert moved(es1, es2, "messages_quarantined_total") == 1
+    assert moved(es1, es2, "signature_failures_total", reason="bad-signature") == 1
+    assert value(es2, "quarantine_rows") == 1
+    assert moved(es1, es2, "messages_received_total") == 0
+
+    # The sampled gauges are there, with values that make sense for an idle, healthy office.
+    for series in (fr1, es2):
+        for gauge in ("outbox_pending_rows", "outbox_oldest_age_seconds", "consumer_pending_messages",
+                      "consumer_ack_pending_messages", "consumer_redelivered_messages", "audit_head_age_seconds",
+                      "bus_reconnects"):  # fmt: skip
+            assert any(n == P + gauge for n, _ in series), gauge
+        assert value(series, "office_ready") == 1.0
+        assert value(series, "bus_connected") == 1.0
+        assert value(series, "sample_failures_total") == 0
+    assert value(es2, "consumer_pending_messages") == 0
