@@ -33,7 +33,7 @@ def test_committed_files_are_what_the_generator_renders_and_nothing_else() -> No
 def test_every_query_of_the_committed_dashboard_and_alerts_names_an_exported_metric() -> None:
     files = _committed()
     queries = monitoring_files.queries(files)
-    assert len(queries) > 30 and sum(1 for q in queries if "alerts.yml" in q) == 4
+    assert len(queries) > 30 and sum(1 for q in queries if "alerts.yml" in q) == 5
     assert monitoring_files.problems(files) == []
     named = set().union(*(metric_names(q) for q in queries.values()))
     # What on-call needs first is there (the brief's list), by the names the code exports.
@@ -99,6 +99,8 @@ def test_prometheus_scrapes_every_deployed_office_with_its_own_token_and_the_nat
         job = jobs[f"office/{office_id}"]
         assert job["authorization"] == {"type": "Bearer", "credentials_file": f"{TOKEN_DIR}/{office_id}.token"}
         assert {"target_label": "office", "replacement": office_id} in job["relabel_configs"]
+        # kind and region come from office_info (a join), never as target labels: they would collide.
+        assert {r.get("target_label") for r in job["relabel_configs"]} == {None, "office"}
     keep = jobs["nats"]["relabel_configs"][0]
     assert keep["action"] == "keep" and keep["regex"] == str(EXPORTER_PORT)
     for path in helm_values_files():
@@ -107,7 +109,7 @@ def test_prometheus_scrapes_every_deployed_office_with_its_own_token_and_the_nat
     assert config["rule_files"] == ["alerts.yml"]
     names = [r["alert"] for r in yaml.safe_load((ROOT / PROMETHEUS / "alerts.yml").read_text())["groups"][0]["rules"]]
     assert names == ["InterpolMeshOfficeNotReady", "InterpolMeshOutboxStuck", "InterpolMeshQuarantineGrowing",
-                     "InterpolMeshCccCriticalUnacknowledged"]  # fmt: skip
+                     "InterpolMeshCccCriticalUnacknowledged", "InterpolMeshSamplerFailing"]  # fmt: skip
 
 
 def test_dashboard_layout_is_valid_grafana() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from interpol_offices.cli.prometheus_config import INFO_JOIN
+
 GRAFANA = "deploy/grafana"
 DASHBOARD = f"{GRAFANA}/interpol-mesh.json"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -44,8 +46,10 @@ ROWS = [
             ('count(interpol_mesh_office_ready < 1) or vector(0)', "degraded or unavailable"),
             ('count(up{job=~"office/.+"} == 0) or vector(0)', "not answering its scrape"),
         ], kind="stat", width=8, description="From /readyz (1 ready, 0.5 degraded, 0 unavailable) and the scrape itself."),
-        Panel("Readiness by office", [("interpol_mesh_office_ready < 1", "{{office}}"), ('up{job=~"office/.+"} == 0', "{{office}} (no scrape)")],
-              kind="table", width=8, description="Only the offices that are not ready: look at their /readyz reasons."),
+        Panel("Readiness by office", [(f"(interpol_mesh_office_ready < 1) * {INFO_JOIN}", "{{office}} ({{bus_region}})"),
+                                      ('up{job=~"office/.+"} == 0', "{{office}} (no scrape)")],
+              kind="table", width=8, description="Only the offices that are not ready, with their bus region (many in one region: "
+                                                 "that region's bus): look at their /readyz reasons."),
         Panel("Messages sent and received per second", [
             ("sum(rate(interpol_mesh_messages_sent_total[$__rate_interval]))", "sent"),
             ("sum(rate(interpol_mesh_messages_received_total[$__rate_interval]))", "received"),

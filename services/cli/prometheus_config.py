@@ -53,11 +53,15 @@ def office_job(office: Office) -> Json:
         ],
         "relabel_configs": [
             {"source_labels": ["__meta_kubernetes_service_port_name"], "regex": "http", "action": "keep"},
+            # Only `office`: kind and bus region are labels of interpol_mesh_office_info, joined where
+            # needed (INFO_JOIN); as target labels too they would collide and arrive as exported_*.
             {"target_label": "office", "replacement": office.id},
-            {"target_label": "office_kind", "replacement": office.kind},
-            {"target_label": "bus_region", "replacement": office.bus_region or "single"},
         ],
     }
+
+
+# Where a query needs an office's kind or bus region: `<expr> * INFO_JOIN` (office_info is always 1).
+INFO_JOIN = "on(office) group_left(office_kind, bus_region) interpol_mesh_office_info"
 
 
 def nats_job() -> Json:
@@ -105,6 +109,10 @@ ALERTS: list[tuple[str, str, str, str, str, str]] = [
      "A critical CCC case was escalated: nobody acknowledged it in time",
      "The CCC's timers escalate a case that stays unacknowledged past its priority's deadline; open "
      "cases by desk are on the dashboard."),
+    ("InterpolMeshSamplerFailing", "increase(interpol_mesh_sample_failures_total[5m]) > 0", "0m", "ticket",
+     "Office {{ $labels.office }}: the {{ $labels.sampler }} sampler failed at scrape time",
+     "A scrape-time sampler (ready, database, consumer, bus; the CCC's open cases) raised or timed out: the gauges it "
+     "feeds are not current, so trust /readyz and the office's logs over them until this clears."),
 ]  # fmt: skip
 
 
