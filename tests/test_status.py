@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -25,7 +28,7 @@ from interpol_offices.cli import status_figures as sf
 from interpol_offices.cli.main import main
 from interpol_offices.cli.mesh_file import MeshOffice, read_mesh_file
 from interpol_offices.cli.status import find_offices
-from interpol_offices.cli.status_fetch import Reading, Status
+from interpol_offices.cli.status_fetch import Reading, Status, read_mesh
 from interpol_offices.cli.status_frame import make_frame, to_json
 from interpol_offices.cli.status_tokens import file_tokens, signed_tokens
 from interpol_offices.cli.status_view import render
@@ -202,10 +205,87 @@ def test_token_file_and_url_give_the_offices_and_their_tokens(tmp_path: Path) ->
     assert missing["gs"].startswith("cannot sign a monitor token: signing key not found")
 
 
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid  # reaped: no process has this pid (until the kernel reuses it, far later)
+
+
+def _write_mesh(path: Path, pid: int, offices: list[tuple[str, str, int]]) -> None:
+    doc = {"version": 1, "supervisor_pid": pid,
+           "offices": [{"id": i, "kind": k, "url": f"http://127.0.0.1:{p}"} for i, k, p in offices]}  # fmt: skip
+    path.write_text(json.dumps(doc))
+
+
+def test_a_mesh_file_left_behind_says_mesh_not_running(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    _write_mesh(tmp_path / "mesh.json", _dead_pid(), [("gs", "gs", 9100), ("ccc", "ccc", 9101)])
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert main(["status", "--once"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"interpol-mesh: error: mesh not running (stale {tmp_path / 'mesh.json'}"), err
+    assert len(err.splitlines()) == 1
+    # With --url, a stale file is passed over for the formula.
+    offices = find_offices(OfficeSettings(data_dir=tmp_path), "http://127.0.0.1:9100", "fr")
+    assert len(offices) == 14 and offices[-1].id == "ncb.fr"
+
+
+def test_url_takes_the_mesh_file_of_that_mesh_first_and_the_formula_otherwise(tmp_path: Path) -> None:
+    # A regions mesh: not the single-topology order, so only the file knows it.
+    listed = [("gs", "gs", 9100), ("ncb.fr", "ncb", 9101), ("ccc", "ccc", 9102)]
+    _write_mesh(tmp_path / "mesh.json", os.getpid(), listed)
+    settings = OfficeSettings(data_dir=tmp_path)
+    assert [(o.id, o.url) for o in find_offices(settings, None, "")] == [
+        (i, f"http://127.0.0.1:{p}") for i, _, p in listed
+    ]
+    offices = find_offices(settings, "http://localhost:9100", "fr")
+    assert [(o.id, o.url) for o in offices] == [(i, f"http://localhost:{p}") for i, _, p in listed]
+    other = find_offices(settings, "http://127.0.0.1:9200", "fr")  # another mesh than the file's: the formula
+    assert (other[1].id, other[1].url) == ("ccc", "http://127.0.0.1:9201") and len(other) == 14
+
+
+class _OtherOffice(BaseHTTPRequestHandler):
+    """A real HTTP server that is office `ccc`, where the layout expects another office."""
+
+    def do_GET(self) -> None:
+        if self.path == "/readyz":
+            body, kind = (
+                json.dumps({"status": "ready", "office": "ccc", "reasons": [], "degraded": []}),
+                "application/json",
+            )
+        else:
+            body, kind = generate_latest(OfficeMetrics("ccc", "ccc").registry).decode(), "text/plain"
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_readyz_of_another_office_is_reported_and_its_figures_not_shown() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OtherOffice)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        offices = [MeshOffice("gs", "gs", url), MeshOffice("ccc", "ccc", url)]
+        gs, ccc = asyncio.run(read_mesh(offices, {"gs": "t", "ccc": "t"}, concurrency=2, timeout_s=5))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert gs.status == "unreachable" and gs.series is None
+    assert gs.reasons == (f"{url} is office 'ccc', not gs: the port layout does not fit this mesh",)
+    assert ccc.status == "ready" and ccc.reasons == () and ccc.series is not None
+
+
 def test_live_view_refreshes_until_interrupted_then_exits_with_the_last_frames_code(tmp_path: Path) -> None:
     ports = free_port_range(3)  # nothing listens there: every office unreachable
     offices = [{"id": f"ncb.x{n}", "kind": "ncb", "url": f"http://127.0.0.1:{ports + n}"} for n in range(3)]
-    (tmp_path / "mesh.json").write_text(json.dumps({"version": 1, "supervisor_pid": 0, "offices": offices}))
+    (tmp_path / "mesh.json").write_text(json.dumps({"version": 1, "supervisor_pid": os.getpid(), "offices": offices}))
     env = {**os.environ, "DATA_DIR": str(tmp_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "interpol_offices.cli", "status", "--interval", "0.2"],
@@ -281,11 +361,11 @@ def test_status_reads_every_office_of_a_mesh_started_by_up(tmp_path: Path) -> No
 
         os.killpg(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=60) == 0
-        code, doc = _status(env)  # the same mesh, stopped: every office unreachable, exit code 1
-        offices = doc["offices"]
-        assert isinstance(offices, list)
-        assert code == 1 and {o["status"] for o in offices} == {"unreachable"}
-        assert all(o["reasons"] == ["/readyz: connection refused"] for o in offices)
+        # The same mesh, stopped: its mesh.json stays, and status says the mesh is not running.
+        run = subprocess.run([sys.executable, "-m", "interpol_offices.cli", "status", "--once"],
+                             env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert run.returncode == 2 and run.stdout == "", run.stdout
+        assert run.stderr.startswith("interpol-mesh: error: mesh not running (stale "), run.stderr
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)

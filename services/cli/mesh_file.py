@@ -53,13 +53,45 @@ def write_mesh_file(data_dir: Path, host: str, assigned: list[tuple[Office, int]
     return path
 
 
+@dataclass(frozen=True)
+class MeshRecord:
+    """What `up` wrote: its offices, and the pid of the supervisor that serves them."""
+
+    offices: list[MeshOffice]
+    supervisor_pid: int | None
+
+    def running(self) -> bool:
+        """Whether the supervisor that wrote the file still runs: `up` leaves the file behind when it
+        stops, and a reader must not take its URLs for a mesh (they answer nothing, or another mesh)."""
+        return self.supervisor_pid is not None and process_alive(self.supervisor_pid)
+
+
+def process_alive(pid: int) -> bool:
+    if pid <= 0:  # 0 and negatives name process groups for kill(), never one process
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: existence and permission check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 def read_mesh_file(path: Path) -> list[MeshOffice]:
     """The offices listed in `path`; a missing or malformed file is one clear ConfigError."""
+    return read_mesh_record(path).offices
+
+
+def read_mesh_record(path: Path) -> MeshRecord:
+    """The offices and supervisor pid of `path`; a missing or malformed file is one clear ConfigError."""
     try:
         doc = json.loads(path.read_text())
         if doc.get("version") != VERSION:
             raise ValueError(f"version {doc.get('version')!r}, expected {VERSION}")
-        return [MeshOffice(id=str(o["id"]), kind=str(o["kind"]), url=str(o["url"])) for o in doc["offices"]]
+        offices = [MeshOffice(id=str(o["id"]), kind=str(o["kind"]), url=str(o["url"])) for o in doc["offices"]]
+        pid = doc.get("supervisor_pid")
+        return MeshRecord(offices, int(pid) if pid is not None else None)
     except FileNotFoundError:
         raise ConfigError(
             f"no running mesh found: {path} does not exist (start one with `interpol-mesh up`, set DATA_DIR to "

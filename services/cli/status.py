@@ -1,13 +1,16 @@
 """`interpol-mesh status`: a live view of a running mesh's readiness, traffic, backlogs and CCC cases.
 
 Where the offices are: the `DATA_DIR/mesh.json` that `interpol-mesh up` writes (the exact ports
-it assigned, whatever the topology), or `--url` (the GS's base URL) with `--ncbs`, which follows
-`up`'s port layout as the load test's `--attach` does. Monitor tokens are signed with the offices'
+it assigned, whatever the topology), or `--url` (the GS's base URL) with `--ncbs`: mesh.json again
+when it describes the mesh at that URL, else `up`'s single-topology port formula; one function
+(mesh_layout.py) that the load test's `--attach` shares. Each /readyz must name the office
+expected there, else the row says which office answered instead (a layout that does not fit). Monitor tokens are signed with the offices'
 keys under DATA_DIR/keys, or read from `--token-file` (status_tokens.py).
 
 Exit codes: 0 when every office is ready; 1 when at least one is degraded, unavailable or
 unreachable (in the live view: as of the last frame before Ctrl-C); 2 for bad usage or
-configuration, with one line saying what.
+configuration, or a mesh.json whose supervisor has stopped ("mesh not running"), with one line
+saying what.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from rich.live import Live
 from interpol_mesh.directory import load_directory
 from interpol_mesh.errors import ConfigError
 from interpol_mesh.settings import OfficeSettings
-from interpol_offices.cli.mesh_file import MeshOffice, mesh_file, office_url, read_mesh_file
+from interpol_offices.cli.mesh_file import MeshOffice
+from interpol_offices.cli.mesh_layout import attach_layout
 from interpol_offices.cli.status_fetch import Reading, read_mesh
 from interpol_offices.cli.status_frame import Frame, make_frame, to_json
 from interpol_offices.cli.status_tokens import file_tokens, signed_tokens
@@ -34,15 +38,12 @@ from interpol_offices.cli.status_view import render
 
 
 def find_offices(settings: OfficeSettings, url: str | None, ncbs: str) -> list[MeshOffice]:
-    if url is None:
-        return read_mesh_file(mesh_file(settings.data_dir))
-    parsed = urlparse(url)
-    if not parsed.hostname or not parsed.port:
-        raise ConfigError(f"--url needs the GS's base URL with its port, e.g. http://127.0.0.1:8100 (got {url!r})")
-    from interpol_offices.cli.up import select_offices  # up's order (single topology); only here: a heavy import
-
-    offices = select_offices(load_directory(settings.directory_dir), ncbs)
-    return [MeshOffice(o.id, o.kind, office_url(parsed.hostname, parsed.port + i)) for i, o in enumerate(offices)]
+    """The offices to read: mesh_layout.attach_layout, the one layout the load test's --attach uses too."""
+    if url is not None:
+        parsed = urlparse(url)
+        if not parsed.hostname or not parsed.port:
+            raise ConfigError(f"--url needs the GS's base URL with its port, e.g. http://127.0.0.1:8100 (got {url!r})")
+    return attach_layout(settings.data_dir, url, lambda: load_directory(settings.directory_dir), ncbs)
 
 
 def _check(args: argparse.Namespace) -> None:

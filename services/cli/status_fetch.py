@@ -41,7 +41,7 @@ def _why(exc: httpx.HTTPError) -> str:
     return type(exc).__name__
 
 
-async def _readiness(client: httpx.AsyncClient, url: str) -> tuple[Status, tuple[str, ...]]:
+async def _readiness(client: httpx.AsyncClient, url: str, office_id: str) -> tuple[Status, tuple[str, ...]]:
     try:
         resp = await client.get(f"{url}/readyz")
     except httpx.HTTPError as exc:
@@ -49,8 +49,11 @@ async def _readiness(client: httpx.AsyncClient, url: str) -> tuple[Status, tuple
     try:
         body = resp.json()
         status = body["status"]
-    except (ValueError, KeyError, TypeError):
+        answered = body.get("office")
+    except (ValueError, KeyError, TypeError, AttributeError):
         return "unreachable", (f"/readyz answered HTTP {resp.status_code} without a readiness body",)
+    if answered != office_id:  # the layout is wrong (e.g. --url on a regions mesh): not this office's figures
+        return "unreachable", (f"{url} is office {answered!r}, not {office_id}: {LAYOUT_MISFIT}",)
     if status == "unavailable":
         return "unavailable", tuple(str(r) for r in body.get("reasons") or ()) or ("unavailable",)
     if status == "degraded":
@@ -60,6 +63,7 @@ async def _readiness(client: httpx.AsyncClient, url: str) -> tuple[Status, tuple
     return "unreachable", (f"/readyz answered an unknown status {status!r}",)
 
 
+LAYOUT_MISFIT = "the port layout does not fit this mesh"
 METRICS_REFUSED = {
     401: "token refused (401): is it signed by this office's current key and not expired?",
     403: "token lacks the monitor role (403)",
@@ -88,8 +92,10 @@ async def read_office(
     client: httpx.AsyncClient, office: MeshOffice, token: str | None, no_token: str | None = None
 ) -> Reading:
     (status, reasons), (series, error) = await asyncio.gather(
-        _readiness(client, office.url), _metrics(client, office.url, token, no_token)
+        _readiness(client, office.url, office.id), _metrics(client, office.url, token, no_token)
     )
+    if any(LAYOUT_MISFIT in r for r in reasons):  # another office's figures must not show under this id
+        series, error = None, f"not read: {LAYOUT_MISFIT}"
     return Reading(office, time.monotonic(), status, reasons, series, error)
 
 

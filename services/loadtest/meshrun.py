@@ -9,7 +9,8 @@ is emptied first (databases, NATS store, traces; keys are kept), so every run st
 mesh. Stopping it is `up`'s own SIGTERM path.
 
 An attached mesh (`--attach URL`: the GS base URL of a mesh started with `interpol-mesh up`) is
-driven as it is: ports follow `up`'s order from that port; the databases are read from
+driven as it is: ports from DATA_DIR/mesh.json when it describes that mesh, else `up`'s
+single-topology order from that port (`cli/mesh_layout.py`, shared with `status`); the databases are read from
 `DATA_DIR` / `DATABASE_URL` as the offices were given them. Without its spans, per-stage timings
 are not available and latency ends at the recipient's fetch (`inbox.received_at`).
 """
@@ -36,6 +37,7 @@ from interpol_mesh.directory import GS_ID, Directory, Office
 from interpol_mesh.errors import ConfigError, DependencyUnavailable
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import drop_schemas, make_engine
+from interpol_offices.cli.mesh_layout import attach_layout
 from interpol_offices.cli.up import select_offices
 from interpol_offices.loadtest.credentials import staff_tokens
 from interpol_offices.loadtest.httpclient import HttpPool
@@ -198,11 +200,15 @@ class StartedMesh:
 
 
 def attach(url: str, settings: OfficeSettings, directory: Directory, ncbs: str) -> MeshView:
-    """A mesh started by `interpol-mesh up --ncbs NCBS`; `url` is its first office, the GS."""
+    """A mesh started by `interpol-mesh up --ncbs NCBS`; `url` is its first office, the GS.
+
+    Ports from `attach_layout`, the one layout `interpol-mesh status` uses too: DATA_DIR/mesh.json
+    when it describes the mesh at `url`, else `up`'s single-topology formula.
+    """
     parsed = urlparse(url)
     if not parsed.hostname or not parsed.port:
         raise ConfigError(f"--attach needs the GS base URL with its port, e.g. http://127.0.0.1:8100 (got {url!r})")
-    offices = select_offices(directory, ncbs)
+    layout = attach_layout(settings.data_dir, url, lambda: directory, ncbs)
     try:
         gs = httpx.get(f"{url.rstrip('/')}/healthz", timeout=3).json().get("office")
     except (httpx.HTTPError, ValueError):
@@ -211,5 +217,8 @@ def attach(url: str, settings: OfficeSettings, directory: Directory, ncbs: str) 
         raise ConfigError(f"{url} is {gs!r}, not the General Secretariat: give the mesh's first port")
     settings = settings.model_copy(update={"host": parsed.hostname})
     return MeshView(
-        offices=offices, ports={o.id: parsed.port + i for i, o in enumerate(offices)}, settings=settings, trace_dir=None
+        offices=[directory.get(o.id) for o in layout],
+        ports={o.id: urlparse(o.url).port or 0 for o in layout},
+        settings=settings,
+        trace_dir=None,
     )
