@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from interpol_mesh.directory import load_directory
+from interpol_mesh.errors import ConfigError
 from interpol_mesh.natsd import free_port_range
 from interpol_mesh.testing.harness import Backend
 from interpol_offices.loadtest import traffic
 from interpol_offices.loadtest.arrivals import Arrivals, Burst
+from interpol_offices.loadtest.credentials import staff_tokens
 from interpol_offices.loadtest.spans import SpanJoin
 from interpol_offices.loadtest.traces import TraceTail
 from interpol_offices.loadtest.tracker import Tracker
@@ -81,6 +83,11 @@ async def test_tiny_load_on_postgresql_loses_and_duplicates_nothing(tmp_path: Pa
     proc, result = _run_load(tmp_path, env)
     _check(proc, result, tmp_path)
     assert result["mesh"]["database"] == "postgresql"
+
+
+def test_staff_tokens_without_a_key_is_one_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cannot sign a staff token for ncb.fr \(2 offices without a key\)"):
+        staff_tokens(tmp_path / "keys", ["ncb.fr", "ncb.ar"])
 
 
 def test_arrivals_are_poisson_per_ncb_and_the_burst_multiplies_one_region() -> None:

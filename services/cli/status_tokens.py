@@ -13,12 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from interpol_mesh.auth.tokens import issue_token
-from interpol_mesh.clock import SystemClock
-from interpol_mesh.crypto import read_private_key
-from interpol_mesh.crypto.provisioning import key_file
-from interpol_mesh.errors import ConfigError, MeshError
+from interpol_mesh.errors import ConfigError
 from interpol_offices.cli.mesh_file import MeshOffice
+from interpol_offices.cli.tokens import sign_staff_tokens
 
 SUBJECT = "status"
 ROLES = ["monitor"]
@@ -27,17 +24,8 @@ TTL = timedelta(minutes=15)  # re-signed for every frame: a token seen in a proc
 
 def signed_tokens(key_dir: Path, offices: list[MeshOffice]) -> tuple[dict[str, str], dict[str, str]]:
     """(office id -> monitor token, office id -> why no token could be signed)."""
-    now = SystemClock().now()
-    tokens: dict[str, str] = {}
-    missing: dict[str, str] = {}
-    for office in offices:
-        try:
-            signer = read_private_key(key_file(key_dir, office.id), expected_office=office.id)
-        except (OSError, MeshError, ValueError) as exc:
-            missing[office.id] = f"cannot sign a monitor token: {exc}"
-            continue
-        tokens[office.id] = issue_token(signer, subject=SUBJECT, audience=office.id, roles=ROLES, now=now, ttl=TTL)
-    return tokens, missing
+    tokens, missing = sign_staff_tokens(key_dir, [o.id for o in offices], subject=SUBJECT, roles=ROLES, ttl=TTL)
+    return tokens, {k: f"cannot sign a monitor token: {why}" for k, why in missing.items()}
 
 
 def file_tokens(path: Path, offices: list[MeshOffice]) -> dict[str, str]:

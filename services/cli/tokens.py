@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from datetime import timedelta
+from pathlib import Path
 
 from interpol_mesh.auth import issue_token, service_roles
 from interpol_mesh.clock import SystemClock
 from interpol_mesh.crypto import read_private_key
 from interpol_mesh.crypto.provisioning import key_file
 from interpol_mesh.directory import load_directory
-from interpol_mesh.errors import ConfigError
+from interpol_mesh.errors import ConfigError, MeshError
 from interpol_mesh.settings import OfficeSettings
 
 
@@ -33,3 +35,25 @@ def issue_command(settings: OfficeSettings, args: argparse.Namespace) -> str:
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     token = issue_token(signer, subject=args.subject, audience=office.id, roles=roles, now=SystemClock().now(), ttl=ttl)
     return token
+
+
+def sign_staff_tokens(
+    key_dir: Path, office_ids: Iterable[str], *, subject: str, roles: list[str], ttl: timedelta | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(office id -> staff token, office id -> why none could be signed), each signed by that office's key.
+
+    The one loop `interpol-mesh status` (monitor tokens) and the load test (officer tokens) share:
+    an office accepts only staff tokens it issued itself (`iss == aud`), so a tool that talks to a
+    whole mesh signs one per office, as `interpol-mesh token issue` would.
+    """
+    now = SystemClock().now()
+    tokens: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for office_id in office_ids:
+        try:
+            signer = read_private_key(key_file(key_dir, office_id), expected_office=office_id)
+        except (OSError, MeshError, ValueError) as exc:
+            missing[office_id] = str(exc)
+            continue
+        tokens[office_id] = issue_token(signer, subject=subject, audience=office_id, roles=roles, now=now, ttl=ttl)
+    return tokens, missing

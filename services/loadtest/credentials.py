@@ -7,26 +7,27 @@ as `interpol-mesh token issue` would. A mesh whose APIs need no token gets none.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-from interpol_mesh.crypto.keys import read_private_key
-from interpol_mesh.crypto.provisioning import key_file
+from interpol_mesh.errors import ConfigError
 
 ROLES = ["officer", "reviewer"]
 SUBJECT = "loadtest"
 
 
 def staff_tokens(key_dir: Path, office_ids: list[str]) -> dict[str, str]:
-    """office id -> `Bearer ...` header value; empty when this version of the mesh has no API tokens."""
+    """office id -> `Bearer ...` header value; empty when this version of the mesh has no API tokens.
+
+    Signed by `interpol_offices.cli.tokens.sign_staff_tokens`, the loop `interpol-mesh status` uses
+    too; a key that cannot be read is one ConfigError (the load test needs every office).
+    """
     try:
         import interpol_mesh.app  # noqa: F401  (loads interpol_mesh.auth in the order the app does)
-        from interpol_mesh.auth.tokens import issue_token
+        from interpol_offices.cli.tokens import sign_staff_tokens
     except ModuleNotFoundError:
         return {}
-    now = datetime.now(UTC)
-    out = {}
-    for office_id in office_ids:
-        signer = read_private_key(key_file(key_dir, office_id), expected_office=office_id)
-        out[office_id] = "Bearer " + issue_token(signer, subject=SUBJECT, audience=office_id, roles=ROLES, now=now)
-    return out
+    tokens, missing = sign_staff_tokens(key_dir, office_ids, subject=SUBJECT, roles=ROLES)
+    if missing:
+        office_id, why = next(iter(missing.items()))
+        raise ConfigError(f"cannot sign a staff token for {office_id} ({len(missing)} offices without a key): {why}")
+    return {office_id: "Bearer " + token for office_id, token in tokens.items()}
