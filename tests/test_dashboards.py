@@ -6,11 +6,13 @@ import json
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from interpol_mesh.directory import load_directory
 from interpol_offices.cli import generate, grafana_dashboard, monitoring_files
 from interpol_offices.cli.deploy_manifests import overlay_folders
 from interpol_offices.cli.grafana_dashboard import DASHBOARD, Panel, Row
+from interpol_offices.cli.label_names import known_labels, registry_labels, target_labels, unknown_labels
 from interpol_offices.cli.metric_names import known_names, metric_names, unknown_names
 from interpol_offices.cli.nats_helm_values import EXPORTER_PORT, helm_values_files
 from interpol_offices.cli.prometheus_config import PROMETHEUS, TOKEN_DIR
@@ -66,6 +68,71 @@ def test_the_generator_refuses_a_panel_on_a_metric_nobody_exports(monkeypatch: p
     monkeypatch.setattr(grafana_dashboard, "ROWS", rows)
     with pytest.raises(SystemExit, match="Oops \\[A\\]: nats_varz_conections is not exported"):
         generate.render()
+
+
+def test_a_wrong_label_fails_the_check() -> None:
+    files = _committed()
+    doc = json.loads(files[DASHBOARD])
+    panel = next(p for p in doc["panels"] if p["title"] == "Open cases by priority")
+    panel["targets"][0]["expr"] = "sum by (prio) (interpol_mesh_ccc_open_cases)"  # the label is `priority`
+    files[DASHBOARD] = json.dumps(doc).encode()
+    alerts = yaml.safe_load(files[monitoring_files.ALERTS])
+    rule = next(r for r in alerts["groups"][0]["rules"] if r["alert"] == "InterpolMeshCccCriticalUnacknowledged")
+    rule["expr"] = 'sum(increase(interpol_mesh_ccc_escalations_total{priorty="critical"}[10m])) > 0'
+    files[monitoring_files.ALERTS] = yaml.safe_dump(alerts).encode()
+    found = monitoring_files.problems(files)
+    assert len(found) == 2, found
+    assert any("Open cases by priority [A]: label 'prio' in by (...) is not a label of interpol_mesh_ccc_open_cases" in f
+               for f in found), found  # fmt: skip
+    assert any(f.startswith(f"{monitoring_files.ALERTS}: InterpolMeshCccCriticalUnacknowledged: label 'priorty'")
+               for f in found), found  # fmt: skip
+
+
+def test_the_generator_refuses_a_label_the_metric_does_not_have(monkeypatch: pytest.MonkeyPatch) -> None:
+    query = "sum by (reason) (rate(interpol_mesh_messages_sent_total[5m]))"  # sent is counted by kind only
+    rows = [*grafana_dashboard.ROWS, Row("Typo", [Panel("Oops", [(query, "{{reason}}")])])]
+    monkeypatch.setattr(grafana_dashboard, "ROWS", rows)
+    with pytest.raises(SystemExit, match="Oops \\[A\\]: label 'reason' in by"):
+        generate.render()
+
+
+LABELS = {
+    "a": frozenset({"kind"}),
+    "a_bucket": frozenset({"kind", "le"}),
+    "info": frozenset({"office_kind", "bus_region"}),
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "wrong"),
+    [
+        ('sum by (kind, office) (a{job=~"office/.+", kind="x"})', []),  # office, job: target labels
+        ("histogram_quantile(0.9, sum by (le, kind) (rate(a_bucket[5m])))", []),
+        ("sum by (le) (a)", ["le"]),  # only a histogram's _bucket has le
+        ("sum(rate(a[5m])) by (reason)", ["reason"]),  # the trailing form
+        ("sum without (kind) (a{reason=\"x\"})", ["reason"]),
+        ("(a < 1) * on(office) group_left(office_kind, bus_region) info", []),
+        ("(a < 1) * on(office) group_left(region) info", ["region"]),
+        ("(a < 1) * on(office_kind) group_left(bus_region) info", ["office_kind"]),  # not on the left operand
+        ("count(nope{x=\"y\"}) or vector(0)", []),  # an unknown metric: the name check's business
+    ],
+)  # fmt: skip
+def test_label_names_of_a_query_are_checked_in_their_scope(query: str, wrong: list[str]) -> None:
+    found = unknown_labels({"q": query}, {"office"}, LABELS)
+    assert [line.split("'")[1] for line in found] == wrong, found
+
+
+def test_labels_come_from_the_registry_so_a_code_change_is_followed() -> None:
+    registry = CollectorRegistry()
+    Gauge("x_info", "doc", ["office_kind", "bus_region"], registry=registry)
+    Histogram("x_seconds", "doc", ["stage"], registry=registry)
+    labels = registry_labels(registry)
+    assert labels["x_info"] == {"office_kind", "bus_region"}
+    assert labels["x_seconds_bucket"] == {"stage", "le"} and labels["x_seconds_count"] == {"stage"}
+    assert known_labels()["interpol_mesh_ccc_open_cases"] >= {"priority", "desk"}
+    assert target_labels(
+        [{"relabel_configs": [{"target_label": "office", "replacement": "gs"}, {"action": "keep"}]}]
+    ) == {"office"}
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""deploy/prometheus and deploy/grafana as files, and the check that their queries name real metrics.
+"""deploy/prometheus and deploy/grafana as files, and the check that their queries name real metrics and labels.
 
 The check reads the rendered files back (YAML, JSON), so the same function checks what the
 generator is about to write and what is committed (tests/test_dashboards.py).
@@ -13,11 +13,13 @@ import yaml
 
 from interpol_offices.cli.deploy_manifests import dump_yaml
 from interpol_offices.cli.grafana_dashboard import DASHBOARD, dashboard, dashboard_queries
+from interpol_offices.cli.label_names import target_labels, unknown_labels
 from interpol_offices.cli.metric_names import status_problems, unknown_names
 from interpol_offices.cli.prometheus_config import PROMETHEUS, prometheus_documents
 
 GENERATED = "Generated from the code by `make gen` (services/cli/monitoring_files.py); do not edit by hand."
 ALERTS = f"{PROMETHEUS}/alerts.yml"
+SCRAPE = f"{PROMETHEUS}/prometheus.yml"
 
 Files = dict[str, bytes]
 
@@ -41,5 +43,8 @@ def queries(files: Files) -> dict[str, str]:
 
 
 def problems(files: Files) -> list[str]:
-    """One line per query naming a metric nobody exports, and per status figure not exported."""
-    return unknown_names(queries(files)) + status_problems()
+    """One line per query naming a metric nobody exports or a label its metrics do not carry (nor the
+    scrape configuration adds), and per status figure not exported."""
+    found = queries(files)
+    scrape: Any = yaml.safe_load(files[SCRAPE])
+    return unknown_names(found) + unknown_labels(found, target_labels(scrape["scrape_configs"])) + status_problems()
