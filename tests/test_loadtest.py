@@ -198,14 +198,14 @@ def test_the_tracker_reads_the_stages_from_the_exported_spans_and_skips_delivere
     assert all(figures["count"] == 1 for figures in stages.values()), stages
 
 
-def test_flat_spans_join_on_timing_alone() -> None:
-    """Spans that do not nest (all children of the incoming trace context) still make one delivery."""
+def test_an_envelope_without_trace_context_joins_under_its_root_deliver_span() -> None:
+    """`deliver` is then the root; `verify` and `commit` are still its children, read in any order."""
     join = SpanJoin()
-    flat = [
-        _span("deliver", "ncb.de", (0.040, 0.051), ("d2", "p1"), **MSG, recipient="ncb.de"),
-        _span("verify", "ncb.de", (0.041, 0.042), ("v2", "p1"), **MSG, recipient="ncb.de"),
-        _span("commit", "ncb.de", (0.045, 0.050), ("c2", "p1"), **MSG),  # no recipient: the span's office
+    spans = [
+        _span("commit", "ncb.de", (0.045, 0.050), ("c2", "d2"), **MSG),  # no recipient: the span's office
+        _span("verify", "ncb.de", (0.041, 0.042), ("v2", "d2"), **MSG, recipient="ncb.de"),
+        _span("deliver", "ncb.de", (0.040, 0.051), ("d2", None), **MSG, recipient="ncb.de"),
     ]
-    records = [r for line in flat for r in join.feed(json.loads(line))]
+    records = [r for line in spans for r in join.feed(json.loads(line))]
     assert records == [["R", MID, "ncb.de", "message", T + 0.040, T + 0.042, T + 0.050]]
     assert join.pending() == 0

@@ -18,15 +18,13 @@ skipped at once; their deliver, verify and commit spans at the original sender d
 skipped once the receipt's `sign` span has been seen (it may be read later, from another
 process's file: until then they wait, and `purge` drops what never completes).
 
-The three spans of a delivery end in any order (the `deliver` span may outlast its commit), and a
-message fetched twice (redelivered after a failed batch) has two of `deliver` and `verify` but one
-`commit` (only a committed transaction's envelopes get one). So an `R` is given once the commit
-is known together with a fetch at or before it and a verification between the two. When the
-spans nest (`verify` and `commit` children of their `deliver`), the commit's parent is the fetch,
-and it is waited for if not read yet; the verification is that fetch's child. When they do not
-(all children of the incoming trace context), the latest fetch and verification before the
-commit are taken: then a message fetched twice whose committed fetch is read after its commit
-can be given its earlier fetch.
+The recipient's spans nest: `deliver` (a child of the sender's `publish`, or a root when the
+envelope carried no trace context), and `verify`, `commit` and `receipt` children of that
+`deliver`. They end in any order (the `deliver` span outlasts its commit, so it is read last),
+and a message fetched twice (redelivered after a failed batch) has two `deliver` spans, each with
+its `verify`, but one `commit` (only a committed transaction's envelopes get one). So an `R` is
+given once the commit, the `deliver` span that is its parent and that span's `verify` are all
+read: the stages of the attempt that committed, never the failed one's.
 """
 
 from __future__ import annotations
@@ -45,25 +43,8 @@ class _Delivery:
     kind: str
     seen: float  # when its first span was read (wall clock), for `purge`
     fetched: dict[str | None, float] = field(default_factory=dict)  # deliver span id -> start
-    fetch_parents: set[str | None] = field(default_factory=set)  # the deliver spans' parents
-    verified: list[tuple[str | None, float]] = field(default_factory=list)  # (parent span id, end)
-    committed: tuple[str | None, float] | None = None  # (parent span id, end)
-
-
-def _fetch_of(d: _Delivery, parent: str | None, commit: float) -> str | None:
-    """The id of the `deliver` span the commit (else its latest verification) descends from, if read."""
-    if parent is not None and parent in d.fetched and d.fetched[parent] <= commit:
-        return parent
-    linked = [(t, p) for p, t in d.verified if p is not None and p in d.fetched and d.fetched[p] <= t <= commit]
-    return max(linked)[1] if linked else None
-
-
-def _parent_unread(d: _Delivery, parent: str | None) -> bool:
-    """The commit and a verification share a parent that is no fetch read so far, nor the parent of
-    one: the spans nest under their `deliver` span, which ends last and is still to come."""
-    if parent is None or parent in d.fetched or parent in d.fetch_parents:
-        return False
-    return any(p == parent for p, _ in d.verified)
+    verified: dict[str | None, float] = field(default_factory=dict)  # its deliver span id -> end
+    committed: tuple[str | None, float] | None = None  # (its deliver span id, end)
 
 
 class SpanJoin:
@@ -123,33 +104,19 @@ class SpanJoin:
             d = by_recipient[recipient] = _Delivery(kind, time.time())
         if name == "deliver":
             d.fetched[span.get("span_id")] = start
-            d.fetch_parents.add(span.get("parent_id"))
         elif name == "verify":
-            d.verified.append((span.get("parent_id"), end))
+            d.verified[span.get("parent_id")] = end
         else:
             d.committed = (span.get("parent_id"), end)
         if d.committed is None:
             return []
-        parent, commit = d.committed
-        if _parent_unread(d, parent):
-            return []
-        chosen = _fetch_of(d, parent, commit)
-        fetched = (
-            d.fetched[chosen]
-            if chosen is not None
-            else max((t for t in d.fetched.values() if t <= commit), default=None)
-        )
-        if fetched is None:
-            return []
-        between = [(p, t) for p, t in d.verified if fetched <= t <= commit]
-        own = [t for p, t in between if chosen is not None and p == chosen]
-        verified = max(own or [t for _, t in between], default=None)
-        if verified is None:
-            return []
+        fetch, commit = d.committed
+        if fetch not in d.fetched or fetch not in d.verified:
+            return []  # the committed attempt's deliver (it ends last) or verify is still to be read
         del by_recipient[recipient]
         if not by_recipient:
             del self._open[mid]
-        return [["R", mid, recipient, d.kind, fetched, verified, commit]]
+        return [["R", mid, recipient, d.kind, d.fetched[fetch], d.verified[fetch], commit]]
 
     def pending(self) -> int:
         """Deliveries with some spans read and no complete record yet."""
