@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -286,16 +288,26 @@ def test_live_view_refreshes_until_interrupted_then_exits_with_the_last_frames_c
     ports = free_port_range(3)  # nothing listens there: every office unreachable
     offices = [{"id": f"ncb.x{n}", "kind": "ncb", "url": f"http://127.0.0.1:{ports + n}"} for n in range(3)]
     (tmp_path / "mesh.json").write_text(json.dumps({"version": 1, "supervisor_pid": os.getpid(), "offices": offices}))
-    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    # FORCE_COLOR makes rich draw the live frames into the pipe as on a terminal (NO_COLOR: plain
+    # text), so the test waits for the first frame, not for a guessed start-up time.
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "FORCE_COLOR": "1", "NO_COLOR": "1", "COLUMNS": "80"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "interpol_offices.cli", "status", "--interval", "0.2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    with pytest.raises(subprocess.TimeoutExpired):
-        proc.wait(timeout=3)  # still refreshing
+    assert proc.stdout is not None and proc.stderr is not None
+    seen, deadline = b"", time.monotonic() + 60
+    while seen.count(b"unreachable (ncb.x0") < 2 and time.monotonic() < deadline:  # two frames: refreshing
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.poll() is None, seen  # still refreshing
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 1 and err == "", err
+    rest, err = proc.communicate(timeout=30)
+    out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", (seen + rest).decode())
+    assert proc.returncode == 1 and err == b"", err
     assert "3 unreachable (ncb.x0 ncb.x1 ...): /readyz: connection refused" in out
 
 
