@@ -153,3 +153,47 @@ async def test_metrics_count_sends_deliveries_receipts_and_quarantine_exactly(
         assert value(series, "bus_connected") == 1.0
         assert value(series, "sample_failures_total") == 0
     assert value(es2, "consumer_pending_messages") == 0
+
+
+async def test_a_fresh_office_exports_every_closed_label_set_at_zero() -> None:
+    from interpol_mesh.observability.metrics import OfficeMetrics
+
+    series = parse((await OfficeMetrics("ncb.fr", "ncb").render()).decode())
+    assert (
+        series[(P + "messages_quarantined_total", frozenset({("kind", "unknown"), ("reason", "bad-signature")}))] == 0
+    )
+    assert series[(P + "signature_failures_total", frozenset({("reason", "revoked-key")}))] == 0
+    assert series[(P + "token_refusals_total", frozenset({("reason", "role-refused")}))] == 0
+    assert series[(P + "publish_failures_total", frozenset({("reason", "full")}))] == 0
+    assert series[(P + "deliveries_published_total", frozenset({("kind", "hit-report")}))] == 0
+    assert series[(P + "stage_seconds_count", frozenset({("stage", "deliver")}))] == 0
+    assert series[(P + "office_info", frozenset({("office_kind", "ncb"), ("bus_region", "single")}))] == 1
+
+
+async def test_a_failed_sampler_leaves_its_gauges_unknown_and_concurrent_scrapes_share_one_sampling() -> None:
+    import math
+
+    from interpol_mesh.observability.metrics import OfficeMetrics
+
+    m = OfficeMetrics("ncb.fr", "ncb")
+    m.outbox_pending.set(3)
+    m.ready.set(1)
+    runs = 0
+
+    async def database() -> None:
+        nonlocal runs
+        runs += 1
+        raise OSError("database away")
+
+    async def ready() -> None:
+        raise OSError("database away")
+
+    m.add_sampler("database", database, [m.outbox_pending])
+    m.add_sampler("ready", ready, [m.ready], on_failure=0.0)
+    # Three scrapes at once: the first starts the sampling, the other two await that same one.
+    texts = await asyncio.gather(*(m.render() for _ in range(3)))
+    assert runs == 1
+    series = parse(texts[0].decode())
+    assert math.isnan(series[(P + "outbox_pending_rows", frozenset())])
+    assert series[(P + "office_ready", frozenset())] == 0
+    assert series[(P + "sample_failures_total", frozenset({("sampler", "database")}))] == 1

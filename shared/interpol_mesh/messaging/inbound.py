@@ -38,6 +38,7 @@ from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.receipt_checks import refused_receipts
 from interpol_mesh.messaging.receipts import receipt_for
 from interpol_mesh.messaging.unit_of_work import UnitOfWork
+from interpol_mesh.observability.labels import SIGNATURE_REASONS
 from interpol_mesh.observability.tracing import context_from
 from interpol_mesh.storage import database_away, tables
 
@@ -55,10 +56,6 @@ KEY_HOLD_S = 2.0  # a message with an unknown key comes back this soon while the
 # cannot fill the database. Anything that parsed as an envelope is kept whole, as evidence.
 QUARANTINE_PREFIX_BYTES = 16 * 1024
 UNREADABLE = frozenset({"malformed", "oversized"})
-# Refusals of the signature or its key, counted apart (`signature_failures_total`): forgery or a key problem.
-SIGNATURE_REASONS = frozenset(
-    {"bad-signature", "unknown-key", "wrong-office-key", "revoked-key", "key-not-valid-at-signing-time"}
-)
 
 
 @dataclass
