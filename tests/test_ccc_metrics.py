@@ -134,7 +134,7 @@ async def test_scrape_counts_intake_escalation_and_acknowledgement_and_samples_o
         desk_lang_prio(SINGAPORE, "fr", "urgent"): 2.0,
     }
     assert only(after, f"{P}cases_opened_total") == only(first, f"{P}cases_opened_total")
-    ack_series = only(after, f"{P}time_to_acknowledge_seconds_bucket")
+    ack_series = {labels: v for (n, labels), v in after.items() if n == f"{P}time_to_acknowledge_seconds_bucket"}
     urgent_le = {dict(labels)["le"]: v for labels, v in ack_series.items() if dict(labels)["priority"] == "urgent"}
     assert (urgent_le["60.0"], urgent_le["120.0"], urgent_le["+Inf"]) == (0.0, 1.0, 1.0)
     assert only(after, f"{P}time_to_acknowledge_seconds_sum") == {(("priority", "urgent"),): 90.0}

@@ -51,6 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from interpol_mesh.clock import Clock
 from interpol_mesh.observability import OfficeMetrics, Stages
 from interpol_mesh.observability.labels import PublishFailure
+from interpol_mesh.observability.stages import fault
 from interpol_mesh.observability.tracing import headers_of, read_stored
 from interpol_mesh.storage import tables, writing
 
@@ -160,7 +161,6 @@ class OutboxRelay:
         self._clock = clock
         self._metrics = metrics
         self._stages = stages  # the office's (`ctx.stages`): one histogram and tracer per office
-        self._header_fault_logged = False
         self._fresh: deque[OutboxRow] = deque()
         self._wake = asyncio.Event()
         self._sweep_needed = True  # at start: whatever a previous run left
@@ -370,9 +370,7 @@ class OutboxRelay:
             span = self._stages.begin("publish", parent, attributes)
             return (headers_of(span) if span is not None else {}), span
         except Exception:
-            if not self._header_fault_logged:
-                self._header_fault_logged = True
-                log.exception("trace headers could not be built; publishing without them")
+            fault("publish trace headers")
             return {}, None
 
     async def _publish_one(self, row: OutboxRow) -> bool:
@@ -400,9 +398,12 @@ class OutboxRelay:
         if not rows:
             return []
         results = await asyncio.gather(*(self._publish_one(r) for r in rows), return_exceptions=True)
-        for res in results:
-            if isinstance(res, BaseException):
-                self._metrics.publish_failures.labels(failure_reason(res)).inc()
+        try:
+            for res in results:
+                if isinstance(res, BaseException):
+                    self._metrics.publish_failures.labels(failure_reason(res)).inc()
+        except Exception:
+            fault("publish_failures")
         acked = [(r, res) for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
         done = [r.dedupe_id for r, _ in acked]
         if done:
@@ -414,9 +415,12 @@ class OutboxRelay:
                     .values(published_at=self._clock.now())
                 )
             self.published += len(done)
-            for r, stored in acked:
-                if stored:
-                    self._metrics.deliveries_published.labels(r.kind or "unknown").inc()
+            try:
+                for r, stored in acked:
+                    if stored:
+                        self._metrics.deliveries_published.labels(r.kind or "unknown").inc()
+            except Exception:
+                fault("deliveries_published")
             for dedupe_id in done:
                 self._backoff.pop(dedupe_id, None)
         reached = {r.subject for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)}
