@@ -197,3 +197,35 @@ async def test_a_failed_sampler_leaves_its_gauges_unknown_and_concurrent_scrapes
     assert math.isnan(series[(P + "outbox_pending_rows", frozenset())])
     assert series[(P + "office_ready", frozenset())] == 0
     assert series[(P + "sample_failures_total", frozenset({("sampler", "database")}))] == 1
+
+
+async def test_a_row_published_again_is_counted_once(make_mesh: MeshFactory) -> None:
+    """A sweep republishing a row (its marking lost) gets JetStream's duplicate ack: not a new delivery."""
+    import sqlalchemy as sa
+
+    from interpol_mesh.messages import FreeTextMessage
+    from interpol_mesh.messaging import compose
+    from interpol_mesh.messaging.relay import OutboxRow
+    from interpol_mesh.storage import tables
+
+    mesh = make_mesh()
+    await mesh.start("ncb.ar", "ncb.es")
+    ctx = mesh.ctx("ncb.ar")
+    async with ctx.transaction() as uow:
+        await uow.send(compose(ctx, kind="message", recipients=["ncb.es"], body=FreeTextMessage(title="t", text="x")))
+    o = tables.outbox
+
+    async def published() -> list[sa.Row[tuple[str, str, bytes, str | None]]]:
+        return await mesh.rows(
+            "ncb.ar", sa.select(o.c.subject, o.c.dedupe_id, o.c.data, o.c.kind).where(o.c.published_at.is_not(None))
+        )
+
+    rows = await wait_until(published, what="the row marked published")
+
+    def counted() -> float | None:
+        return ctx.metrics.registry.get_sample_value(P + "deliveries_published_total", {"kind": "message"})
+
+    assert counted() == 1
+    assert ctx.relay is not None
+    assert await ctx.relay._publish([OutboxRow(*rows[0])]) == []  # acked (as a duplicate)
+    assert counted() == 1
