@@ -229,3 +229,39 @@ async def test_a_row_published_again_is_counted_once(make_mesh: MeshFactory) -> 
     assert ctx.relay is not None
     assert await ctx.relay._publish([OutboxRow(*rows[0])]) == []  # acked (as a duplicate)
     assert counted() == 1
+
+
+class Broken:
+    """A metric whose every use raises: an instrumentation fault."""
+
+    def labels(self, *values: str) -> Broken:
+        raise RuntimeError("instrumentation fault")
+
+    def inc(self, amount: float = 1) -> None:
+        raise RuntimeError("instrumentation fault")
+
+
+async def test_an_instrumentation_fault_fails_no_message(make_mesh: MeshFactory) -> None:
+    """Counting after the commit raises, at the sender and at the recipient: the message is still
+    handed to the relay, delivered, committed and acked."""
+    import sqlalchemy as sa
+
+    from interpol_mesh.messages import FreeTextMessage
+    from interpol_mesh.messaging import compose
+    from interpol_mesh.storage import tables
+
+    mesh = make_mesh()
+    await mesh.start("ncb.ar", "ncb.es")
+    sender, recipient = mesh.ctx("ncb.ar"), mesh.ctx("ncb.es")
+    sender.metrics.messages_sent = recipient.metrics.messages_received = Broken()  # type: ignore[assignment]
+    sender.metrics.audit_appends = recipient.metrics.audit_appends = Broken()  # type: ignore[assignment]
+    out = compose(sender, kind="message", recipients=["ncb.es"], body=FreeTextMessage(title="t", text="x"))
+    async with sender.transaction() as uow:
+        await uow.send(out)
+    inbox = tables.inbox
+
+    async def delivered() -> bool:
+        query = sa.select(sa.func.count()).select_from(inbox).where(inbox.c.message_id == out.header.message_id)
+        return bool(await mesh.scalar("ncb.es", query))
+
+    await wait_until(delivered, what="the message committed at ncb.es despite the faults")
