@@ -265,3 +265,38 @@ async def test_an_instrumentation_fault_fails_no_message(make_mesh: MeshFactory)
         return bool(await mesh.scalar("ncb.es", query))
 
     await wait_until(delivered, what="the message committed at ncb.es despite the faults")
+
+
+async def test_an_envelope_verified_again_after_a_key_refresh_is_observed_once(make_mesh: MeshFactory) -> None:
+    """An unknown key makes the consumer read the key directory and verify again: still one
+    `deliver` (and no `verify`, it is refused) for that one delivery, and one quarantine count."""
+    from nacl.signing import SigningKey
+
+    from interpol_mesh.crypto import FileSigner
+
+    mesh = make_mesh()
+    await mesh.start("gs", "ncb.es")  # the GS publishes the key directory the consumer reads again
+    spain = mesh.ctx("ncb.es")
+    registry = spain.metrics.registry
+
+    def count(name: str, **labels: str) -> float:
+        return registry.get_sample_value(P + name, labels) or 0.0
+
+    before = {stage: count("stage_seconds_count", stage=stage) for stage in ("deliver", "verify")}
+    stranger = FileSigner("ncb.fr/unlisted", "ncb.fr", SigningKey.generate())
+    nc = await mesh.connect_as("ncb.fr")
+    try:
+        await nc.jetstream().publish(
+            subjects.direct("ncb.fr", "ncb.es"), sealed(header("ncb.fr", ["ncb.es"]), message_body(), stranger),
+            headers={"Nats-Msg-Id": "stranger"},
+        )  # fmt: skip
+    finally:
+        await nc.close()
+
+    async def quarantined() -> bool:
+        return count("messages_quarantined_total", kind="unknown", reason="unknown-key") >= 1
+
+    await wait_until(quarantined, what="the envelope of an unknown key quarantined")
+    assert count("messages_quarantined_total", kind="unknown", reason="unknown-key") == 1
+    assert count("stage_seconds_count", stage="deliver") - before["deliver"] == 1
+    assert count("stage_seconds_count", stage="verify") == before["verify"]
