@@ -45,7 +45,8 @@ async def case_opened(mesh: TestMesh, message_id: str) -> dict[str, Any]:
 
 
 def only(samples: Samples, name: str) -> dict[tuple[tuple[str, str], ...], float]:
-    return {labels: value for (n, labels), value in samples.items() if n == name}
+    """The series of `name` that moved: every language and priority exists from the start, at 0."""
+    return {labels: value for (n, labels), value in samples.items() if n == name and value}
 
 
 def desk_lang_prio(desk: str, language: str, priority: str) -> tuple[tuple[str, str], ...]:
@@ -102,6 +103,10 @@ async def test_scrape_counts_intake_escalation_and_acknowledgement_and_samples_o
         desk_lang_prio(SINGAPORE, "en", "routine"): 1.0,
     }
     assert only(first, f"{P}escalations_total") == {}
+    # Pre-created at 0, so the first critical escalation reads as an increase (the alert fires on it).
+    assert first[(f"{P}escalations_total", (("priority", "critical"),))] == 0.0
+    assert first[(f"{P}cases_opened_total", (("language", "es"), ("priority", "critical")))] == 0.0
+    assert first[(f"{P}time_to_acknowledge_seconds_count", (("priority", "critical"),))] == 0.0
 
     # The urgent case is acknowledged by its operator 90 s after it opened.
     clock.advance(timedelta(seconds=90))
@@ -129,7 +134,7 @@ async def test_scrape_counts_intake_escalation_and_acknowledgement_and_samples_o
         desk_lang_prio(SINGAPORE, "fr", "urgent"): 2.0,
     }
     assert only(after, f"{P}cases_opened_total") == only(first, f"{P}cases_opened_total")
-    ack_series = only(after, f"{P}time_to_acknowledge_seconds_bucket")
+    ack_series = {labels: v for (n, labels), v in after.items() if n == f"{P}time_to_acknowledge_seconds_bucket"}
     urgent_le = {dict(labels)["le"]: v for labels, v in ack_series.items() if dict(labels)["priority"] == "urgent"}
     assert (urgent_le["60.0"], urgent_le["120.0"], urgent_le["+Inf"]) == (0.0, 1.0, 1.0)
     assert only(after, f"{P}time_to_acknowledge_seconds_sum") == {(("priority", "urgent"),): 90.0}

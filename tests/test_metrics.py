@@ -153,3 +153,150 @@ async def test_metrics_count_sends_deliveries_receipts_and_quarantine_exactly(
         assert value(series, "bus_connected") == 1.0
         assert value(series, "sample_failures_total") == 0
     assert value(es2, "consumer_pending_messages") == 0
+
+
+async def test_a_fresh_office_exports_every_closed_label_set_at_zero() -> None:
+    from interpol_mesh.observability.metrics import OfficeMetrics
+
+    series = parse((await OfficeMetrics("ncb.fr", "ncb").render()).decode())
+    assert (
+        series[(P + "messages_quarantined_total", frozenset({("kind", "unknown"), ("reason", "bad-signature")}))] == 0
+    )
+    assert series[(P + "signature_failures_total", frozenset({("reason", "revoked-key")}))] == 0
+    assert series[(P + "token_refusals_total", frozenset({("reason", "role-refused")}))] == 0
+    assert series[(P + "publish_failures_total", frozenset({("reason", "full")}))] == 0
+    assert series[(P + "deliveries_published_total", frozenset({("kind", "hit-report")}))] == 0
+    assert series[(P + "stage_seconds_count", frozenset({("stage", "deliver")}))] == 0
+    assert series[(P + "office_info", frozenset({("office_kind", "ncb"), ("bus_region", "single")}))] == 1
+
+
+async def test_a_failed_sampler_leaves_its_gauges_unknown_and_concurrent_scrapes_share_one_sampling() -> None:
+    import math
+
+    from interpol_mesh.observability.metrics import OfficeMetrics
+
+    m = OfficeMetrics("ncb.fr", "ncb")
+    m.outbox_pending.set(3)
+    m.ready.set(1)
+    runs = 0
+
+    async def database() -> None:
+        nonlocal runs
+        runs += 1
+        raise OSError("database away")
+
+    async def ready() -> None:
+        raise OSError("database away")
+
+    m.add_sampler("database", database, [m.outbox_pending])
+    m.add_sampler("ready", ready, [m.ready], on_failure=0.0)
+    # Three scrapes at once: the first starts the sampling, the other two await that same one.
+    texts = await asyncio.gather(*(m.render() for _ in range(3)))
+    assert runs == 1
+    series = parse(texts[0].decode())
+    assert math.isnan(series[(P + "outbox_pending_rows", frozenset())])
+    assert series[(P + "office_ready", frozenset())] == 0
+    assert series[(P + "sample_failures_total", frozenset({("sampler", "database")}))] == 1
+
+
+async def test_a_row_published_again_is_counted_once(make_mesh: MeshFactory) -> None:
+    """A sweep republishing a row (its marking lost) gets JetStream's duplicate ack: not a new delivery."""
+    import sqlalchemy as sa
+
+    from interpol_mesh.messages import FreeTextMessage
+    from interpol_mesh.messaging import compose
+    from interpol_mesh.messaging.relay import OutboxRow
+    from interpol_mesh.storage import tables
+
+    mesh = make_mesh()
+    await mesh.start("ncb.ar", "ncb.es")
+    ctx = mesh.ctx("ncb.ar")
+    async with ctx.transaction() as uow:
+        await uow.send(compose(ctx, kind="message", recipients=["ncb.es"], body=FreeTextMessage(title="t", text="x")))
+    o = tables.outbox
+
+    async def published() -> list[sa.Row[tuple[str, str, bytes, str | None]]]:
+        return await mesh.rows(
+            "ncb.ar", sa.select(o.c.subject, o.c.dedupe_id, o.c.data, o.c.kind).where(o.c.published_at.is_not(None))
+        )
+
+    rows = await wait_until(published, what="the row marked published")
+
+    def counted() -> float | None:
+        return ctx.metrics.registry.get_sample_value(P + "deliveries_published_total", {"kind": "message"})
+
+    assert counted() == 1
+    assert ctx.relay is not None
+    assert await ctx.relay._publish([OutboxRow(*rows[0])]) == []  # acked (as a duplicate)
+    assert counted() == 1
+
+
+class Broken:
+    """A metric whose every use raises: an instrumentation fault."""
+
+    def labels(self, *values: str) -> Broken:
+        raise RuntimeError("instrumentation fault")
+
+    def inc(self, amount: float = 1) -> None:
+        raise RuntimeError("instrumentation fault")
+
+
+async def test_an_instrumentation_fault_fails_no_message(make_mesh: MeshFactory) -> None:
+    """Counting after the commit raises, at the sender and at the recipient: the message is still
+    handed to the relay, delivered, committed and acked."""
+    import sqlalchemy as sa
+
+    from interpol_mesh.messages import FreeTextMessage
+    from interpol_mesh.messaging import compose
+    from interpol_mesh.storage import tables
+
+    mesh = make_mesh()
+    await mesh.start("ncb.ar", "ncb.es")
+    sender, recipient = mesh.ctx("ncb.ar"), mesh.ctx("ncb.es")
+    sender.metrics.messages_sent = recipient.metrics.messages_received = Broken()  # type: ignore[assignment]
+    sender.metrics.audit_appends = recipient.metrics.audit_appends = Broken()  # type: ignore[assignment]
+    out = compose(sender, kind="message", recipients=["ncb.es"], body=FreeTextMessage(title="t", text="x"))
+    async with sender.transaction() as uow:
+        await uow.send(out)
+    inbox = tables.inbox
+
+    async def delivered() -> bool:
+        query = sa.select(sa.func.count()).select_from(inbox).where(inbox.c.message_id == out.header.message_id)
+        return bool(await mesh.scalar("ncb.es", query))
+
+    await wait_until(delivered, what="the message committed at ncb.es despite the faults")
+
+
+async def test_an_envelope_verified_again_after_a_key_refresh_is_observed_once(make_mesh: MeshFactory) -> None:
+    """An unknown key makes the consumer read the key directory and verify again: still one
+    `deliver` (and no `verify`, it is refused) for that one delivery, and one quarantine count."""
+    from nacl.signing import SigningKey
+
+    from interpol_mesh.crypto import FileSigner
+
+    mesh = make_mesh()
+    await mesh.start("gs", "ncb.es")  # the GS publishes the key directory the consumer reads again
+    spain = mesh.ctx("ncb.es")
+    registry = spain.metrics.registry
+
+    def count(name: str, **labels: str) -> float:
+        return registry.get_sample_value(P + name, labels) or 0.0
+
+    before = {stage: count("stage_seconds_count", stage=stage) for stage in ("deliver", "verify")}
+    stranger = FileSigner("ncb.fr/unlisted", "ncb.fr", SigningKey.generate())
+    nc = await mesh.connect_as("ncb.fr")
+    try:
+        await nc.jetstream().publish(
+            subjects.direct("ncb.fr", "ncb.es"), sealed(header("ncb.fr", ["ncb.es"]), message_body(), stranger),
+            headers={"Nats-Msg-Id": "stranger"},
+        )  # fmt: skip
+    finally:
+        await nc.close()
+
+    async def quarantined() -> bool:
+        return count("messages_quarantined_total", kind="unknown", reason="unknown-key") >= 1
+
+    await wait_until(quarantined, what="the envelope of an unknown key quarantined")
+    assert count("messages_quarantined_total", kind="unknown", reason="unknown-key") == 1
+    assert count("stage_seconds_count", stage="deliver") - before["deliver"] == 1
+    assert count("stage_seconds_count", stage="verify") == before["verify"]

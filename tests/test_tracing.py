@@ -15,7 +15,7 @@ import pytest
 from opentelemetry import trace
 
 from conftest import MeshFactory
-from envelopes import header, message_body, sealed, signer_of
+from envelopes import header, message_body, sealed, signer_of, tamper
 from interpol_mesh.bus import subjects
 from interpol_mesh.errors import ConfigError
 from interpol_mesh.observability import OfficeTracer
@@ -86,6 +86,7 @@ async def test_one_message_is_one_trace_from_the_officers_request_to_its_receipt
 
     accept = one(found, "accept", "ncb.fr", **{"mesh.message_id": mid})
     assert accept is not None and accept["parent_id"] is None
+    assert accept["attributes"]["http.route"] == "/v1/messages"  # the matched template, never a raw path
     trace_id = accept["trace_id"]
     in_trace = [s for s in found if s["trace_id"] == trace_id]
     ids = {"mesh.message_id": mid}
@@ -97,8 +98,9 @@ async def test_one_message_is_one_trace_from_the_officers_request_to_its_receipt
     at_spain = {"mesh.recipient": "ncb.es", "mesh.kind": "message", **ids}
     deliver, verify, commit = (one(in_trace, n, "ncb.es", **at_spain) for n in ("deliver", "verify", "commit"))
     assert deliver and verify and commit
-    for s in (deliver, verify, commit):
-        assert s["parent_id"] == publish["span_id"], "joined across processes through the NATS headers"
+    assert deliver["parent_id"] == publish["span_id"], "joined across processes through the NATS headers"
+    for s in (verify, commit):
+        assert s["parent_id"] == deliver["span_id"], "an envelope's work at the recipient nests in its deliver"
     # The times mean what the load test reads: published, then fetched, verified, committed, in that
     # order. (The publisher's ack may come after the recipient fetched it: both follow the store.)
     assert publish["start"] <= deliver["end"] <= verify["end"] <= commit["end"]
@@ -106,18 +108,23 @@ async def test_one_message_is_one_trace_from_the_officers_request_to_its_receipt
 
     # The delivered receipt continues the trace back to France's commit of it.
     receipt = one(in_trace, "receipt", "ncb.es", **{"mesh.receipt_type": "delivered", "mesh.correlation_id": mid})
-    assert receipt is not None and receipt["parent_id"] == publish["span_id"]
+    assert receipt is not None and receipt["parent_id"] == deliver["span_id"]
     rid = receipt["attributes"]["mesh.message_id"]
     back = one(in_trace, "publish", "ncb.es", **{"mesh.message_id": rid, "mesh.receipt_type": "delivered"})
-    assert back is not None and back["parent_id"] == publish["span_id"]
+    assert back is not None and back["parent_id"] == deliver["span_id"]
+    back_deliver = one(in_trace, "deliver", "ncb.fr", **{"mesh.message_id": rid, "mesh.kind": "receipt"})
+    assert back_deliver is not None and back_deliver["parent_id"] == back["span_id"]
     back_commit = one(in_trace, "commit", "ncb.fr", **{"mesh.message_id": rid, "mesh.kind": "receipt"})
-    assert back_commit is not None and back_commit["parent_id"] == back["span_id"]
+    assert back_commit is not None and back_commit["parent_id"] == back_deliver["span_id"]
 
-    # A malformed or oversized trace context on the bus is ignored: the message is still accepted.
+    # A malformed or oversized trace context on the bus is ignored: the message is still accepted,
+    # and its spans at the recipient form one trace of their own, rooted at its deliver. A forged
+    # envelope's well-formed context is not followed either: its deliver is a root.
     signer = signer_of(mesh.root / "keys", "ncb.fr")
+    claimed = f"00-{'1' * 32}-{'2' * 16}-01"
     injected = {
         "malformed": {"traceparent": "00-not-a-trace-context-zz"},
-        "oversized": {"traceparent": f"00-{'1' * 32}-{'2' * 16}-01", "tracestate": "k=" + "v" * 5000},
+        "oversized": {"traceparent": claimed, "tracestate": "k=" + "v" * 5000},
     }
     mids = {}
     nc = await mesh.connect_as("ncb.fr")
@@ -129,19 +136,30 @@ async def test_one_message_is_one_trace_from_the_officers_request_to_its_receipt
                 subjects.direct("ncb.fr", "ncb.es"), sealed(h, message_body(), signer),
                 headers={"Nats-Msg-Id": name, **trace_headers},
             )  # fmt: skip
+        await nc.jetstream().publish(
+            subjects.direct("ncb.fr", "ncb.es"), tamper(sealed(header("ncb.fr", ["ncb.es"]), message_body(), signer)),
+            headers={"Nats-Msg-Id": "forged", "traceparent": claimed},
+        )  # fmt: skip
     finally:
         await nc.close()
 
-    async def both_committed() -> bool:
+    async def all_seen() -> bool:
         nonlocal found
         found = spans(trace_dir)
-        return all(one(found, "commit", "ncb.es", **{"mesh.message_id": m}) for m in mids.values())
+        committed = all(one(found, "commit", "ncb.es", **{"mesh.message_id": m}) for m in mids.values())
+        return committed and one(found, "deliver", "ncb.es", **{"mesh.kind": "unknown"}) is not None
 
-    await wait_until(both_committed, timeout=30, what="the envelopes with bad trace headers committed")
+    await wait_until(all_seen, timeout=30, what="the envelopes with bad trace headers committed")
     for m in mids.values():
+        deliver = one(found, "deliver", "ncb.es", **{"mesh.message_id": m})
         commit = one(found, "commit", "ncb.es", **{"mesh.message_id": m})
-        assert commit is not None and commit["parent_id"] is None, "a bad trace context starts a trace of its own"
-        assert commit["trace_id"] != "1" * 32
+        assert deliver is not None and deliver["parent_id"] is None, "a bad trace context starts a trace of its own"
+        assert commit is not None and commit["parent_id"] == deliver["span_id"]
+        assert commit["trace_id"] == deliver["trace_id"] != "1" * 32
+    # The forged one (refused before its header is read: kind unknown) is a root, never in the claimed trace.
+    refused = one(found, "deliver", "ncb.es", **{"mesh.kind": "unknown"})
+    assert refused is not None and refused["parent_id"] is None
+    assert not [s for s in found if s["trace_id"] == "1" * 32]
     async with httpx.AsyncClient(base_url=spain.url, headers=spain.staff_headers(("officer",))) as client:
         for m in mids.values():
             assert (await client.get(f"/v1/inbox/{m}")).status_code == 200

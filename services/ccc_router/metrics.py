@@ -7,16 +7,26 @@ Counters and the histogram move only after the unit of work that made the change
 (`uow.after_commit`): a rolled-back intake or a timer that lost the race for a deadline counted
 nothing. Open cases are a state of the table, so they are read at scrape time by one grouped
 query instead of being tracked by increments that a restart or a crash would lose.
+
+The counters and the histogram exist at 0 for every language and priority from the start
+(`interpol_mesh.observability.labels` says why: the first critical escalation after a start must
+read as an increase, or the alert on it never fires). Open cases are not zero-filled: a group with
+no open case drops out, and a failed sampling sets the groups it showed to NaN (unknown).
 """
 
 from __future__ import annotations
+
+from typing import get_args
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from interpol_mesh.directory import Language
 from interpol_mesh.messaging import UnitOfWork
 from interpol_mesh.observability import PREFIX, OfficeMetrics
+from interpol_mesh.observability.labels import PRIORITIES
+from interpol_mesh.observability.metrics import prime
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.cases import Case
 
@@ -33,6 +43,9 @@ class CccMetrics:
         self.cases_opened = Counter(f"{p}cases_opened", "Cases opened from bus intake, by case language and priority", ["language", "priority"], registry=r)  # fmt: skip
         self.escalations = Counter(f"{p}escalations", "Escalation steps fired by the timers, by priority", ["priority"], registry=r)  # fmt: skip
         self.time_to_acknowledge = Histogram(f"{p}time_to_acknowledge_seconds", "From a case's opening to its acknowledgement, by priority", ["priority"], buckets=ACK_BUCKETS, registry=r)  # fmt: skip
+        prime(self.cases_opened, get_args(Language), PRIORITIES)
+        prime(self.escalations, PRIORITIES)
+        prime(self.time_to_acknowledge, PRIORITIES)
 
     def case_opened(self, uow: UnitOfWork, case: Case) -> None:
         """Count `case` (just opened by bus intake) once `uow` commits."""
@@ -66,5 +79,5 @@ class CccMetrics:
 def install(office: OfficeMetrics, engine: AsyncEngine) -> CccMetrics:
     """The CCC's metrics on `office`'s registry, with the open-cases sampler registered."""
     ccc = CccMetrics(office.registry)
-    office.add_sampler(SAMPLER, lambda: ccc.sample_open_cases(engine))
+    office.add_sampler(SAMPLER, lambda: ccc.sample_open_cases(engine), [ccc.open_cases])
     return ccc

@@ -5,7 +5,7 @@ A pure ASGI middleware (the route runs in the same task, so the span is the curr
 when it is answered 202: in this API, 202 means "signed, stored and queued for sending"; other
 answers leave the span unended, so it is never exported. The ids the request composed
 (`messaging/accept.py`) are named on the span: `mesh.message_id` (the first), and for a batch
-`mesh.message_ids` (all).
+`mesh.message_ids` (all); `http.route` is the matched route's template.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from __future__ import annotations
 import time
 
 from opentelemetry import context as otel_context
-from opentelemetry.trace import set_span_in_context
+from opentelemetry.trace import Span, set_span_in_context
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interpol_mesh.messaging import OfficeContext
 from interpol_mesh.messaging.accept import accepted_ids
+from interpol_mesh.observability.stages import fault
 
 
 class AcceptStage:
@@ -43,7 +44,7 @@ class AcceptStage:
             if status == 202:
                 stages.finish("accept", None, start, time.time())
             return
-        span = stages.begin("accept", None, {"http.route": scope["path"][:200]})
+        span = stages.begin("accept", None)
         ids: list[str] = []
         ids_token = accepted_ids.set(ids)
         ctx_token = otel_context.attach(set_span_in_context(span)) if span is not None else None
@@ -54,8 +55,22 @@ class AcceptStage:
                 otel_context.detach(ctx_token)
             accepted_ids.reset(ids_token)
         if status == 202:
-            if span is not None and ids:
-                span.set_attribute("mesh.message_id", ids[0])
-                if len(ids) > 1:
-                    span.set_attribute("mesh.message_ids", ids)
+            try:
+                _name(span, scope, ids)
+            except Exception:
+                fault("accept attributes")
             stages.finish("accept", span, start, time.time())
+
+
+def _name(span: Span | None, scope: Scope, ids: list[str]) -> None:
+    """The span's route and ids, known once the request was routed and composed. `http.route` is the
+    matched template (`/v1/cases/{case_id}/acknowledge`), never the raw path with its ids in it."""
+    if span is None:
+        return
+    route = getattr(scope.get("route"), "path", None)
+    if isinstance(route, str):
+        span.set_attribute("http.route", route[:200])
+    if ids:
+        span.set_attribute("mesh.message_id", ids[0])
+        if len(ids) > 1:
+            span.set_attribute("mesh.message_ids", ids)

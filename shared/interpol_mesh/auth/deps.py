@@ -12,6 +12,7 @@ from interpol_mesh.audit import AuditEvent
 from interpol_mesh.auth.refusals import RefusalBudget
 from interpol_mesh.auth.tokens import Principal, TokenRejected, verify_token
 from interpol_mesh.messaging import OfficeContext
+from interpol_mesh.observability.labels import RefusalCode
 from interpol_mesh.request_context import CtxDep
 
 bearer = HTTPBearer(
@@ -27,7 +28,7 @@ MONITOR = "monitor"  # reads /metrics: operational figures, which are police inf
 ANY_OFFICE = frozenset({"office:ncb", "office:rb", "office:lo", "office:gs", "office:ccc"})
 
 
-async def _audit_refusal(ctx: CtxDep, request: Request, result: str, who: str | None, code: str) -> None:
+async def _audit_refusal(ctx: CtxDep, request: Request, result: str, who: str | None, code: RefusalCode) -> None:
     """Count the refusal (`token_refusals_total{reason=code}`, every one) and audit it (within the budget)."""
     ctx.metrics.token_refusals.labels(code).inc()
     budget = getattr(request.app.state, "refusal_budget", None)

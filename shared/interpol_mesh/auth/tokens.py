@@ -20,12 +20,13 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from nacl.exceptions import BadSignatureError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interpol_mesh.crypto import KeyDirectory, Signer
+from interpol_mesh.observability.labels import RefusalCode
 from interpol_mesh.strict_json import loads_strict
 
 PREFIX = "mesh1"
@@ -57,12 +58,6 @@ class Claims(BaseModel):
     roles: list[Name] = Field(max_length=50)
     iat: Timestamp
     exp: Timestamp
-
-
-RefusalCode = Literal[
-    "malformed", "unknown-key", "bad-signature", "wrong-key", "revoked-key", "wrong-audience", "expired",
-    "bad-lifetime", "bad-roles",
-]  # fmt: skip
 
 
 class TokenRejected(Exception):

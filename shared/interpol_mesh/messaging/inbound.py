@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 from opentelemetry.context import Context
+from opentelemetry.trace import set_span_in_context
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.audit import AuditEvent
@@ -38,7 +39,9 @@ from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.receipt_checks import refused_receipts
 from interpol_mesh.messaging.receipts import receipt_for
 from interpol_mesh.messaging.unit_of_work import UnitOfWork
-from interpol_mesh.observability.tracing import context_from
+from interpol_mesh.observability.labels import SIGNATURE_REASONS
+from interpol_mesh.observability.stages import fault
+from interpol_mesh.observability.tracing import context_from, link_to
 from interpol_mesh.storage import database_away, tables
 
 log = logging.getLogger(__name__)
@@ -55,10 +58,6 @@ KEY_HOLD_S = 2.0  # a message with an unknown key comes back this soon while the
 # cannot fill the database. Anything that parsed as an envelope is kept whole, as evidence.
 QUARANTINE_PREFIX_BYTES = 16 * 1024
 UNREADABLE = frozenset({"malformed", "oversized"})
-# Refusals of the signature or its key, counted apart (`signature_failures_total`): forgery or a key problem.
-SIGNATURE_REASONS = frozenset(
-    {"bad-signature", "unknown-key", "wrong-office-key", "revoked-key", "key-not-valid-at-signing-time"}
-)
 
 
 @dataclass
@@ -69,11 +68,15 @@ class Decision:
     sender_token: str | None
     stream_seq: int | None
     kind: str = "unknown"  # from the verified header; "unknown" when it never got that far
-    trace: Context | None = None  # the sender's trace context from the NATS headers (tracing on only)
+    turn: float = 0.0  # wall clock: this envelope's turn (end of `deliver`, start of `verify`)
+    verified_at: float = 0.0  # wall clock: its checks done (end of `verify`)
+    # The span of this envelope's `deliver` (tracing on only): the parent of its verify, commit and receipt.
+    trace: Context | None = None
 
     def refused(self, rejected: Rejected) -> Decision:
         """This delivery refused after all (a replay, a mismatched receipt, a failed handler)."""
-        return Decision(self.msg, None, rejected, self.sender_token, self.stream_seq, self.kind, self.trace)
+        return Decision(self.msg, None, rejected, self.sender_token, self.stream_seq, self.kind,
+                        self.turn, self.verified_at, self.trace)  # fmt: skip
 
 
 def _unknown_key(decision: Decision) -> bool:
@@ -167,23 +170,45 @@ class InboxConsumer:
 
     # -- classification ------------------------------------------------------------------
 
-    def _decide(self, msg: Msg, now: datetime, fetched: float) -> Decision:
-        """Verify one envelope: stage `deliver` (batch fetched -> its turn), then `verify` if it passes."""
+    def _decide(self, msg: Msg, now: datetime) -> Decision:
+        """Verify one envelope, noting when its turn came and when its checks were done."""
         turn = time.time()
         decision = self._verify(msg, now)
-        stages = self.ctx.stages
-        attributes = None
-        if stages.tracing:
-            decision.trace = context_from(msg.headers)
-            v, r = decision.verified, decision.rejected
-            mid = v.header.message_id if v is not None else r.message_id if r is not None else None
-            attributes = {"mesh.recipient": self.ctx.office.id, "mesh.kind": decision.kind}
-            if mid:
-                attributes["mesh.message_id"] = mid
-        stages.record("deliver", fetched, turn, decision.trace, attributes)
-        if decision.verified is not None:
-            stages.record("verify", turn, time.time(), decision.trace, attributes)
+        decision.turn, decision.verified_at = turn, time.time()
         return decision
+
+    def _observe_deliveries(self, decisions: list[Decision], fetched: float) -> None:
+        """Stages `deliver` (batch fetched -> its turn) and `verify` (if it passed) of the final
+        decisions, once each (a message re-verified after a key-directory refresh included).
+
+        One trace shape: `deliver` continues the sender's trace from the NATS headers when the
+        envelope passed verification, else starts a trace of its own; `verify`, `commit` and the
+        `delivered` receipt are always children of that `deliver`. A refused envelope's claimed
+        context is never its parent (anyone can write any trace id in a header): its `deliver` is a
+        root with a span link to the context it claimed.
+        """
+        stages = self.ctx.stages
+        for d in decisions:
+            try:
+                attributes = None
+                parent, links = None, []
+                if stages.tracing:
+                    claimed = context_from(d.msg.headers)
+                    if d.verified is not None:
+                        parent = claimed
+                    else:
+                        links = link_to(claimed)
+                    v, r = d.verified, d.rejected
+                    mid = v.header.message_id if v is not None else r.message_id if r is not None else None
+                    attributes = {"mesh.recipient": self.ctx.office.id, "mesh.kind": d.kind}
+                    if mid:
+                        attributes["mesh.message_id"] = mid
+                deliver = stages.record("deliver", fetched, d.turn, parent, attributes, links)
+                d.trace = set_span_in_context(deliver) if deliver is not None else None
+                if d.verified is not None:
+                    stages.record("verify", d.turn, d.verified_at, d.trace, attributes)
+            except Exception:
+                fault("deliver/verify")
 
     def _verify(self, msg: Msg, now: datetime) -> Decision:
         token = subjects.sender_token_of(msg.subject)
@@ -229,18 +254,19 @@ class InboxConsumer:
         fetched = time.time()
         self.ctx.metrics.batch_size.observe(len(msgs))
         now = self.ctx.clock.now()
-        decisions = [self._decide(m, now, fetched) for m in msgs]
+        decisions = [self._decide(m, now) for m in msgs]
         # A key rotated a moment ago may be in a directory we have not received yet:
         # read the latest from the bus once before calling the key unknown.
         if any(_unknown_key(d) for d in decisions):
             refreshed = await self.ctx.keyring.refresh(self.ctx.js)
             if refreshed != "unreachable":
                 # Also when "current": the subscription may have adopted a newer directory meanwhile.
-                decisions = [self._decide(d.msg, now, fetched) if _unknown_key(d) else d for d in decisions]
+                decisions = [self._reverified(d, now) if _unknown_key(d) else d for d in decisions]
             else:
-                decisions = await self._hold_unknown_keys(decisions)
+                decisions = await self._hold_unknown_keys(decisions)  # held ones come back: observed then
                 if not decisions:
                     return
+        self._observe_deliveries(decisions, fetched)
         while True:
             try:
                 async with self.ctx.transaction() as uow:
@@ -258,6 +284,12 @@ class InboxConsumer:
                 await self._one_by_one(decisions)
                 return
         await asyncio.gather(*(d.msg.ack() for d in decisions), return_exceptions=True)
+
+    def _reverified(self, first: Decision, now: datetime) -> Decision:
+        """`first` verified again with the refreshed key directory; its turn stays the first one."""
+        decision = self._verify(first.msg, now)
+        decision.turn, decision.verified_at = first.turn, time.time()
+        return decision
 
     async def _hold_unknown_keys(self, decisions: list[Decision]) -> list[Decision]:
         """Without the latest key directory, "unknown key" may only mean "not heard of yet": such
@@ -344,7 +376,14 @@ class InboxConsumer:
         return [v.header.message_id for v, _ in stored]
 
     def _observe(self, uow: UnitOfWork, stored: list[tuple[Verified, Decision]], rejected: list[Decision]) -> None:
-        """Count what a committed transaction stored (stage `commit`) and quarantined."""
+        """Count what a committed transaction stored (stage `commit`) and quarantined; never raises
+        (the batch has committed: a fault here must not leave its messages unacked)."""
+        try:
+            self._count(uow, stored, rejected)
+        except Exception:
+            fault("inbox observe")
+
+    def _count(self, uow: UnitOfWork, stored: list[tuple[Verified, Decision]], rejected: list[Decision]) -> None:
         m, stages, at = self.ctx.metrics, self.ctx.stages, uow.committed_at
         for v, d in stored:
             h = v.header

@@ -147,7 +147,7 @@ async def start_office(
         await nc.close()
         await engine.dispose()
         raise
-    ctx.relay = OutboxRelay(engine, js, ctx.clock, ctx.metrics, ctx.tracer)
+    ctx.relay = OutboxRelay(engine, js, ctx.clock, ctx.metrics, ctx.stages)
     ctx.consumer = InboxConsumer(ctx)
     ctx.writer = GroupWriter(ctx)
     ctx.tasks = [

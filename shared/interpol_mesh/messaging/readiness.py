@@ -1,6 +1,11 @@
 """How ready an office is, computed once for /readyz and the `office_ready` gauge alike.
 
 The levels and what each reason means are described with the route (`app/health.py`).
+
+Each check has a budget (DATABASE_CHECK_S, then PENDING_CHECK_S for the optional pending count)
+that adds up to less than the metrics' SAMPLE_TIMEOUT_S: a hanging database makes readiness say
+"unavailable" in time for the `office_ready` sampler to record it, instead of the sampler timing
+out first and the gauge keeping its last value.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ import logging
 
 import sqlalchemy as sa
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.messaging.context import OfficeContext
+from interpol_mesh.observability.metrics import SAMPLE_TIMEOUT_S
 from interpol_mesh.storage import database_unavailable, tables
 
 log = logging.getLogger("interpol_mesh.app.health")
@@ -37,11 +44,14 @@ class Readiness(Health):
 
 
 PENDING_CAP = 10_000
+DATABASE_CHECK_S = 1.0
+PENDING_CHECK_S = 0.5
+assert DATABASE_CHECK_S + PENDING_CHECK_S < SAMPLE_TIMEOUT_S, "readiness must answer before its sampler times out"
 
 
 async def _database_ok(ctx: OfficeContext) -> str | None:
     try:
-        async with asyncio.timeout(2.0):
+        async with asyncio.timeout(DATABASE_CHECK_S):
             async with ctx.engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
     except Exception as exc:
@@ -90,14 +100,19 @@ def degradations(ctx: OfficeContext) -> list[str]:
     return out
 
 
-async def _outbox_pending(ctx: OfficeContext) -> int | None:
-    """Cheap: the pending rows through ix_outbox_pending, counted only up to PENDING_CAP."""
+async def pending_rows(conn: AsyncConnection) -> int:
+    """Cheap: the unpublished outbox rows through ix_outbox_pending, counted only up to PENDING_CAP
+    (a lower bound beyond it). Shared by /readyz and the `outbox_pending_rows` sampler."""
     o = tables.outbox
     pending = sa.select(o.c.seq).where(o.c.published_at.is_(None)).limit(PENDING_CAP).subquery()
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(pending))).scalar_one())
+
+
+async def _outbox_pending(ctx: OfficeContext) -> int | None:
     try:
-        async with asyncio.timeout(2.0):
+        async with asyncio.timeout(PENDING_CHECK_S):
             async with ctx.engine.connect() as conn:
-                return int((await conn.execute(sa.select(sa.func.count()).select_from(pending))).scalar_one())
+                return await pending_rows(conn)
     except Exception:  # the database check reports it
         return None
 

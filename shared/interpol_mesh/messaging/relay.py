@@ -45,10 +45,13 @@ import nats.errors
 import sqlalchemy as sa
 from nats.js import JetStreamContext
 from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
+from opentelemetry.trace import Span
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from interpol_mesh.clock import Clock
-from interpol_mesh.observability import OfficeMetrics, OfficeTracer, Stages
+from interpol_mesh.observability import OfficeMetrics, Stages
+from interpol_mesh.observability.labels import PublishFailure
+from interpol_mesh.observability.stages import fault
 from interpol_mesh.observability.tracing import headers_of, read_stored
 from interpol_mesh.storage import tables, writing
 
@@ -109,7 +112,7 @@ def _unreachable(exc: BaseException) -> bool:
     return isinstance(exc, _UNREACHABLE) or _subject_full(exc)
 
 
-def failure_reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> PublishFailure:
     """The `publish_failures_total` label of a failed publish (a closed set)."""
     if _subject_full(exc):
         return "full"
@@ -151,13 +154,13 @@ class OutboxRelay:
         js: JetStreamContext,
         clock: Clock,
         metrics: OfficeMetrics,
-        tracer: OfficeTracer | None = None,
+        stages: Stages,
     ) -> None:
         self._engine = engine
         self._js = js
         self._clock = clock
         self._metrics = metrics
-        self._stages = Stages(metrics, tracer or OfficeTracer())
+        self._stages = stages  # the office's (`ctx.stages`): one histogram and tracer per office
         self._fresh: deque[OutboxRow] = deque()
         self._wake = asyncio.Event()
         self._sweep_needed = True  # at start: whatever a previous run left
@@ -354,36 +357,55 @@ class OutboxRelay:
                 break
         return failed
 
-    async def _publish_one(self, row: OutboxRow) -> None:
-        """One row to JetStream, stage `publish` until its ack (the trace's span's context in the
-        message headers, outside the signed bytes, for the recipient to join)."""
-        stages = self._stages
-        headers = {"Nats-Msg-Id": row.dedupe_id}
-        span = None
-        if stages.tracing:
+    def _trace_headers(self, row: OutboxRow) -> tuple[dict[str, str], Span | None]:
+        """The `publish` span of `row` and its W3C headers; none at all if building them fails
+        (instrumentation never holds back a row: it goes without headers, logged once)."""
+        try:
             parent, extra = read_stored(row.trace_context)
             message_id, _, rest = row.dedupe_id.partition(":")
             attributes = {"mesh.message_id": message_id, "mesh.recipient": rest.partition(":")[0],
                           "mesh.kind": row.kind or "unknown"}  # fmt: skip
             if "receipt_type" in extra:
                 attributes["mesh.receipt_type"] = extra["receipt_type"]
-            span = stages.begin("publish", parent, attributes)
-            if span is not None:
-                headers.update(headers_of(span))
+            span = self._stages.begin("publish", parent, attributes)
+            return (headers_of(span) if span is not None else {}), span
+        except Exception:
+            fault("publish trace headers")
+            return {}, None
+
+    async def _publish_one(self, row: OutboxRow) -> bool:
+        """One row to JetStream, stage `publish` until its ack (the trace's span's context in the
+        message headers, outside the signed bytes, for the recipient to join); True when the
+        server stored it now, False when it dropped it as a duplicate of an earlier copy."""
+        stages = self._stages
+        headers = {"Nats-Msg-Id": row.dedupe_id}
+        span = None
+        if stages.tracing:
+            trace_headers, span = self._trace_headers(row)
+            headers.update(trace_headers)
         start = time.time()
-        await self._js.publish(row.subject, row.data, timeout=PUBLISH_TIMEOUT_S, headers=headers)
+        ack = await self._js.publish(row.subject, row.data, timeout=PUBLISH_TIMEOUT_S, headers=headers)
         stages.finish("publish", span, start, time.time())  # a failed publish leaves its span unended: not exported
-        self._metrics.deliveries_published.labels(row.kind or "unknown").inc()
+        return not ack.duplicate
 
     async def _publish(self, rows: list[OutboxRow]) -> list[Failure]:
-        """Publish, mark what JetStream acked as published, and return what it did not ack."""
+        """Publish, mark what JetStream acked as published, and return what it did not ack.
+
+        `deliveries_published_total` counts a row once the UPDATE marking it published has
+        committed, and not when JetStream acked it as a duplicate: a sweep that republishes a row
+        whose marking failed (or a crash lost) does not count it twice.
+        """
         if not rows:
             return []
         results = await asyncio.gather(*(self._publish_one(r) for r in rows), return_exceptions=True)
-        for res in results:
-            if isinstance(res, BaseException):
-                self._metrics.publish_failures.labels(failure_reason(res)).inc()
-        done = [r.dedupe_id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        try:
+            for res in results:
+                if isinstance(res, BaseException):
+                    self._metrics.publish_failures.labels(failure_reason(res)).inc()
+        except Exception:
+            fault("publish_failures")
+        acked = [(r, res) for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        done = [r.dedupe_id for r, _ in acked]
         if done:
             o = tables.outbox
             async with writing(self._engine) as conn:
@@ -393,6 +415,12 @@ class OutboxRelay:
                     .values(published_at=self._clock.now())
                 )
             self.published += len(done)
+            try:
+                for r, stored in acked:
+                    if stored:
+                        self._metrics.deliveries_published.labels(r.kind or "unknown").inc()
+            except Exception:
+                fault("deliveries_published")
             for dedupe_id in done:
                 self._backoff.pop(dedupe_id, None)
         reached = {r.subject for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)}

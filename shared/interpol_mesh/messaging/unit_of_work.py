@@ -28,6 +28,7 @@ from interpol_mesh.audit import AuditEvent, append_events
 from interpol_mesh.bus import subjects
 from interpol_mesh.messages import payload_type
 from interpol_mesh.messaging.relay import OutboxRow
+from interpol_mesh.observability.stages import fault
 from interpol_mesh.observability.tracing import stored_context
 from interpol_mesh.storage import tables, writing
 
@@ -98,7 +99,7 @@ class UnitOfWork:
             )
             if out.track_delivery:
                 delivery_rows += [{"message_id": mid, "recipient": r} for r in h.recipients]
-            trace = stored_context(out.trace, **({"receipt_type": out.receipt_type} if out.receipt_type else {}))
+            trace = _stored_trace(out)
             for r in h.recipients:
                 # A random part so no other office can pre-empt this id and have the server drop the
                 # real copy as a duplicate; retries reuse the stored row, so dedupe still works.
@@ -135,7 +136,16 @@ class UnitOfWork:
                 log.exception("after-commit callback failed")
 
     def _observe(self) -> None:
-        """Count what this commit made true: envelopes sent (stage `store`), audit events appended."""
+        """Count what this commit made true: envelopes sent (stage `store`), audit events appended.
+
+        After the commit, so it must never raise: a fault here would answer 500 for a stored
+        message and skip the relay's hand-off (`stages.fault` logs it once)."""
+        try:
+            self._count()
+        except Exception:
+            fault("unit of work observe")
+
+    def _count(self) -> None:
         metrics, stages = self.ctx.metrics, self.ctx.stages
         if self._events:
             metrics.audit_appends.inc(len(self._events))
@@ -144,6 +154,15 @@ class UnitOfWork:
             metrics.messages_sent.labels(h.kind).inc()
             attributes = {"mesh.message_id": h.message_id, "mesh.kind": h.kind} if stages.tracing else None
             stages.record("store", self.began, self.committed_at, out.trace, attributes)
+
+
+def _stored_trace(out: Outgoing) -> str | None:
+    """The outbox row's trace context; none if it cannot be built (a message is never refused for it)."""
+    try:
+        return stored_context(out.trace, **({"receipt_type": out.receipt_type} if out.receipt_type else {}))
+    except Exception:
+        fault("outbox trace context")
+        return None
 
 
 @asynccontextmanager

@@ -11,8 +11,17 @@ Most figures are counted where they happen (`inc`/`observe` on the hot path: a d
 and an addition). Those that are states of a table or of the server (outbox pending, consumer
 backlog, audit head age, the CCC's open cases) are *sampled* when scraped: a `Sampler` registered
 with `add_sampler` runs before the text is rendered, each under `SAMPLE_TIMEOUT_S`, and one that
-fails or times out leaves its gauges at their last value and counts in `sample_failures_total`
-instead of failing the scrape (a database that is down must not also blind the operator).
+fails or times out counts in `sample_failures_total` instead of failing the scrape (a database
+that is down must not also blind the operator). A sampler declares the gauges it owns, and when it
+fails they are set to NaN, Prometheus's "unknown", never left showing their last good value (a
+frozen `outbox_oldest_age_seconds` would hide exactly the outage it should show); `office_ready`
+is set to 0 instead, since not known to be ready is not ready. The checks a sampler runs must fit
+in SAMPLE_TIMEOUT_S (`messaging/readiness.py` budgets its own below it). Scrapes that arrive while
+a sampling is running await that same sampling (`sample` is single-flight), so concurrent scrapers
+do not multiply the database connections a scrape takes.
+
+Every series of a closed label set exists from the start, at 0 (`labels.py` says why): a fresh
+office's text already shows e.g. `messages_quarantined_total{kind="unknown",reason="bad-signature"} 0`.
 
 The catalogue of names is this module (and `interpol_offices.ccc_router.metrics` for the CCC):
 `deploy/grafana` and `interpol-mesh status` are checked against what these registries export.
@@ -21,11 +30,25 @@ The catalogue of names is this module (and `interpol_offices.ccc_router.metrics`
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics import MetricWrapperBase
+
+from interpol_mesh.observability.labels import (
+    KINDS,
+    PUBLISH_FAILURES,
+    QUARANTINE_KINDS,
+    RECEIPT_TYPES,
+    REFUSAL_CODES,
+    REJECT_REASONS,
+    SIGNATURE_REASONS,
+)  # fmt: skip
 
 # `<counter>_created` series double the text and no dashboard of ours reads them (a restart
 # shows as a counter reset, which rate() already handles). Process-wide in prometheus-client.
@@ -54,18 +77,45 @@ STAGES = ("accept", "sign", "store", "publish", "deliver", "verify", "commit", "
 Sampler = Callable[[], Awaitable[None]]
 
 
+def prime(metric: MetricWrapperBase, *label_sets: Iterable[str]) -> None:
+    """Create `metric`'s series for every combination of `label_sets`, at 0 (see `labels.py`)."""
+    for values in itertools.product(*label_sets):
+        metric.labels(*values)
+
+
+def set_unknown(gauge: Gauge, value: float = math.nan) -> None:
+    """Set every series of `gauge` (labelled or not) to `value`: what a failed sampler leaves."""
+    if not gauge._labelnames:
+        gauge.set(value)
+        return
+    for family in gauge.collect():
+        for sample in family.samples:
+            gauge.labels(**sample.labels).set(value)
+
+
+@dataclass(frozen=True)
+class _Sampler:
+    name: str
+    fn: Sampler
+    gauges: tuple[Gauge, ...]
+    on_failure: float
+
+
 class OfficeMetrics:
     """The metrics of one office. Create one per office; routes and tasks reach it as `ctx.metrics`."""
 
     def __init__(self, office_id: str, office_kind: str, bus_region: str | None = None) -> None:
         self.office_id = office_id
         self.registry = CollectorRegistry(auto_describe=True)
-        self._samplers: list[tuple[str, Sampler]] = []
+        self._samplers: list[_Sampler] = []
+        self._sampling: asyncio.Task[None] | None = None
         r = self.registry
         p = PREFIX
 
-        self.info = Gauge(f"{p}office_info", "This office (always 1): its id, kind and bus region", ["office", "office_kind", "bus_region"], registry=r)  # fmt: skip
-        self.info.labels(office_id, office_kind, bus_region or "single").set(1)
+        # No `office` label: the scrape's target label `office` names the office (a label of the
+        # same name here would arrive renamed `exported_office`), and `status` knows what it scraped.
+        self.info = Gauge(f"{p}office_info", "This office (always 1): its kind and bus region", ["office_kind", "bus_region"], registry=r)  # fmt: skip
+        self.info.labels(office_kind, bus_region or "single").set(1)
 
         # -- messages -----------------------------------------------------------------------------
         self.messages_sent = Counter(f"{p}messages_sent", "Envelopes this office signed and committed to its outbox, by kind (receipts included)", ["kind"], registry=r)  # fmt: skip
@@ -99,24 +149,46 @@ class OfficeMetrics:
 
         self.sample_failures = Counter(f"{p}sample_failures", "Scrape-time samplers that failed or timed out, by sampler", ["sampler"], registry=r)  # fmt: skip
 
-    def add_sampler(self, name: str, sampler: Sampler) -> None:
-        """Run `sampler` (it sets gauges) before every scrape; `name` labels its failures."""
-        self._samplers.append((name, sampler))
+        for counter in (self.messages_sent, self.deliveries_published, self.messages_received, self.send_to_commit):
+            prime(counter, KINDS)
+        prime(self.messages_quarantined, QUARANTINE_KINDS, REJECT_REASONS)
+        prime(self.signature_failures, sorted(SIGNATURE_REASONS))
+        prime(self.publish_failures, PUBLISH_FAILURES)
+        prime(self.receipts_received, RECEIPT_TYPES)
+        prime(self.token_refusals, REFUSAL_CODES)
+        prime(self.stage, STAGES)
+
+    def add_sampler(
+        self, name: str, sampler: Sampler, gauges: Sequence[Gauge] = (), on_failure: float = math.nan
+    ) -> None:
+        """Run `sampler` (it sets `gauges`) before every scrape; `name` labels its failures, and a
+        failure sets its `gauges` to `on_failure` (NaN: unknown)."""
+        self.sample_failures.labels(name)
+        self._samplers.append(_Sampler(name, sampler, tuple(gauges), on_failure))
 
     async def sample(self) -> None:
         """Bring every sampled gauge up to date; a failing sampler is counted, never raised.
 
-        Concurrently: with the database away, each sampler that reads it waits out its timeout, and
-        one after the other they would outlast Prometheus's scrape timeout.
+        Single-flight: a scrape that arrives while a sampling runs awaits that one (shielded, so a
+        scraper that goes away does not cancel it under the others). The samplers run concurrently:
+        with the database away, each that reads it waits out its timeout, and one after the other
+        they would outlast Prometheus's scrape timeout.
         """
-        await asyncio.gather(*(self._sample_one(name, sampler) for name, sampler in self._samplers))
+        if self._sampling is None or self._sampling.done():
+            self._sampling = asyncio.ensure_future(self._sample_all())
+        await asyncio.shield(self._sampling)
 
-    async def _sample_one(self, name: str, sampler: Sampler) -> None:
+    async def _sample_all(self) -> None:
+        await asyncio.gather(*(self._sample_one(s) for s in self._samplers))
+
+    async def _sample_one(self, s: _Sampler) -> None:
         try:
-            await asyncio.wait_for(sampler(), SAMPLE_TIMEOUT_S)
+            await asyncio.wait_for(s.fn(), SAMPLE_TIMEOUT_S)
         except Exception as exc:  # a scrape must not fail because a backlog could not be read
-            self.sample_failures.labels(name).inc()
-            log.warning("metrics sampler %s failed: %s", name, exc.__class__.__name__)
+            self.sample_failures.labels(s.name).inc()
+            for gauge in s.gauges:
+                set_unknown(gauge, s.on_failure)
+            log.warning("metrics sampler %s failed: %s", s.name, exc.__class__.__name__)
 
     async def render(self) -> bytes:
         """The Prometheus text exposition of this office, sampled now."""

@@ -7,21 +7,36 @@ clock read, a dictionary look-up and a histogram add.
 
 Times are wall-clock Unix seconds (`time.time()`), not the office's `Clock`: they are joined
 across processes and with the load generator's own, and nothing decides anything by them.
+
+Instrumentation never fails or refuses a message: every method here catches its own exceptions,
+and so do the sites that count after a commit (`fault` logs each site's first failure, not one
+line per message, and the work goes on unobserved).
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from opentelemetry.context import Context
-from opentelemetry.trace import Span
+from opentelemetry.trace import Link, Span
 
 from interpol_mesh.observability.metrics import STAGES, OfficeMetrics
 from interpol_mesh.observability.tracing import OfficeTracer, end
 
 Attributes = Mapping[str, str]
+
+log = logging.getLogger(__name__)
+_faulted: set[str] = set()
+
+
+def fault(site: str) -> None:
+    """Log the exception being handled at instrumentation `site`, the first time only (per process)."""
+    if site not in _faulted:
+        _faulted.add(site)
+        log.exception("instrumentation failed at %s; the work goes on unobserved (logged once)", site)
 
 
 class Stages:
@@ -40,23 +55,37 @@ class Stages:
         stop: float,
         parent: Context | None = None,
         attributes: Attributes | None = None,
+        links: Sequence[Link] = (),
     ) -> Span | None:
         """A stage that ran from `start` to `stop`; its span (already ended) when tracing."""
-        self._histograms[name].observe(max(0.0, stop - start))
-        if not self.tracing:
+        try:
+            self._histograms[name].observe(max(0.0, stop - start))
+            if not self.tracing:
+                return None
+            span = self.tracer.span(name, parent, attributes, start, links)
+            end(span, stop)
+            return span
+        except Exception:
+            fault(f"stage {name}")
             return None
-        span = self.tracer.span(name, parent, attributes, start)
-        end(span, stop)
-        return span
 
     def begin(self, name: str, parent: Context | None, attributes: Attributes | None = None) -> Span | None:
         """Open a span whose end is recorded later with `finish` (e.g. a publish until its ack)."""
-        return self.tracer.span(name, parent, attributes) if self.tracing else None
+        if not self.tracing:
+            return None
+        try:
+            return self.tracer.span(name, parent, attributes)
+        except Exception:
+            fault(f"stage {name}")
+            return None
 
     def finish(self, name: str, span: Span | None, start: float, stop: float) -> None:
-        self._histograms[name].observe(max(0.0, stop - start))
-        if span is not None:
-            end(span, stop)
+        try:
+            self._histograms[name].observe(max(0.0, stop - start))
+            if span is not None:
+                end(span, stop)
+        except Exception:
+            fault(f"stage {name}")
 
     @contextmanager
     def timed(

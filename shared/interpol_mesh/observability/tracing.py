@@ -28,7 +28,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.trace import Span
+from opentelemetry.trace import Link, Span
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from interpol_mesh.errors import ConfigError
@@ -161,11 +161,17 @@ class OfficeTracer:
         return cls(provider)
 
     def span(
-        self, name: str, parent: Context | None, attributes: Mapping[str, str] | None = None, start: float | None = None
+        self,
+        name: str,
+        parent: Context | None,
+        attributes: Mapping[str, str] | None = None,
+        start: float | None = None,
+        links: Sequence[Link] = (),
     ) -> Span:
-        """Start a span under `parent` (None: a new trace), at `start` (Unix seconds) or now."""
+        """Start a span under `parent` (None: a new trace), at `start` (Unix seconds) or now,
+        with `links` to other spans it relates to without being their child."""
         return self.tracer.start_span(
-            name, context=parent or Context(), attributes=attributes,
+            name, context=parent or Context(), attributes=attributes, links=links or None,
             start_time=int(start * 1e9) if start is not None else None,
         )  # fmt: skip
 
@@ -177,6 +183,15 @@ class OfficeTracer:
 
 def end(span: Span, at: float) -> None:
     span.end(end_time=int(at * 1e9))
+
+
+def link_to(context: Context | None) -> list[Link]:
+    """A link to the span in `context` (none when there is none): how a refused envelope's spans
+    name the trace it claimed without joining it."""
+    if context is None:
+        return []
+    span_context = trace.get_current_span(context).get_span_context()
+    return [Link(span_context)] if span_context.is_valid else []
 
 
 def in_trace(context: Context | None) -> bool:
