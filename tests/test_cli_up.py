@@ -15,6 +15,7 @@ import pytest
 from interpol_mesh.directory import load_directory
 from interpol_mesh.natsd import free_port_range
 from interpol_offices.cli.up import SAMPLE_NCBS, select_offices
+from up_process import start_up, until_ready
 
 pytestmark = pytest.mark.slow
 
@@ -62,32 +63,12 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
-def _until_ready(proc: subprocess.Popen[str], deadline_s: float) -> list[str]:
-    """What `up` printed up to its "mesh ready" line (or its end, or the deadline)."""
-    assert proc.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("mesh ready"):
-            break
-    return lines
-
-
 def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: Path) -> None:
     base = free_port_range(15)
-    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
-    env["DATA_DIR"] = str(tmp_path / "var")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "interpol_offices.cli", "up", "--ncbs", "fr,ar", "--base-port", str(base)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
+    proc, _env = start_up(tmp_path / "var", "--ncbs", "fr,ar", "--base-port", str(base))
     lines: list[str] = []
     try:
-        lines += _until_ready(proc, 120)
+        lines += until_ready(proc, 120)
         assert proc.stdout is not None
         assert any(line.startswith("mesh ready: 15 offices") for line in lines), "".join(lines)
         assert any("ncb.ar" in line and "/docs" in line for line in lines)
@@ -153,16 +134,13 @@ def test_up_with_regions_starts_nine_servers_and_offices_in_every_region_and_sto
     """`interpol-mesh up --topology regions` on a fresh data folder: three regional clusters of three
     servers, offices attached to their own region, all ready with security on; Ctrl-C leaves nothing."""
     base = free_port_range(16)
-    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
-    env["DATA_DIR"] = str(tmp_path / "var")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "interpol_offices.cli", "up", "--topology", "regions", "--ncbs", "ar,fr,jp",
-         "--base-port", str(base), "--offices-per-process", "4"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    proc, _env = start_up(
+        tmp_path / "var", "--topology", "regions", "--ncbs", "ar,fr,jp", "--base-port", str(base),
+        "--offices-per-process", "4",
     )  # fmt: skip
     lines: list[str] = []
     try:
-        lines += _until_ready(proc, 180)
+        lines += until_ready(proc, 180)
         text = "".join(lines)
         assert any(line.startswith("mesh ready: 16 offices") for line in lines), text
         urls = {
