@@ -102,7 +102,7 @@ async def test_the_ccc_database_built_before_the_move_upgrades_and_keeps_its_cas
     backend: Backend, tmp_path: Path
 ) -> None:
     """The CCC's own database ran ccc_0002 among the mesh's migrations: it keeps it and its cases, and
-    gets ccc_0003 (tokens table dropped) and ccc_0004 (token cut-offs) from the CCC's folder."""
+    gets ccc_0003 (tokens table dropped), ccc_0004 (token cut-offs) and ccc_0005 (presence, links) from the CCC's folder."""
     settings = _settings("ccc", backend, tmp_path)
     engine = make_engine(settings)
     at = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
@@ -128,7 +128,7 @@ async def test_the_ccc_database_built_before_the_move_upgrades_and_keeps_its_cas
         await migrate(engine, "ccc", settings.db_schema_prefix, CCC_MIGRATIONS)  # as the CCC starts now
         async with engine.connect() as conn:
             versions = await conn.run_sync(_versions)
-            assert "ccc_0004" in versions and "ccc_0002" not in versions, versions  # ccc_0003 ran on the way
+            assert "ccc_0005" in versions and "ccc_0002" not in versions, versions  # ccc_0003, ccc_0004 ran on the way
             found = await conn.run_sync(_ccc_tables)
             assert "ccc_operator_tokens" not in found and "ccc_token_cutoffs" in found
             assert found == {table.name for table in t.metadata.sorted_tables}

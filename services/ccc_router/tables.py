@@ -1,6 +1,6 @@
 """CCC tables (SQLAlchemy Core), kept in their own MetaData so the shared library stays independent.
 
-The migrations in `migrations/` (ccc_0002 to ccc_0004) create exactly these; a test compares the two.
+The migrations in `migrations/` (ccc_0002 to ccc_0005) create exactly these; a test compares the two.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ cases = sa.Table(
     sa.Column("resolved_at", _TS, nullable=True),
     sa.Column("updated_at", _TS, nullable=False),
     sa.Column("version", sa.Integer(), nullable=False, comment="optimistic concurrency"),
+    sa.Column("snoozed_until", _TS, nullable=True, comment="acknowledged and snoozed: re-triggers then"),
     sa.Index("ix_ccc_cases_status_desk", "status", "desk"),
     sa.Index("ix_ccc_cases_assigned_status", "assigned_to", "status"),
 )
@@ -124,6 +125,55 @@ token_cutoffs = sa.Table(
     sa.Column("not_before", _TS, nullable=False, comment="the operator's tokens issued before this are refused"),
     sa.Column("revoked_by", sa.String(40), nullable=False),
     sa.Column("reason", sa.Text(), nullable=False),
+)
+
+presence = sa.Table(
+    "ccc_presence",
+    metadata,
+    sa.Column("operator_id", sa.String(40), primary_key=True),
+    sa.Column("state", sa.String(10), nullable=False, comment="available, busy, away or offline"),
+    sa.Column("since", _TS, nullable=False),
+    sa.Column("source", sa.String(10), nullable=False, comment="operator, colleague or inferred"),
+    sa.Column("set_by", sa.String(40), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=True),
+)
+
+presence_changes = sa.Table(
+    "ccc_presence_changes",
+    metadata,
+    sa.Column("change_id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("operator_id", sa.String(40), nullable=False),
+    sa.Column("at", _TS, nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("previous", sa.String(10), nullable=True),
+    sa.Column("source", sa.String(10), nullable=False),
+    sa.Column("set_by", sa.String(40), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=True),
+    sa.Column("data", sa.JSON(), nullable=False, comment="e.g. the cases moved away from the operator"),
+    sa.Index("ix_ccc_presence_changes_operator", "operator_id", "change_id"),
+)
+
+case_subjects = sa.Table(
+    "ccc_case_subjects",
+    metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("subject", sa.String(200), primary_key=True, comment="notice:<id>, document:<cc>:<no>, person:..."),
+    sa.Index("ix_ccc_case_subjects_subject", "subject"),
+)
+
+case_links = sa.Table(
+    "ccc_case_links",
+    metadata,
+    sa.Column("link_id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(36), nullable=False),
+    sa.Column("message_id", sa.String(36), nullable=False, unique=True, comment="the linked envelope, once"),
+    sa.Column("at", _TS, nullable=False),
+    sa.Column("sender", sa.String(40), nullable=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("priority", sa.String(10), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("subjects", sa.JSON(), nullable=False, comment="the subjects it shares with the case"),
+    sa.Index("ix_ccc_case_links_case", "case_id", "link_id"),
 )
 
 OPEN_STATUSES = ("dispatched", "acknowledged")

@@ -1,0 +1,56 @@
+"""What in a police text carries no language: e-mail and web addresses, dates and times, document
+numbers, VINs, plates and references. Found once, used twice: the language decision sets them
+aside before detection (language.py), and related cases key on documents and vehicles (related.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["email", "url", "date", "time", "vin", "document", "plate", "reference"]
+
+# Order matters: earlier patterns claim their span first (a URL's digits are not a reference).
+_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    ("url", re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)),
+    ("date", re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b")),
+    ("time", re.compile(r"\b\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s?(?:UTC|GMT|Z))?\b")),
+    ("vin", re.compile(r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b")),
+    ("document", re.compile(r"\b(?=[A-Z0-9]*\d[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,12}\b")),
+    ("plate", re.compile(r"\b[A-Z]{1,3}[- ]\d{2,4}(?:[- ][A-Z]{1,3})?\b")),
+    ("reference", re.compile(r"\b[\w/.-]*\d[\w/.-]*\b")),
+)
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: Kind
+    text: str
+    start: int
+    end: int
+
+
+def find_identifiers(text: str) -> list[Identifier]:
+    """Every identifier in the text, in text order, spans never overlapping."""
+    taken: list[tuple[int, int]] = []
+    found: list[Identifier] = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            if any(m.start() < end and start < m.end() for start, end in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            found.append(Identifier(kind, m.group(), m.start(), m.end()))
+    return sorted(found, key=lambda i: i.start)
+
+
+def without_identifiers(text: str) -> str:
+    """The text with every identifier replaced by a space (so words on each side stay apart)."""
+    out, last = [], 0
+    for ident in find_identifiers(text):
+        out.append(text[last : ident.start])
+        out.append(" ")
+        last = ident.end
+    out.append(text[last:])
+    return "".join(out)
