@@ -15,7 +15,7 @@ import pytest
 from interpol_mesh.directory import load_directory
 from interpol_mesh.natsd import free_port_range
 from interpol_offices.cli.up import SAMPLE_NCBS, select_offices
-from up_process import start_up, until_ready
+from up_process import start_up, stop_up, until_ready
 
 pytestmark = pytest.mark.slow
 
@@ -121,13 +121,7 @@ def test_up_starts_the_mesh_restarts_a_dead_office_and_stops_cleanly(tmp_path: P
             time.sleep(0.1)
         assert _alive(everything) == set(), "processes left behind"
     finally:
-        if proc.poll() is None:  # a failed assertion: still stop the mesh the way a user would
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_up(proc)
 
 
 def test_up_with_regions_starts_nine_servers_and_offices_in_every_region_and_stops_cleanly(tmp_path: Path) -> None:
@@ -170,13 +164,7 @@ def test_up_with_regions_starts_nine_servers_and_offices_in_every_region_and_sto
             time.sleep(0.1)
         assert _alive(everything) == set(), "processes left behind"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_up(proc, 90)
 
 
 def test_up_refuses_a_bus_topology_that_contradicts_its_own_in_one_line(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from interpol_offices.cli.status_fetch import Reading, Status, read_mesh
 from interpol_offices.cli.status_frame import make_frame, to_json
 from interpol_offices.cli.status_tokens import file_tokens, signed_tokens
 from interpol_offices.cli.status_view import render
-from up_process import start_up, until_ready
+from up_process import start_up, stop_up, until_ready
 
 AT = datetime(2026, 12, 1, 21, 40, tzinfo=UTC)
 
@@ -364,10 +364,4 @@ def test_status_reads_every_office_of_a_mesh_started_by_up(tmp_path: Path) -> No
         assert run.returncode == 2 and run.stdout == "", run.stdout
         assert run.stderr.startswith("interpol-mesh: error: mesh not running (stale "), run.stderr
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_up(proc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -34,3 +35,17 @@ def until_ready(proc: subprocess.Popen[str], deadline_s: float) -> list[str]:
         if line.startswith("mesh ready"):
             break
     return lines
+
+
+def stop_up(proc: subprocess.Popen[str], timeout_s: float = 60) -> None:
+    """Stop a mesh still running the way a user would (Ctrl-C to the group), then kill it if Ctrl-C
+    did not end it in time: the `finally` of every test that starts one, so a failed assertion
+    leaves no processes behind."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
