@@ -48,7 +48,8 @@ async def linked(mesh: TestMesh, case_id: str, count: int) -> list[dict[str, Any
         found = await events_of(mesh, case_id, "linked")
         return found if len(found) >= count else []
 
-    return await wait_until(enough, what=f"{count} linked reports on {case_id}")
+    found: list[dict[str, Any]] = await wait_until(enough, what=f"{count} linked reports on {case_id}")
+    return found
 
 
 async def cases_count(mesh: TestMesh) -> int:
@@ -138,10 +139,9 @@ async def test_reports_on_one_notice_are_one_case_and_a_resolved_case_is_named_b
     again = Intake(source="bus", kind="hit-report", title="again", text="again", priority="critical",
                    language_tag="de", message_id=second, sender="ncb.de", subjects=(f"notice:{NOTICE}",))  # fmt: skip
     async with ctx.transaction() as uow:
-        assert (
-            await related.link(uow, runtime_of(ctx), await related.open_case_about(uow.conn, again.subjects), again)
-            is None
-        )  # type: ignore[arg-type]
+        open_case = await related.open_case_about(uow.conn, again.subjects)
+        assert open_case is not None and open_case.case_id == cid
+        assert await related.link(uow, runtime_of(ctx), open_case, again) is None  # already linked: nothing written
     assert len(await events_of(mesh, cid, "linked")) == 3
     k = t.case_links
     assert await mesh.scalar("ccc", sa.select(sa.func.count()).select_from(k).where(k.c.case_id == cid)) == 3
@@ -218,3 +218,32 @@ async def test_a_person_a_document_or_a_vehicle_relates_reports_and_an_operator_
     report = await send_to_ccc(mesh, "ncb.es", FreeTextMessage(title="Passport", text="K9988776 used at Madrid airport."),
                                kind="message", language="en", priority="urgent")  # fmt: skip
     assert (await case_of(mesh, report))["case_id"] == made.json()["case_id"]
+
+
+async def test_a_higher_priority_link_on_an_acknowledged_case_brings_its_shorter_ack_timeout(
+    make_mesh: MeshFactory,
+) -> None:
+    clock = FakeClock(TUESDAY_0300)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "gs", "ncb.es", "ncb.de")
+    await publish_to_ccc(mesh, NOTICE)
+    case = await case_of(mesh, await send_to_ccc(mesh, "ncb.es", hit("Coincidencia."), kind="hit-report",
+                                                 language="es", priority="routine"))  # fmt: skip
+    cid = case["case_id"]
+    ack = await mesh.client("ccc").post(f"/v1/cases/{cid}/acknowledge", headers=bearer(mesh, case["assigned_to"]))
+    assert ack.status_code == 200, ack.text
+    clock.advance(timedelta(minutes=10))
+    await send_to_ccc(mesh, "ncb.de", hit("Treffer."), kind="hit-report", language="de", priority="urgent")
+    await wait_until(lambda: events_of(mesh, cid, "priority-raised"), what="the priority raise")
+    row = await case_for_message(mesh, case["message_id"])
+    assert row is not None and (row["status"], row["priority"]) == ("acknowledged", "urgent")
+    d = t.deadlines
+    pending = await mesh.rows(
+        "ccc", sa.select(d).where(d.c.case_id == cid, d.c.cancelled_at.is_(None), d.c.fired_at.is_(None))
+    )
+    # Still acknowledged: no paging levels, only urgent's 4 h acknowledgement timeout, from now.
+    assert [(p.condition, p.due_at if p.due_at.tzinfo else p.due_at.replace(tzinfo=UTC)) for p in pending] == [
+        ("ack-timeout", clock.now() + timedelta(minutes=240))
+    ]
+    metrics = runtime_of(mesh.ctx("ccc")).metrics
+    assert metrics is not None and metrics.cases_linked.labels("urgent")._value.get() == 1.0
