@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from interpol_mesh.auth import issue_token
-from interpol_mesh.messages import FreeTextMessage, HitReport, Kind, NoticeEvent, NoticeRequest, Priority
+from interpol_mesh.messages import FreeTextMessage, HitReport, Kind, NoticeEvent, NoticeRequest, Person, Priority
 from interpol_mesh.messaging import compose
 from interpol_mesh.notices import expiry_for
 from interpol_mesh.notices import store as notices
@@ -32,15 +32,19 @@ async def send_to_ccc(
 HIT_NOTICE_ID = "019c9f5e-2a00-7000-8000-000000000042"  # the Red Notice `hit_report` names by default
 
 
-async def publish_to_ccc(mesh: TestMesh, notice_id: str = HIT_NOTICE_ID, *, requesting: str = "ncb.fr") -> None:
+async def publish_to_ccc(
+    mesh: TestMesh, notice_id: str = HIT_NOTICE_ID, *, requesting: str = "ncb.fr", person: Person | None = None
+) -> None:
     """The GS sends the CCC its copy of a published Red Notice, so hit reports on it are confirmed (hit_check.py).
+
+    With a `person` (names and a date of birth), reports on any notice about that person are related (related.py).
 
     Needs the `gs` and `ccc` offices started; returns once the CCC holds the copy.
     """
     ctx = mesh.ctx("gs")
     now = ctx.clock.now()
     request = NoticeRequest(
-        notice_type="red", title="Wanted", purpose="Locate and arrest", requesting_office=requesting
+        notice_type="red", title="Wanted", purpose="Locate and arrest", requesting_office=requesting, person=person
     )
     event = NoticeEvent(
         event="published", notice_id=notice_id, notice_type="red", requesting_office=requesting, notice=request,
@@ -58,9 +62,18 @@ async def publish_to_ccc(mesh: TestMesh, notice_id: str = HIT_NOTICE_ID, *, requ
     await wait_until(held, what=f"the CCC's copy of notice {notice_id}")
 
 
-def hit_report(description: str, *, place: str, country: str, at: datetime, requesting: str = "ncb.fr") -> HitReport:
+def hit_report(
+    description: str,
+    *,
+    place: str,
+    country: str,
+    at: datetime,
+    requesting: str = "ncb.fr",
+    notice_id: str = HIT_NOTICE_ID,
+) -> HitReport:
+    """A Red Notice hit; reports on one notice while its case is open join that case (related.py)."""
     return HitReport(
-        notice_id=HIT_NOTICE_ID,
+        notice_id=notice_id,
         notice_type="red",
         requesting_office=requesting,
         hit_at=at,
@@ -76,7 +89,10 @@ def message(title: str, text: str, *, request: bool = False) -> FreeTextMessage:
 
 
 async def case_for_message(mesh: TestMesh, message_id: str) -> dict[str, Any] | None:
-    rows = await mesh.rows("ccc", sa.select(t.cases).where(t.cases.c.message_id == message_id))
+    """The case the envelope opened, or the open case it was linked to (ccc_case_links)."""
+    linked = sa.select(t.case_links.c.case_id).where(t.case_links.c.message_id == message_id).scalar_subquery()
+    query = sa.select(t.cases).where(sa.or_(t.cases.c.message_id == message_id, t.cases.c.case_id == linked))
+    rows = await mesh.rows("ccc", query)
     return dict(rows[0]._mapping) if rows else None
 
 

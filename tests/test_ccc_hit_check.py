@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ccc_support import case_for_message, events_of, send_to_ccc
+from ccc_support import bearer, case_for_message, events_of, send_to_ccc
 from conftest import MeshFactory
 from interpol_mesh.audit.tables import audit_log
 from interpol_mesh.clock import FakeClock
@@ -36,17 +36,23 @@ def report(notice_id: str, **changes: Any) -> HitReport:
     return HitReport.model_validate({**fields, **changes})
 
 
-async def forged_case(mesh: TestMesh, sender: str, body: HitReport) -> dict[str, Any]:
-    """An insider at `sender` signs the report itself and sends it straight to the CCC, as critical."""
-    mid = await send_to_ccc(mesh, sender, body, kind="hit-report", language="es", priority="critical")
-    case: dict[str, Any] = await wait_until(lambda: case_for_message(mesh, mid), what=f"case for {mid}")
-    return case
-
-
 async def notice_check(mesh: TestMesh, case: dict[str, Any]) -> dict[str, Any]:
     opened = await events_of(mesh, case["case_id"], "opened")
     check: dict[str, Any] = opened[0]["data"]["notice"]
     return check
+
+
+async def forged_report(mesh: TestMesh, sender: str, body: HitReport) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The case a forged report opened or joined (related.py: a report on a notice with an open case
+    is linked to it), and how intake took the report: priority, title, text and notice check, from
+    the case it opened or from its `linked` event."""
+    mid = await send_to_ccc(mesh, sender, body, kind="hit-report", language="es", priority="critical")
+    case: dict[str, Any] = await wait_until(lambda: case_for_message(mesh, mid), what=f"case for {mid}")
+    if case["message_id"] == mid:
+        taken = {k: case[k] for k in ("priority", "title", "text")}
+        return case, {**taken, "policy": case["policy"]["priority"], "notice": await notice_check(mesh, case)}
+    [link] = [e for e in await events_of(mesh, case["case_id"], "linked") if e["data"]["message_id"] == mid]
+    return case, {k: link["data"][k] for k in ("priority", "title", "text", "notice")}
 
 
 async def published_at_ccc(mesh: TestMesh, notice_id: str, status: str = "published") -> None:
@@ -86,24 +92,30 @@ async def test_hit_reports_are_confirmed_against_the_ccc_copy_of_the_notice(make
         "notice-mismatch": ("ncb.es", report(notice_id, notice_type="yellow")),
         "sender-not-recipient": ("ncb.de", report(notice_id)),  # Germany was never sent this notice
     }
+    # A forged report on the real notice joins the real hit's open case (related.py), still taken as
+    # routine: it raises nothing. One on an unknown notice opens its own routine case.
     for code, (sender, body) in forged.items():
-        case = await forged_case(mesh, sender, body)
-        assert case["priority"] == "routine", code
-        assert case["policy"]["priority"] == "routine"
-        assert case["title"].startswith("Notice unconfirmed: Hit on")
-        assert "sent as critical, opened as routine" in case["text"]
-        check = await notice_check(mesh, case)
+        case, taken = await forged_report(mesh, sender, body)
+        assert taken["priority"] == "routine", code
+        if code == "notice-unknown":
+            assert case["priority"] == "routine" and taken["policy"] == "routine"
+        else:
+            assert case["case_id"] == real["case_id"], code
+        assert taken["title"].startswith("Notice unconfirmed: Hit on")
+        assert "sent as critical, opened as routine" in taken["text"]
+        check = taken["notice"]
         assert check["confirmed"] is False and check["code"] == code and check["sent_as"] == "critical"
         assert notice_id in check["reason"] or "019c9f5e-2a00-7000-8000-000000099999" in check["reason"]
+    assert await events_of(mesh, real["case_id"], "priority-raised") == []
 
     # Once cancelled, the notice no longer confirms a hit, even from an office that was sent it.
     assert (
         await mesh.client("gs").post(f"/v1/notices/{notice_id}/cancel", json={"reason": "arrested"})
     ).status_code == 200
     await published_at_ccc(mesh, notice_id, "cancelled")
-    late = await forged_case(mesh, "ncb.es", report(notice_id))
-    assert late["priority"] == "routine"
-    assert await notice_check(mesh, late) == {
+    late, taken = await forged_report(mesh, "ncb.es", report(notice_id))
+    assert taken["priority"] == "routine" and late["case_id"] == real["case_id"]
+    assert taken["notice"] == {
         "confirmed": False, "code": "notice-not-published", "reason": f"notice {notice_id} is cancelled",
         "sent_as": "critical",
     }  # fmt: skip
@@ -116,3 +128,18 @@ async def test_hit_reports_are_confirmed_against_the_ccc_copy_of_the_notice(make
         "ccc", sa.select(sa.func.count()).select_from(tables.inbox).where(tables.inbox.c.kind == "hit-report")
     )
     assert stored == 5
+
+    # With no open case on the notice, a forged report opens its own case, at routine.
+    done = await mesh.client("ccc").post(
+        f"/v1/cases/{real['case_id']}/resolve", headers=bearer(mesh, real["assigned_to"]),
+        json={"resolution": "Subject handed over."},
+    )  # fmt: skip
+    assert done.status_code == 200, done.text
+    alone, taken = await forged_report(mesh, "ncb.es", report(notice_id))
+    assert alone["case_id"] != real["case_id"] and alone["message_id"] is not None
+    assert (alone["priority"], taken["policy"], taken["notice"]["code"]) == (
+        "routine",
+        "routine",
+        "notice-not-published",
+    )
+    assert alone["title"].startswith("Notice unconfirmed: Hit on")

@@ -19,7 +19,7 @@ from interpol_mesh.clock import utc
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.policy import PlannedDeadline
 
-_TIMES = ("opened_at", "sent_at", "dispatched_at", "acknowledged_at", "resolved_at", "updated_at")
+_TIMES = ("opened_at", "sent_at", "dispatched_at", "acknowledged_at", "resolved_at", "updated_at", "snoozed_until")
 
 
 class CaseError(Exception):
@@ -148,13 +148,16 @@ async def cancel_deadlines(
     conditions: Sequence[str] | None = None,
     up_to_level: int | None = None,
 ) -> int:
-    """Cancel pending deadlines of a case (all, by condition, or those at or below a level)."""
+    """Cancel pending deadlines of a case (all, by condition, or the levels 1..up_to_level).
+
+    The acknowledgement timeout is level 0: a manual escalation never cancels it.
+    """
     d = t.deadlines
     stmt = d.update().where(d.c.case_id == case_id, d.c.fired_at.is_(None), d.c.cancelled_at.is_(None))
     if conditions is not None:
         stmt = stmt.where(d.c.condition.in_(list(conditions)))
     if up_to_level is not None:
-        stmt = stmt.where(d.c.level <= up_to_level, d.c.repeat == 0)
+        stmt = stmt.where(d.c.level >= 1, d.c.level <= up_to_level, d.c.repeat == 0)
     result = await conn.execute(stmt.values(cancelled_at=now, outcome=outcome[:300]))
     return int(result.rowcount or 0)
 

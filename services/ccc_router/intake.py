@@ -9,14 +9,20 @@ A hit report keeps its sender's priority only when the CCC confirms the notice i
 (`hit_check.py`); otherwise its case opens at `routine`, marked "notice unconfirmed" with the
 reason, and the decision is audited: an insider cannot page the duty officers with an
 invented notice, and a real but odd report still reaches a human.
+
+Before opening, both handlers name what the envelope is about (related.py): if an open case
+shares a subject, the envelope is linked to that case instead (a `linked` event, no new case).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import FreeTextMessage, HitReport
 from interpol_mesh.messaging import UnitOfWork
+from interpol_offices.ccc_router import related
 from interpol_offices.ccc_router.cases import Case
 from interpol_offices.ccc_router.hit_check import unconfirmed
 from interpol_offices.ccc_router.runtime import CccRuntime, runtime_of
@@ -37,13 +43,26 @@ def _count(uow: UnitOfWork, rt: CccRuntime, case: Case) -> None:
         rt.metrics.case_opened(uow, case)
 
 
+async def _open_or_link(uow: UnitOfWork, rt: CccRuntime, intake: Intake) -> None:
+    """Link to the oldest open case sharing a subject, else open a case naming any earlier related ones."""
+    conn = uow.conn
+    existing = await related.open_case_about(conn, intake.subjects)
+    if existing is not None:
+        await related.link(uow, rt, existing, intake)
+        return
+    earlier = await related.cases_about(conn, intake.subjects)
+    if earlier:
+        intake = replace(intake, notes={**intake.notes, "related_cases": earlier})
+    _count(uow, rt, await open_case(uow, rt, intake))
+
+
 async def on_message(uow: UnitOfWork, verified: Verified) -> None:
     body = verified.body
     if not isinstance(body, FreeTextMessage) or not opens_case(verified):
         return
     h = verified.header
     rt = runtime_of(uow.ctx)
-    case = await open_case(
+    await _open_or_link(
         uow,
         rt,
         Intake(
@@ -57,9 +76,9 @@ async def on_message(uow: UnitOfWork, verified: Verified) -> None:
             message_id=h.message_id,
             sender=h.sender,
             sent_at=h.created_at,
+            subjects=await related.message_subjects(uow.conn, body),
         ),
     )
-    _count(uow, rt, case)
 
 
 async def on_hit_report(uow: UnitOfWork, verified: Verified) -> None:
@@ -90,7 +109,7 @@ async def on_hit_report(uow: UnitOfWork, verified: Verified) -> None:
         )  # fmt: skip
     involved = tuple(o for o in (h.sender, body.requesting_office) if o in ctx.directory.offices)
     rt = runtime_of(ctx)
-    case = await open_case(
+    await _open_or_link(
         uow,
         rt,
         Intake(
@@ -106,6 +125,6 @@ async def on_hit_report(uow: UnitOfWork, verified: Verified) -> None:
             sender=h.sender,
             sent_at=h.created_at,
             notes=notes,
+            subjects=await related.hit_subjects(uow.conn, body),
         ),
     )
-    _count(uow, rt, case)

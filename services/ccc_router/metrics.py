@@ -42,14 +42,20 @@ class CccMetrics:
         self.open_cases = Gauge(f"{p}open_cases", "Cases not yet resolved, by desk, case language and priority (sampled at scrape)", ["desk", "language", "priority"], registry=r)  # fmt: skip
         self.cases_opened = Counter(f"{p}cases_opened", "Cases opened from bus intake, by case language and priority", ["language", "priority"], registry=r)  # fmt: skip
         self.escalations = Counter(f"{p}escalations", "Escalation steps fired by the timers, by priority", ["priority"], registry=r)  # fmt: skip
+        self.cases_linked = Counter(f"{p}cases_linked", "Envelopes linked to an open related case instead of opening one, by the envelope's priority", ["priority"], registry=r)  # fmt: skip
         self.time_to_acknowledge = Histogram(f"{p}time_to_acknowledge_seconds", "From a case's opening to its acknowledgement, by priority", ["priority"], buckets=ACK_BUCKETS, registry=r)  # fmt: skip
         prime(self.cases_opened, get_args(Language), PRIORITIES)
         prime(self.escalations, PRIORITIES)
+        prime(self.cases_linked, PRIORITIES)
         prime(self.time_to_acknowledge, PRIORITIES)
 
     def case_opened(self, uow: UnitOfWork, case: Case) -> None:
         """Count `case` (just opened by bus intake) once `uow` commits."""
         uow.after_commit(lambda: self.cases_opened.labels(case.language, case.priority).inc())
+
+    def case_linked(self, uow: UnitOfWork, priority: str) -> None:
+        """Count one envelope linked to an open case (related.py) once `uow` commits."""
+        uow.after_commit(lambda: self.cases_linked.labels(priority).inc())
 
     def escalation_fired(self, uow: UnitOfWork, case: Case) -> None:
         """Count one timer-fired escalation step (a level or a repeat) once `uow` commits."""

@@ -1,5 +1,5 @@
-"""Outbound: tell the offices involved, signed over the bus, when a case is acknowledged, escalated
-or resolved; each in its own working language, with the language tag to match.
+"""Outbound: tell the offices involved, signed over the bus, when a case is acknowledged, escalated,
+re-triggered after its acknowledgement timed out, or resolved; each in its own working language, with the language tag to match.
 
 Sent with the existing `message` kind (FreeTextMessage) so no new wire kind is needed; the
 correlation id is the envelope that opened the case, so the sender's system can match it.
@@ -26,6 +26,12 @@ TITLES: dict[str, dict[str, str]] = {
         "fr": "Dossier CCC {case} remonté à {target}",
         "es": "Caso CCC {case} escalado a {target}",
         "ar": "تم تصعيد قضية مركز القيادة والتنسيق {case} إلى {target}",
+    },
+    "ack-timed-out": {
+        "en": "CCC case {case} not resolved in time: back in the queue",
+        "fr": "Dossier CCC {case} non résolu à temps : remis en file d'attente",
+        "es": "Caso CCC {case} no resuelto a tiempo: devuelto a la cola",
+        "ar": "لم تُحل قضية مركز القيادة والتنسيق {case} في الوقت المحدد: أعيدت إلى قائمة الانتظار",
     },
     "resolved": {
         "en": "CCC case {case} resolved",

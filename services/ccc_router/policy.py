@@ -25,6 +25,9 @@ from interpol_offices.ccc_router.schedule import next_handover
 
 Target = Literal["duty-officer", "head-of-desk"]
 Condition = Literal["if-not-acked", "if-not-resolved"]
+# A deadline row's condition: a policy's, or the acknowledgement timeout (ack_timeout.py), whose
+# target is the case's assignee (it returns to their queue as `dispatched`).
+DeadlineCondition = Literal["if-not-acked", "if-not-resolved", "ack-timeout"]
 PRIORITIES: tuple[Priority, ...] = ("routine", "urgent", "critical")
 
 
@@ -60,6 +63,10 @@ class Policy(BaseModel):
     notify_involved: bool = True
     rules: tuple[Rule, ...] = Field(..., min_length=1)
     repeat: Repeat | None = None
+    # Acknowledged is not resolved: minutes after an acknowledgement (or a snooze's end) at which an
+    # unresolved case re-triggers; None (and every snapshot taken before issue 15) means never.
+    ack_timeout_minutes: int | None = Field(None, gt=0, le=7 * 24 * 60)
+    max_snooze_minutes: int | None = Field(None, gt=0, le=7 * 24 * 60)
     digest: str = ""
 
     @model_validator(mode="after")
@@ -70,6 +77,10 @@ class Policy(BaseModel):
         handovers = [r.at_handover for r in self.rules if r.at_handover is not None]
         if handovers != sorted(set(handovers)):
             raise ValueError("at_handover must increase strictly from rule to rule")
+        if self.max_snooze_minutes is not None and self.ack_timeout_minutes is None:
+            raise ValueError(
+                "max_snooze_minutes needs ack_timeout_minutes (a snooze moves the acknowledgement timeout)"
+            )
         return self
 
 
@@ -78,8 +89,8 @@ class PlannedDeadline:
     level: int
     repeat: int  # 0 for the rule itself, 1..count for repeats of the last rule
     due_at: datetime
-    target: Target
-    condition: Condition
+    target: Target | Literal["assignee"]
+    condition: DeadlineCondition
 
 
 def load_policies(path: Path, directory: Directory) -> dict[str, Policy]:

@@ -1,26 +1,211 @@
 """Related cases: reports about the same notice, person or document join one open case.
 
-Each intake names its subjects (`notice:<id>` from a hit report or a message's references,
-`document:<country>:<number>` and `vehicle:<id>` from the identifiers in its text, `person:<...>`
-from the notice's subject). If an open case shares a subject, the envelope is *linked* to it
-(`ccc_case_links`, unique per message id) with a `linked` event that carries what it said,
-instead of opening another case: three hit reports on one notice are one case with three
-reports on its timeline. A linked report of higher priority raises the case's priority. Nothing
-is lost: the envelope stays in the inbox and the link row names it. A resolved case is not
-reopened; the next report opens a new case that names the earlier one.
+Each intake names its subjects (`notice:<id>` from a hit report or a message's references to a
+notice the CCC holds a copy of, `document:<number>` and `vehicle:<VIN>` from the identifiers in
+its text, `person:<names>:<date of birth>` from the CCC's copy of the notice's subject). If an
+open case shares a subject, the envelope is *linked* to it (`ccc_case_links`, unique per message
+id) with a `linked` event that carries what it said, instead of opening another case: three hit
+reports on one notice are one case with three reports on its timeline. A linked report of higher
+priority raises the case's priority. Nothing is lost: the envelope stays in the inbox and the
+link row names it. A resolved case is not reopened; the next report opens a new case that names
+the earlier one.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.messages import FreeTextMessage, HitReport
+from interpol_mesh.messaging import UnitOfWork
+from interpol_mesh.notices import store as notices
+from interpol_mesh.storage import insert_ignoring_duplicates
+from interpol_offices.ccc_router import ack_timeout, cases
+from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.cases import Case
+from interpol_offices.ccc_router.identifiers import find_identifiers
+from interpol_offices.ccc_router.policy import Policy, plan, snapshot
+from interpol_offices.ccc_router.runtime import CccRuntime
+
+if TYPE_CHECKING:  # workflow imports this module to store an opened case's subjects
+    from interpol_offices.ccc_router.workflow import Intake
+
+RANK = {"routine": 0, "urgent": 1, "critical": 2}
+EXCERPT = 500  # characters of a linked report's text kept on its `linked` event (the inbox has it all)
+_SUBJECT_MAX = 200  # ccc_case_subjects.subject
+
+
+def _fold(text: str) -> str:
+    """Case, accents and punctuation folded away: `Núñez-García, José` -> `nunez garcia jose`."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]+", " ", plain.casefold()).replace("_", " ").split())
+
+
+def person_subject(person: Mapping[str, Any] | None) -> str | None:
+    """`person:<name tokens, sorted>:<date of birth>`, only with a name and a date of birth.
+
+    Sorted tokens: family and given names swapped between two notices still meet; a name alone
+    (or a birth date alone) is too weak a key to join two cases.
+    """
+    if not person or not person.get("date_of_birth"):
+        return None
+    names = _fold(" ".join(str(person.get(k) or "") for k in ("family_name", "given_names")))
+    if not names:
+        return None
+    return f"person:{' '.join(sorted(names.split()))}:{person['date_of_birth']}"[:_SUBJECT_MAX]
+
+
+def identifier_subjects(text: str) -> list[str]:
+    """`document:<number>` and `vehicle:<VIN>` for the identifiers found in a free text."""
+    found: list[str] = []
+    for ident in find_identifiers(text):
+        if ident.kind in ("document", "vin"):
+            key = re.sub(r"[^A-Z0-9]", "", ident.text.upper())
+            found.append(f"{'vehicle' if ident.kind == 'vin' else 'document'}:{key}"[:_SUBJECT_MAX])
+    return found
+
+
+async def notice_subjects(conn: AsyncConnection, notice_id: str) -> list[str]:
+    """`notice:<id>` and its subject person, if the CCC holds a copy of that notice; else nothing."""
+    row = await notices.get_notice(conn, notice_id)
+    if row is None:
+        return []
+    person = person_subject((row.request or {}).get("person"))
+    return [f"notice:{notice_id}", *([person] if person else [])]
+
+
+async def hit_subjects(conn: AsyncConnection, report: HitReport) -> tuple[str, ...]:
+    """A hit report is about its notice whether or not the CCC holds it (an unconfirmed report
+    joins the case on that notice, marked, and cannot raise it: it counts as routine)."""
+    held = await notice_subjects(conn, report.notice_id)
+    found = [f"notice:{report.notice_id}", *held, *identifier_subjects(f"{report.description}\n{report.place}")]
+    return tuple(dict.fromkeys(found))
+
+
+async def message_subjects(conn: AsyncConnection, body: FreeTextMessage) -> tuple[str, ...]:
+    """References to notices the CCC holds, and the documents and vehicles in the title and text."""
+    found: list[str] = []
+    for ref in body.references:
+        found += await notice_subjects(conn, ref)
+    found += identifier_subjects(f"{body.title}\n{body.text}")
+    return tuple(dict.fromkeys(found))
 
 
 async def open_case_about(conn: AsyncConnection, subjects: tuple[str, ...]) -> Case | None:
     """The oldest open case sharing any of these subjects, if there is one."""
-    raise NotImplementedError
+    if not subjects:
+        return None
+    c, s = t.cases, t.case_subjects
+    query = (
+        sa.select(c)
+        .join(s, s.c.case_id == c.c.case_id)
+        .where(s.c.subject.in_(list(subjects)), c.c.status.in_(t.OPEN_STATUSES))
+        .order_by(c.c.opened_at, c.c.case_id)
+        .limit(1)
+    )
+    row = (await conn.execute(query)).first()
+    return None if row is None else await cases.get(conn, row.case_id)
 
 
-async def remember_subjects(conn: AsyncConnection, case_id: str, subjects: tuple[str, ...]) -> None:
-    raise NotImplementedError
+async def cases_about(conn: AsyncConnection, subjects: tuple[str, ...], limit: int = 20) -> list[str]:
+    """Ids of every case (open or resolved) sharing a subject, oldest first: named on a new case."""
+    if not subjects:
+        return []
+    c, s = t.cases, t.case_subjects
+    query = (
+        sa.select(c.c.case_id, c.c.opened_at)
+        .join(s, s.c.case_id == c.c.case_id)
+        .where(s.c.subject.in_(list(subjects)))
+        .distinct()
+        .order_by(c.c.opened_at, c.c.case_id)
+        .limit(limit)
+    )
+    return [r.case_id for r in await conn.execute(query)]
+
+
+async def remember_subjects(conn: AsyncConnection, case_id: str, subjects: Iterable[str]) -> None:
+    rows = [{"case_id": case_id, "subject": s} for s in dict.fromkeys(subjects)]
+    if rows:
+        await conn.execute(insert_ignoring_duplicates(t.case_subjects, conn.dialect.name), rows)
+
+
+async def subjects_of(conn: AsyncConnection, case_id: str) -> list[str]:
+    s = t.case_subjects
+    return list((await conn.scalars(sa.select(s.c.subject).where(s.c.case_id == case_id).order_by(s.c.subject))).all())
+
+
+async def links_of(conn: AsyncConnection, case_id: str) -> list[dict[str, Any]]:
+    k = t.case_links
+    rows = await conn.execute(sa.select(k).where(k.c.case_id == case_id).order_by(k.c.link_id))
+    return [dict(r._mapping) for r in rows]
+
+
+async def link(uow: UnitOfWork, rt: CccRuntime, case: Case, intake: Intake) -> Case | None:
+    """Link the intake's envelope to the open `case`; None if that envelope was linked already.
+
+    The new reporting offices join the case's `involved` (they are told of its acknowledgement,
+    escalation and resolution from now on); a report of higher priority raises the case.
+    """
+    conn, ctx = uow.conn, uow.ctx
+    now = ctx.clock.now()
+    if intake.message_id is None:
+        raise ValueError("only an envelope (with a message id) can be linked to a case")
+    known = set(await subjects_of(conn, case.case_id))
+    shared = [s for s in intake.subjects if s in known]
+    new = [s for s in intake.subjects if s not in known]
+    inserted = await conn.execute(
+        insert_ignoring_duplicates(t.case_links, conn.dialect.name).values(
+            case_id=case.case_id, message_id=intake.message_id, at=now, sender=intake.sender, kind=intake.kind,
+            priority=intake.priority, title=intake.title[:300], subjects=shared,
+        )
+    )  # fmt: skip
+    if inserted.rowcount != 1:
+        return None  # a redelivery: the envelope is on the case already
+    await remember_subjects(conn, case.case_id, new)
+    await cases.add_event(
+        conn, case.case_id, now, intake.sender or "system", "linked", f"shares {', '.join(shared)}",
+        message_id=intake.message_id, sender=intake.sender, kind=intake.kind, priority=intake.priority,
+        title=intake.title[:300], text=intake.text[:EXCERPT], language_tag=intake.language_tag,
+        sent_at=intake.sent_at and intake.sent_at.isoformat(), subjects=shared, new_subjects=new, **intake.notes,
+    )  # fmt: skip
+    values: dict[str, Any] = {}
+    involved = list(dict.fromkeys([*case.involved, *intake.involved]))
+    if involved != list(case.involved):
+        values["involved"] = involved
+    raised = RANK[intake.priority] > RANK[case.priority]
+    if raised:
+        policy = rt.policies[intake.priority]
+        values.update(priority=intake.priority, policy=snapshot(policy), snoozed_until=None)
+    updated = await cases.update(conn, case, now, **values) if values else case
+    if raised:
+        await _raised(uow, case, updated, intake, now)
+    if rt.metrics is not None:
+        rt.metrics.case_linked(uow, intake.priority)
+    return updated
+
+
+async def _raised(uow: UnitOfWork, before: Case, case: Case, intake: Intake, now: datetime) -> None:
+    """The new priority's policy from now: its timed levels if the case still waits for an
+    acknowledgement, else its acknowledgement timeout (and any if-not-resolved levels)."""
+    conn = uow.conn
+    stopped = await cases.cancel_deadlines(
+        conn, case.case_id, now, f"cancelled: priority raised to {case.priority} by linked {intake.message_id}"
+    )
+    planned = [
+        p for p in plan(Policy.model_validate(case.policy), now, uow.ctx.directory.desks)
+        if case.status == "dispatched" or p.condition != "if-not-acked"
+    ]  # fmt: skip
+    await cases.add_deadlines(conn, case.case_id, planned)
+    timeout = await ack_timeout.plan_after_ack(conn, case, now) if case.status == "acknowledged" else None
+    await cases.add_event(
+        conn, case.case_id, now, "system", "priority-raised",
+        f"linked {intake.kind} {intake.message_id} from {intake.sender} is {case.priority}; the case was {before.priority}",
+        previous=before.priority, priority=case.priority, message_id=intake.message_id, deadlines_cancelled=stopped,
+        deadlines_planned=len(planned), ack_timeout_at=timeout and timeout.isoformat(),
+    )  # fmt: skip

@@ -16,7 +16,7 @@ from interpol_mesh.app import CtxDep
 from interpol_mesh.auth import refused
 from interpol_mesh.messages import Priority
 from interpol_mesh.messaging import OfficeContext, UnitOfWork
-from interpol_offices.ccc_router import cases
+from interpol_offices.ccc_router import ack_timeout, cases, related
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.auth import OperatorDep, may_act_on
 from interpol_offices.ccc_router.cases import Case, CaseError
@@ -31,6 +31,7 @@ from interpol_offices.ccc_router.schemas import (
     Reassign,
     Refusal,
     Resolution,
+    Snooze,
 )
 from interpol_offices.ccc_router.workflow import (
     Intake,
@@ -61,6 +62,8 @@ async def case_detail(conn: AsyncConnection, case_id: str) -> CaseDetail:
             **case.data,
             "deadlines": await cases.deadlines_of(conn, case_id),
             "timeline": await cases.timeline(conn, case_id),
+            "subjects": await related.subjects_of(conn, case_id),
+            "links": await related.links_of(conn, case_id),
         }
     )
 
@@ -132,12 +135,15 @@ async def my_queue(ctx: CtxDep, me: OperatorDep) -> list[CaseSummary]:
 )
 async def create_case(req: NewCase, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
     """The case goes through the same language decision and dispatch chain as bus intake; leave
-    `language` empty to have it detected from the text."""
+    `language` empty to have it detected from the text. It always opens a new case (the operator
+    chose to), and the documents and vehicles in its text become its subjects, so later reports
+    over the bus about them are linked to it."""
     if req.reporting_office is not None and req.reporting_office not in ctx.directory.offices:
         raise HTTPException(422, f"reporting_office {req.reporting_office!r} is not an office id of the directory")
     intake = Intake(
         source="api", kind="api", title=req.title, text=req.text, priority=req.priority, language_tag=req.language,
         involved=(req.reporting_office,) if req.reporting_office else (), reported_by=me.id,
+        subjects=tuple(dict.fromkeys(related.identifier_subjects(f"{req.title}\n{req.text}"))),
     )  # fmt: skip
     async with ctx.transaction() as uow:
         case = await open_case(uow, runtime_of(ctx), intake)
@@ -220,6 +226,23 @@ async def post_escalate(case_id: str, req: Reason, request: Request, ctx: CtxDep
         return await escalate(uow, runtime_of(ctx), case, level=level, actor=me.id, reason=req.reason)
 
     return await _act(request, ctx, me, case_id, act)
+
+
+@router.post(
+    "/cases/{case_id}/snooze",
+    tags=[MINE],
+    summary="Snooze an acknowledged case",
+    response_model=CaseDetail,
+    responses={**ERRORS, 422: {"model": Refusal, "description": "minutes outside 1..the policy's max_snooze_minutes"}},
+)
+async def post_snooze(case_id: str, req: Snooze, request: Request, ctx: CtxDep, me: OperatorDep) -> CaseDetail:
+    """Acknowledged is not resolved: an acknowledged case re-triggers (back to dispatched, its
+    escalation planned again) when its policy's acknowledgement timeout passes. Snoozing replaces
+    that timeout by now + `minutes`, with a reason kept in the timeline. Only an acknowledged case
+    (409 otherwise)."""
+    return await _act(
+        request, ctx, me, case_id, lambda uow, case: ack_timeout.snooze(uow, case, me, req.minutes, req.reason)
+    )
 
 
 @router.post(

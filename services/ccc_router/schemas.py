@@ -42,6 +42,9 @@ class CaseSummary(BaseModel):
     opened_at: datetime
     acknowledged_at: datetime | None
     resolved_at: datetime | None
+    snoozed_until: datetime | None = Field(
+        None, description="Acknowledged and snoozed: the case re-triggers (back to dispatched) then unless resolved"
+    )
 
     @classmethod
     def of(cls, case: Case) -> CaseSummary:
@@ -68,6 +71,18 @@ class DeadlineView(BaseModel):
     outcome: str | None
 
 
+class LinkView(BaseModel):
+    """An envelope joined to this case because it shares a subject (related.py); it opened no case."""
+
+    message_id: str
+    at: datetime
+    sender: str | None
+    kind: str
+    priority: Priority = Field(..., description="As intake took it (an unconfirmed hit report counts as routine)")
+    title: str
+    subjects: list[str] = Field(..., description="The subjects it shares with the case")
+
+
 class CaseDetail(CaseSummary):
     text: str
     kind: str
@@ -88,6 +103,11 @@ class CaseDetail(CaseSummary):
     version: int
     deadlines: list[DeadlineView]
     timeline: list[TimelineEvent]
+    subjects: list[str] = Field(
+        ...,
+        description="What the case is about: notice:<id>, person:<names>:<birth date>, document:<no>, vehicle:<VIN>",
+    )
+    links: list[LinkView] = Field(..., description="Envelopes linked to the case; each has a `linked` event too")
 
 
 class NewCase(ApiInput):
@@ -113,6 +133,15 @@ class NewCase(ApiInput):
 class Reason(ApiInput):
     model_config = _examples({"reason": "Subject about to board; duty officer must authorise contact with NCB Madrid"})
 
+    reason: str = Field(..., min_length=3, max_length=2000, description="Why; stored in the case timeline")
+
+
+class Snooze(ApiInput):
+    model_config = _examples({"minutes": 45, "reason": "Waiting for NCB Madrid to confirm the extradition request"})
+
+    minutes: int = Field(
+        ..., ge=1, le=7 * 24 * 60, description="From now; at most the case policy's max_snooze_minutes (else 422)"
+    )
     reason: str = Field(..., min_length=3, max_length=2000, description="Why; stored in the case timeline")
 
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from interpol_mesh.clock import utc
 from interpol_mesh.messaging import OfficeContext
 from interpol_mesh.storage import insert_ignoring_duplicates
-from interpol_offices.ccc_router import cases
+from interpol_offices.ccc_router import ack_timeout, cases
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.cases import CaseConflict
 from interpol_offices.ccc_router.runtime import runtime_of
@@ -94,7 +94,9 @@ async def _fire_one(ctx: OfficeContext, deadline: sa.Row[object], now: datetime)
             return None  # fired or cancelled by someone else first
         case = await cases.get(conn, deadline.case_id)
         level, repeat = int(deadline.level), int(deadline.repeat)
-        if not case.is_open or (deadline.condition == "if-not-acked" and case.status != "dispatched"):
+        if deadline.condition == ack_timeout.CONDITION:  # acknowledged but not resolved in time: re-trigger
+            outcome = await ack_timeout.retrigger(uow, rt, case, now, (now - utc(deadline.due_at)).total_seconds())
+        elif not case.is_open or (deadline.condition == "if-not-acked" and case.status != "dispatched"):
             outcome = f"not needed: case is {case.status}"
         elif repeat == 0 and case.escalation_level >= level:
             outcome = f"not needed: case already at level {case.escalation_level}"

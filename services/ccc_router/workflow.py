@@ -1,9 +1,13 @@
 """The case state machine: open (intake + dispatch), claim, acknowledge, escalate, reassign, resolve.
 
     dispatched --acknowledge--> acknowledged --resolve--> resolved
-        |  ^                         |
+        |  ^  ^                      |  |
+        |  |  +-- ack timeout -------+  +-- snooze (stays acknowledged; moves the ack timeout)
         |  +-- escalate / reassign / handover (stay in their state; desk or operator changes)
         +------------------------resolve-------------------------> resolved
+
+The acknowledgement timeout and the snooze are in ack_timeout.py, linking related reports to an
+open case in related.py.
 
 Each function runs inside the caller's unit of work, appends its audit event(s), and sends the
 signed notifications in the same unit of work, so a rolled-back action tells nobody anything.
@@ -23,7 +27,7 @@ from interpol_mesh.directory import Language
 from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages import Priority
 from interpol_mesh.messaging import UnitOfWork
-from interpol_offices.ccc_router import cases, language
+from interpol_offices.ccc_router import ack_timeout, cases, language, related
 from interpol_offices.ccc_router.cases import Case, CaseConflict, CaseError
 from interpol_offices.ccc_router.dispatch import Decision, dispatch
 from interpol_offices.ccc_router.notify import tell_offices
@@ -49,6 +53,7 @@ class Intake:
     reported_by: str | None = None
     sent_at: datetime | None = None
     notes: Mapping[str, Any] = field(default_factory=dict)  # what intake checked (a hit's notice), kept on `opened`
+    subjects: tuple[str, ...] = ()  # what it is about (related.py): stored with the case, or the link key
 
 
 async def _decide(conn: AsyncConnection, rt: CccRuntime, lang: Language, at: datetime) -> Decision:
@@ -104,6 +109,7 @@ async def open_case(uow: UnitOfWork, rt: CccRuntime, intake: Intake) -> Case:
         ],
     )
     await cases.add_deadlines(conn, case_id, plan(policy, now, ctx.directory.desks))
+    await related.remember_subjects(conn, case_id, intake.subjects)
     return case
 
 
@@ -136,10 +142,12 @@ async def acknowledge(uow: UnitOfWork, case: Case, actor: Operator) -> Case:
     stopped = await cases.cancel_deadlines(
         conn, case.case_id, now, f"cancelled: acknowledged by {actor.id}", conditions=["if-not-acked"]
     )
+    timeout = await ack_timeout.plan_after_ack(conn, updated, now)
     sent = await tell_offices(uow, updated, "acknowledged", offices=case.involved)
     await cases.add_event(
-        conn, case.case_id, now, actor.id, "acknowledged", None, deadlines_cancelled=stopped, notified=sent
-    )
+        conn, case.case_id, now, actor.id, "acknowledged", None, deadlines_cancelled=stopped, notified=sent,
+        ack_timeout_at=timeout and timeout.isoformat(),
+    )  # fmt: skip
     if (metrics := runtime_of(ctx).metrics) is not None:
         metrics.case_acknowledged(uow, updated)
     return updated
