@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pool", type=int, default=2, help="DATABASE_POOL_SIZE of each office (default 2)")
     p.add_argument("--drain", type=float, default=120.0, help="seconds to wait for the cases after each rate")
     p.add_argument("--seed", type=int, default=1, help="seed of arrivals and texts")
+    p.add_argument("--profile", metavar="DIR", help="py-spy the CCC process during each rate (top functions printed)")
     p.add_argument("--json", metavar="OUT", help="write every figure as JSON to OUT")
     return p
 
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                 Path(tmp), load_directory(), rates=rates, duration=args.duration,
                 database_url=None if args.sqlite else args.database_url, ncbs=args.ncbs,
                 per_process=args.offices_per_process, pool=args.pool, drain_s=args.drain, seed=args.seed,
+                profile=Path(args.profile) if args.profile else None,
                 say=lambda text: print(text, flush=True),
             )  # fmt: skip
         report["intake"] = info

@@ -18,7 +18,8 @@ latency into API (request to envelope created at the NCB), bus (envelope created
 inbox batch) and CCC (batch to dispatch).
 
 - lost: accepted (HTTP 202) by an NCB but without a case when the drain ends (deadline, or no
-  new case for `STALL_S`); `in_inbox_without_case` tells a bus loss from an intake decision.
+  new case for `STALL_S`); `in_inbox_without_case` tells a bus loss from an intake decision, and
+  `drain_ended` says whether cases were still being opened at the deadline (backlog cut off).
 - duplicates: more than one case for one message id (impossible while `message_id` is unique;
   counted anyway).
 """
@@ -30,6 +31,7 @@ import collections
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,11 +44,13 @@ from interpol_mesh.directory import GS_ID, Directory, Office
 from interpol_mesh.natsd import free_port_range
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import drop_schemas, make_engine, tables
+from interpol_offices.ccc_router import bench_cpu
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.cli.up import select_offices
 from interpol_offices.loadtest.arrivals import Arrivals
 from interpol_offices.loadtest.httpclient import HttpError, HttpPool
 from interpol_offices.loadtest.meshrun import MeshView, StartedMesh
+from interpol_offices.loadtest.profiling import Profiler
 from interpol_offices.loadtest.stats import summary_ms
 
 DEFAULT_NCBS = "fr,es,gb,eg"  # one NCB per official language
@@ -145,21 +149,25 @@ async def _count_cases(engine: Any, since: datetime) -> int:
         return int((await conn.execute(query)).scalar_one())
 
 
-async def _drain(engine: Any, since: datetime, accepted: int, drain_s: float) -> tuple[int, float]:
-    """Wait until `accepted` cases exist, `drain_s` is over, or no case came for STALL_S: (cases, waited s)."""
+async def _drain(engine: Any, since: datetime, accepted: int, drain_s: float) -> tuple[int, float, str]:
+    """Wait until `accepted` cases exist, `drain_s` is over, or no case came for STALL_S.
+
+    Returns (cases, waited s, why it ended): `complete`, `stalled`, or `deadline` (cases were still
+    being opened: what is missing then is backlog cut off by the deadline, not a message dropped).
+    """
     began = time.monotonic()
     end = began + drain_s
     last, last_change = -1, began
     while time.monotonic() < end:
         count = await _count_cases(engine, since)
         if count >= accepted:
-            return count, time.monotonic() - began
+            return count, time.monotonic() - began, "complete"
         if count != last:
             last, last_change = count, time.monotonic()
         elif time.monotonic() - last_change > STALL_S:
-            break
+            return count, time.monotonic() - began, "stalled"
         await asyncio.sleep(POLL_S)
-    return await _count_cases(engine, since), time.monotonic() - began
+    return await _count_cases(engine, since), time.monotonic() - began, "deadline"
 
 
 async def _rows(engine: Any, since: datetime) -> tuple[list[Any], set[str]]:
@@ -227,8 +235,10 @@ def account(offered: Offered, cases: list[Any], inbox: set[str], rate: float, du
 
 
 async def measure(view: MeshView, rates: list[float], duration: float, ncb_ids: list[str], drain_s: float,
-                  seed: int, say: Any = print) -> dict[str, Any]:  # fmt: skip
-    """Warm up, then each rate in turn on the same mesh, each drained before the next."""
+                  seed: int, pids: Callable[[], list[int]], profile: Path | None = None,
+                  say: Any = print) -> dict[str, Any]:  # fmt: skip
+    """Warm up, then each rate in turn on the same mesh, each drained before the next; CPU seconds
+    per role over each rate (`bench_cpu`), and with `profile` py-spy on the CCC process."""
     ncbs = [o for o in view.offices if o.id in ncb_ids]
     http = view.http_pool(per_port=64)
     engine = make_engine(view.office_settings("ccc"))
@@ -236,25 +246,41 @@ async def measure(view: MeshView, rates: list[float], duration: float, ncb_ids: 
     try:
         since = datetime.now(UTC) - SLACK
         warm = await offer(view, http, ncbs, 10.0 * len(ncbs), 2.0, seed=seed)  # routes, connections, caches
-        count, _ = await _drain(engine, since, len(warm.t_req), min(drain_s, 60.0))
+        count, _, _ = await _drain(engine, since, len(warm.t_req), min(drain_s, 60.0))
         if warm.errors or count < len(warm.t_req):
             raise RuntimeError(f"warm-up: {count}/{len(warm.t_req)} cases, errors {dict(warm.errors)}")
         for k, rate in enumerate(rates):
             load = [round(x, 2) for x in os.getloadavg()]
             say(f"ccc intake: {rate:g} ops/s offered over {len(ncbs)} NCBs for {duration:g} s ...")
             since = datetime.now(UTC) - timedelta(milliseconds=100)
+            names = bench_cpu.process_names([*pids(), os.getpid()])
+            cpu_before, wall_before = bench_cpu.cpu_seconds(list(names)), time.monotonic()
+            profiler = _profile_ccc(profile, f"rate_{rate:g}", names)
             offered = await offer(view, http, ncbs, rate, duration, seed=seed + 1 + k)
             backlog = len(offered.t_req) - await _count_cases(engine, since)
-            count, waited = await _drain(engine, since, len(offered.t_req), drain_s)
+            count, waited, ended = await _drain(engine, since, len(offered.t_req), drain_s)
+            cpu = bench_cpu.by_role(names, cpu_before, bench_cpu.cpu_seconds(list(names)))
             cases, inbox = await _rows(engine, since)
             result = account(offered, cases, inbox, rate, duration)
-            result.update(backlog_at_end_of_sending=backlog, drain_waited_s=round(waited, 1), load_before=load,
-                          load_after=[round(x, 2) for x in os.getloadavg()])  # fmt: skip
+            result.update(backlog_at_end_of_sending=backlog, drain_waited_s=round(waited, 1), drain_ended=ended, load_before=load,
+                          load_after=[round(x, 2) for x in os.getloadavg()], cpu_s=cpu,
+                          cpu_window_s=round(time.monotonic() - wall_before, 1))  # fmt: skip
+            if profiler is not None:
+                result["profile_ccc"] = profiler.stop().get("ccc")
             out[f"rate_{rate:g}"] = result
     finally:
         await http.close()
         await engine.dispose()
     return out
+
+
+def _profile_ccc(directory: Path | None, run: str, names: dict[int, str]) -> Profiler | None:
+    """py-spy (GIL samples) on the CCC's process for one rate, or None (not asked, no py-spy)."""
+    pid = next((p for p, name in names.items() if name == "ccc"), None)
+    if directory is None or pid is None:
+        return None
+    profiler = Profiler(directory / run)
+    return profiler if profiler.start({"ccc": pid}) else None
 
 
 async def _drop(settings: OfficeSettings) -> None:
@@ -266,7 +292,8 @@ async def _drop(settings: OfficeSettings) -> None:
 
 
 def run(work: Path, directory: Directory, *, rates: list[float], duration: float, database_url: str | None,
-        ncbs: str, per_process: int, pool: int, drain_s: float, seed: int, say: Any = print) -> dict[str, Any]:  # fmt: skip
+        ncbs: str, per_process: int, pool: int, drain_s: float, seed: int, profile: Path | None = None,
+        say: Any = print) -> dict[str, Any]:  # fmt: skip
     """Start `interpol-mesh up --ncbs NCBS`, measure every rate, stop it (and drop its schemas)."""
     prefix = f"bench_ccc_{uuid.uuid4().hex[:6]}_"
     settings = OfficeSettings(data_dir=work / "mesh", database_url=database_url, db_schema_prefix=prefix,
@@ -282,7 +309,7 @@ def run(work: Path, directory: Directory, *, rates: list[float], duration: float
                             "start_s": round(view.started_in_s, 1), "traced": view.traced,
                             "database": "postgresql" if database_url else "sqlite"}  # fmt: skip
     try:
-        info["runs"] = asyncio.run(measure(view, rates, duration, ncb_ids, drain_s, seed, say))
+        info["runs"] = asyncio.run(measure(view, rates, duration, ncb_ids, drain_s, seed, mesh.pids, profile, say))
     finally:
         mesh.stop()
         if database_url:
@@ -305,6 +332,7 @@ def table(info: dict[str, Any]) -> str:
         ("offered ops/s", [r["offered_per_s"] for r in runs]),
         ("requests sent / achieved ops/s", [f"{r['requests']} / {_fmt(r['achieved_per_s'])}" for r in runs]),
         ("accepted (202) / errors", [f"{r['accepted']} / {sum(r['errors'].values())}" for r in runs]),
+        ("accepted ops/s", [r["accepted_per_s"] for r in runs]),
         ("HTTP p50 / p99 ms", [f"{_fmt(r['http_ms'].get('p50'))} / {_fmt(r['http_ms'].get('p99'))}" for r in runs]),
         ("cases opened", [r["cases"] for r in runs]),
         ("lost / duplicates", [f"{r['lost']} / {r['duplicates']}" for r in runs]),
@@ -317,7 +345,10 @@ def table(info: dict[str, Any]) -> str:
         ("dispatched cases/s", [r["dispatched_per_s"] for r in runs]),
         ("backlog at end of sending", [r["backlog_at_end_of_sending"] for r in runs]),
         ("drain after last request s", [r["drain_after_last_request_s"] for r in runs]),
+        ("drain ended (waited s)", [f"{r['drain_ended']} ({r['drain_waited_s']:g})" for r in runs]),
         ("load average before / after", [f"{r['load_before'][0]} / {r['load_after'][0]}" for r in runs]),
+        ("CPU s: ccc / ncbs / other / nats / client", [_cpu(r) for r in runs]),
+        ("  over wall s (sending + drain)", [r["cpu_window_s"] for r in runs]),
     ]
     width = max(len(name) for name, _ in rows) + 2
     cols = [max(12, *(len(_fmt(v[i])) for _, v in rows)) + 2 for i in range(len(runs))]
@@ -330,8 +361,17 @@ def table(info: dict[str, Any]) -> str:
     errors = {k: v for r in runs for k, v in r["errors"].items()}
     if errors:
         lines.append(f"errors: {errors}")
+    for key, r in info["runs"].items():
+        if r.get("profile_ccc"):
+            top = ", ".join(f"{f} {p}%" for f, p in r["profile_ccc"]["self_top"][:8])
+            lines.append(f"CCC py-spy {key}, self: {top}")
     return "\n".join(lines)
 
 
 def _pair(s: dict[str, Any]) -> str:
     return f"{_fmt(s.get('p50'))} / {_fmt(s.get('p99'))}"
+
+
+def _cpu(r: dict[str, Any]) -> str:
+    c = r["cpu_s"]
+    return f"{c['ccc']:.0f} / {c['ncbs']:.0f} / {c['other offices']:.0f} / {c['nats-server']:.0f} / {c['client']:.0f}"
