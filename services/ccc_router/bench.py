@@ -13,7 +13,8 @@
    case's `dispatched_at` at the CCC, read from the CCC's database after each rate's drain.
 
 A benchmark, not a test: figures depend on what else runs on the machine; the load average is
-printed with them.
+printed with them. Exit status 1 on a duplicate case, or on accepted messages still without a case
+when the drain stalled; a backlog cut off by the drain deadline (`--drain`) is reported, not failed.
 """
 
 from __future__ import annotations
@@ -112,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
         report["intake"] = info
         print("\n" + bench_intake.table(info))
-        ok = all(r["lost"] == 0 and r["duplicates"] == 0 for r in info["runs"].values())
+        # Fail on what is wrong, not on what is slow: a duplicate, or messages missing once no case
+        # came for a while; backlog cut off by the drain deadline is reported, not failed.
+        ok = all(
+            r["duplicates"] == 0 and (r["lost"] == 0 or r["drain_ended"] == "deadline") for r in info["runs"].values()
+        )
     report["load_after"] = [round(x, 2) for x in os.getloadavg()]
     if args.json:
         out = Path(args.json)

@@ -258,7 +258,7 @@ async def measure(view: MeshView, rates: list[float], duration: float, ncb_ids: 
             profiler = _profile_ccc(profile, f"rate_{rate:g}", names)
             offered = await offer(view, http, ncbs, rate, duration, seed=seed + 1 + k)
             backlog = len(offered.t_req) - await _count_cases(engine, since)
-            count, waited, ended = await _drain(engine, since, len(offered.t_req), drain_s)
+            _, waited, ended = await _drain(engine, since, len(offered.t_req), drain_s)
             cpu = bench_cpu.by_role(names, cpu_before, bench_cpu.cpu_seconds(list(names)))
             cases, inbox = await _rows(engine, since)
             result = account(offered, cases, inbox, rate, duration)
