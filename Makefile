@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint fmt types imports gen check-gen check browser clean load bench
+.PHONY: help install run test lint fmt types imports gen check-gen check browser clean load bench bench-ccc
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ load: $(STAMP) ## traffic from all 196 NCBs (RATE=50 ops/s, DURATION=60 s) throu
 
 bench: $(STAMP) ## raw nats-py/PyNaCl/asyncpg pipeline vs the mesh on PostgreSQL (BENCH_DATABASE_URL), and the 196-NCB broadcast
 	$(BIN)/python -m interpol_offices.loadtest.bench --json var/bench-report.json $(ARGS)
+
+bench-ccc: $(STAMP) ## CCC: dispatch decisions/s, and intake-to-dispatch through the NCBs' API at 100 and 1,000 ops/s (BENCH_DATABASE_URL)
+	$(BIN)/python -m interpol_offices.ccc_router.bench --json var/bench-ccc.json $(ARGS)
 
 clean: ## remove ./var (mesh data) and caches
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache
