@@ -157,7 +157,12 @@ case_subjects = sa.Table(
     "ccc_case_subjects",
     metadata,
     sa.Column("case_id", sa.String(36), primary_key=True),
-    sa.Column("subject", sa.String(200), primary_key=True, comment="notice:<id>, person:<names>:<dob>, document:<no>, vehicle:<vin>"),
+    sa.Column(
+        "subject",
+        sa.String(200),
+        primary_key=True,
+        comment="notice:<id>, person:<names>:<dob>, document:<no>, vehicle:<vin>",
+    ),
     sa.Index("ix_ccc_case_subjects_subject", "subject"),
 )
 
