@@ -11,6 +11,7 @@ from interpol_mesh.notices.expiry import expire_notices
 from interpol_offices.ccc_router import metrics, roster_store
 from interpol_offices.ccc_router.intake import on_hit_report, on_message
 from interpol_offices.ccc_router.language import detector
+from interpol_offices.ccc_router.presence_routes import router as presence_router
 from interpol_offices.ccc_router.routes_cases import router as cases_router
 from interpol_offices.ccc_router.routes_roster import router as roster_router
 from interpol_offices.ccc_router.runtime import DATA_DIR, CccRole, CccRuntime, runtime_of
@@ -41,7 +42,7 @@ def build_role(data_dir: Path = DATA_DIR, poll_seconds: float = 1.0) -> CccRole:
     return CccRole(
         name="ccc_router",
         description=DESCRIPTION,
-        routers=[cases_router, roster_router, exchange_router],
+        routers=[cases_router, roster_router, presence_router, exchange_router],
         # Copies of every published notice, so a hit report can be confirmed (hit_check.py).
         handlers={"message": on_message, "hit-report": on_hit_report, "notice-event": on_notice_event},
         startup=[load_ccc],
