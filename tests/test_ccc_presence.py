@@ -206,3 +206,30 @@ async def test_a_language_with_nobody_present_opens_one_gap_case_resolved_when_s
     assert (await _presence(mesh, "sg.haddad", "offline")).status_code == 200
     await fire_due(ctx)
     assert [g["status"] for g in await _gaps(mesh)] == ["resolved", "dispatched"]
+
+
+async def test_a_gap_still_open_at_the_handover_goes_to_the_incoming_duty_officer(make_mesh: MeshFactory) -> None:
+    # 15:59 UTC: French at Lyon's late shift is ly.bernard alone; at 16:00 ba.moreau (Buenos Aires)
+    # and ly.saadi (Lyon's night shift) start, both with French.
+    clock = FakeClock(datetime(2026, 3, 3, 15, 59, tzinfo=UTC))
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    assert (await _presence(mesh, "ly.bernard", "away", "meeting", by="ly.laurent")).status_code == 200
+    await fire_due(ctx)
+    gap = (await _gaps(mesh))[0]
+    assert (gap["title"], gap["assigned_to"]) == ("Nobody present for fr at desk.lyon", "ly.laurent")
+
+    clock.set(datetime(2026, 3, 3, 16, 0, tzinfo=UTC))
+    assert (await _presence(mesh, "ba.moreau", "busy", by="ba.gomez")).status_code == 200
+    assert (await _presence(mesh, "ba.moreau", "offline", by="ba.gomez")).status_code == 200
+    assert (await _presence(mesh, "ly.saadi", "away", by="ly.laurent")).status_code == 200
+    await fire_due(ctx)
+    gaps = await _gaps(mesh)
+    assert [(g["case_id"], g["desk"], g["assigned_to"], g["status"]) for g in gaps] == [
+        (gap["case_id"], "desk.buenos-aires", "ba.gomez", "dispatched")
+    ]
+    handed = await events_of(mesh, gap["case_id"], "handover")
+    assert [(e["data"]["from_operator"], e["data"]["operator"]) for e in handed] == [("ly.laurent", "ba.gomez")]
+    detail = await mesh.client("ccc").get(f"/v1/cases/{gap['case_id']}", headers=bearer(mesh, "ba.gomez"))
+    assert detail.status_code == 200 and detail.json()["kind"] == "presence-gap"

@@ -33,7 +33,7 @@ from interpol_mesh.ids import new_message_id
 from interpol_mesh.messaging import OfficeContext, UnitOfWork
 from interpol_offices.ccc_router import cases, language
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.cases import Case
+from interpol_offices.ccc_router.cases import Case, CaseConflict
 from interpol_offices.ccc_router.policy import plan, snapshot
 from interpol_offices.ccc_router.runtime import CccRuntime, runtime_of
 from interpol_offices.ccc_router.schedule import Duty
@@ -44,6 +44,9 @@ STATES: tuple[State, ...] = ("available", "busy", "away", "offline")
 PRESENT: tuple[State, ...] = ("available", "busy")
 GAP_KIND = "presence-gap"
 GAP_PRIORITY = "urgent"  # pages the duty officer again, then the head of desk, if nobody looks
+# Two timer loops (or a test's fire_due and the background loop) must not both open a language's
+# gap case: on PostgreSQL the gap transaction takes this transaction-scoped advisory lock first.
+GAP_LOCK = 0x_CCC_0015
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,19 @@ async def _open_gap(uow: UnitOfWork, rt: CccRuntime, lang: str, now: datetime) -
     return case
 
 
+async def _hand_over_gap(uow: UnitOfWork, rt: CccRuntime, case: Case, now: datetime) -> None:
+    """The desks handed over while the gap lasts: the warning goes to the incoming duty officer."""
+    from interpol_offices.ccc_router.workflow import escalation_target  # workflow imports this module
+
+    desk = rt.primary_desk(now)
+    officer, why = escalation_target(rt, "duty-officer", desk, now, await cases.open_loads(uow.conn))
+    await cases.update(uow.conn, case, now, desk=desk, assigned_to=officer)
+    await cases.add_event(
+        uow.conn, case.case_id, now, "system", "handover", f"gap still open at the handover to {desk}: {why}",
+        from_desk=case.desk, to_desk=desk, from_operator=case.assigned_to, operator=officer,
+    )  # fmt: skip
+
+
 async def _close_gap(uow: UnitOfWork, case: Case, resolution: str, now: datetime) -> None:
     conn = uow.conn
     await cases.update(conn, case, now, status="resolved", resolved_at=now)
@@ -268,15 +284,24 @@ async def check_gaps(ctx: OfficeContext, now: datetime) -> None:
             todo.append((lang, None))
         elif present and lang in open_gaps:
             todo.append((lang, f"{lang} covered again: {present[0][0]} {present[0][1]}"))
+        elif lang in open_gaps and open_gaps[lang].desk != rt.primary_desk(now):
+            todo.append((lang, None))
     if not todo:
         return
-    async with ctx.transaction() as uow:
-        again = await _open_gaps(uow.conn)  # another loop may have acted meanwhile
-        for lang, resolution in todo:
-            if resolution is None and lang not in again:
-                await _open_gap(uow, rt, lang, now)
-            elif resolution is not None and lang in again:
-                await _close_gap(uow, again[lang], resolution, now)
+    try:
+        async with ctx.transaction() as uow:
+            if uow.conn.dialect.name == "postgresql":  # SQLite's writes are serialised already (writing.py)
+                await uow.conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": GAP_LOCK})
+            again = await _open_gaps(uow.conn)  # another loop may have acted meanwhile: read under the lock
+            for lang, resolution in todo:
+                if resolution is None and lang not in again:
+                    await _open_gap(uow, rt, lang, now)
+                elif resolution is None and again[lang].desk != rt.primary_desk(now):
+                    await _hand_over_gap(uow, rt, again[lang], now)
+                elif resolution is not None and lang in again:
+                    await _close_gap(uow, again[lang], resolution, now)
+    except CaseConflict:
+        return  # someone acted on a gap case at this instant; the next tick looks again
 
 
 async def stored(conn: AsyncConnection, operator_id: str) -> Presence | None:

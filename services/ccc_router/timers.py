@@ -68,6 +68,8 @@ async def run_handover(ctx: OfficeContext, now: datetime) -> list[str] | None:
             return None
         moved: list[str] = []
         for case in await cases.find(conn, status=t.OPEN_STATUSES, not_desk=incoming, limit=10_000):
+            if case.kind == presence.GAP_KIND:
+                continue  # a warning for supervisors: check_gaps hands it to the incoming duty officer
             after = await redispatch(
                 uow, rt, case, actor="system", action="handover",
                 reason=f"shift handover {outgoing} -> {incoming} at {boundary.isoformat()}",
