@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from interpol_mesh.app import CtxDep
+from interpol_mesh.app.inputs import ApiInput
 from interpol_mesh.auth import refused
 from interpol_offices.ccc_router import presence
 from interpol_offices.ccc_router.auth import RANK, OperatorDep, is_supervisor, outranks
@@ -25,8 +26,10 @@ router = APIRouter(prefix="/v1")
 PRESENCE = "CCC: presence"
 
 
-class PresenceChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PresenceChange(ApiInput):
+    """A new state for an operator; strict like every API body (no coercion), unknown fields refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     state: State = Field(
         ..., description="available (takes new cases), busy (keeps cases, takes none new), away, offline"
