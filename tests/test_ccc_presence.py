@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from ccc_support import bearer, events_of
 from conftest import MeshFactory
@@ -109,6 +110,14 @@ async def test_an_operator_going_away_moves_their_open_cases_to_a_present_collea
     assert (mine["ly.okafor"]["state"], mine["ly.okafor"]["source"]) == ("available", "shift")
     assert board["desk_on_duty"] == "desk.lyon"
     assert board["languages"]["ar"] == {"on_shift": 2, "present": 1, "available": 1}
+    text = (await mesh.ctx("ccc").metrics.render()).decode()
+    gauge = {
+        s.labels["language"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "interpol_mesh_ccc_operators_present"
+    }
+    assert (gauge["ar"], gauge["fr"]) == (1.0, 3.0)  # fr: martin, bernard, garcia; benali (ar, fr) is away
 
     # Dispatch skips away and busy operators: with benali away and mansour busy, Arabic has nobody
     # available at any desk at 12:32 UTC, so the case goes down the chain to English with translation.

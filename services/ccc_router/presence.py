@@ -310,3 +310,15 @@ async def stored(conn: AsyncConnection, operator_id: str) -> Presence | None:
     if row is None:
         return None
     return Presence(row.state, utc(row.since), row.source, row.set_by, row.reason)
+
+
+async def sample_present(ctx: OfficeContext) -> None:
+    """Set `operators_present{language}` (the CCC's metrics) from the roster and the states now."""
+    rt = runtime_of(ctx)
+    if rt.metrics is None:
+        return
+    on = rt.on_shift(ctx.clock.now())
+    async with ctx.engine.connect() as conn:
+        states = await states_now(conn, on)
+    for lang, people in present_by_language(rt, on, states).items():
+        rt.metrics.operators_present.labels(lang).set(sum(s in PRESENT for _, s in people))
