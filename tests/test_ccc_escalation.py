@@ -92,10 +92,15 @@ async def test_critical_arabic_hit_report_escalates_to_duty_officer_then_head_of
     await fire_due(ctx)
     repeats = await events_of(mesh, cid, "escalation-repeated")
     assert [e["data"]["repeat"] for e in repeats] == [1, 2]
+    d = t.deadlines
     pending = await mesh.scalar(
-        "ccc", sa.select(sa.func.count()).select_from(t.deadlines).where(t.deadlines.c.fired_at.is_(None))
+        "ccc", sa.select(sa.func.count()).select_from(d).where(d.c.case_id == cid, d.c.fired_at.is_(None))
     )
     assert pending == 0
+    # sg.haddad let the case time out, so he is away (inferred) and Arabic has nobody present at
+    # Singapore: the duty officer holds one presence-gap warning, a case of its own with its own deadlines.
+    gaps = await mesh.rows("ccc", sa.select(t.cases).where(t.cases.c.kind == "presence-gap"))
+    assert [(g.title, g.assigned_to) for g in gaps] == [("Nobody present for ar at desk.singapore", "sg.koh")]
 
 
 async def test_acknowledging_in_time_cancels_the_escalation(make_mesh: MeshFactory) -> None:

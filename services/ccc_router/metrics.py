@@ -44,7 +44,9 @@ class CccMetrics:
         self.escalations = Counter(f"{p}escalations", "Escalation steps fired by the timers, by priority", ["priority"], registry=r)  # fmt: skip
         self.cases_linked = Counter(f"{p}cases_linked", "Envelopes linked to an open related case instead of opening one, by the envelope's priority", ["priority"], registry=r)  # fmt: skip
         self.time_to_acknowledge = Histogram(f"{p}time_to_acknowledge_seconds", "From a case's opening to its acknowledgement, by priority", ["priority"], buckets=ACK_BUCKETS, registry=r)  # fmt: skip
+        self.operators_present = Gauge(f"{p}operators_present", "Dispatch-role operators on shift with the language who are available or busy (sampled at scrape)", ["language"], registry=r)  # fmt: skip
         prime(self.cases_opened, get_args(Language), PRIORITIES)
+        prime(self.operators_present, get_args(Language))  # 0 is the figure to alert on: every language is set
         prime(self.escalations, PRIORITIES)
         prime(self.cases_linked, PRIORITIES)
         prime(self.time_to_acknowledge, PRIORITIES)

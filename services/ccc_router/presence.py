@@ -14,50 +14,311 @@ so an operator on shift with no current state is `available`. Every change is ap
 When a language has nobody present at the current hour, the CCC warns the on-duty desk's duty
 officer with a `presence-gap` case (one open case per language, resolved by the system when
 someone with the language is present again), so the warning escalates like any case if unseen.
+The language of a gap case is its subject row `presence-gap:<lang>` in `ccc_case_subjects`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.clock import utc
+from interpol_mesh.directory import OFFICIAL_LANGUAGES
+from interpol_mesh.ids import new_message_id
 from interpol_mesh.messaging import OfficeContext, UnitOfWork
-from interpol_offices.ccc_router.cases import Case
-from interpol_offices.ccc_router.runtime import CccRuntime
+from interpol_offices.ccc_router import cases, language
+from interpol_offices.ccc_router import tables as t
+from interpol_offices.ccc_router.cases import Case, CaseConflict
+from interpol_offices.ccc_router.policy import plan, snapshot
+from interpol_offices.ccc_router.runtime import CccRuntime, runtime_of
 from interpol_offices.ccc_router.schedule import Duty
 
 State = Literal["available", "busy", "away", "offline"]
 Source = Literal["operator", "colleague", "inferred"]
 STATES: tuple[State, ...] = ("available", "busy", "away", "offline")
 PRESENT: tuple[State, ...] = ("available", "busy")
+GAP_KIND = "presence-gap"
+GAP_PRIORITY = "urgent"  # pages the duty officer again, then the head of desk, if nobody looks
+# Two timer loops (or a test's fire_due and the background loop) must not both open a language's
+# gap case: on PostgreSQL the gap transaction takes this transaction-scoped advisory lock first.
+GAP_LOCK = 0x_CCC_0015
+
+
+@dataclass(frozen=True)
+class Presence:
+    """An operator's state as it stands: `source` is "shift" when nobody set it this shift."""
+
+    state: State
+    since: datetime
+    source: str
+    set_by: str | None
+    reason: str | None
+
+
+def gap_subject(lang: str) -> str:
+    return f"{GAP_KIND}:{lang}"
+
+
+async def _rows(conn: AsyncConnection, operator_ids: Collection[str]) -> dict[str, sa.Row[Any]]:
+    if not operator_ids:
+        return {}
+    p = t.presence
+    rows = await conn.execute(sa.select(p).where(p.c.operator_id.in_(list(operator_ids))))
+    return {r.operator_id: r for r in rows}
+
+
+async def presence_of(conn: AsyncConnection, on_shift: Sequence[Duty]) -> dict[str, Presence]:
+    """Each on-shift operator's presence; a state set before their current duty began has lapsed."""
+    rows = await _rows(conn, [d.operator.id for d in on_shift])
+    out: dict[str, Presence] = {}
+    for duty in on_shift:
+        row = rows.get(duty.operator.id)
+        if row is None or utc(row.since) < duty.start:
+            out[duty.operator.id] = Presence("available", duty.start, "shift", None, None)
+        else:
+            out[duty.operator.id] = Presence(row.state, utc(row.since), row.source, row.set_by, row.reason)
+    return out
 
 
 async def states_now(conn: AsyncConnection, on_shift: Sequence[Duty]) -> dict[str, State]:
     """Each on-shift operator's state now (lapsed or missing states read as `available`)."""
-    raise NotImplementedError
+    return {k: v.state for k, v in (await presence_of(conn, on_shift)).items()}
 
 
 async def dispatchable(conn: AsyncConnection, on_shift: Sequence[Duty]) -> list[Duty]:
     """The on-shift duties whose operator is `available` (roster order kept): who dispatch may pick."""
-    raise NotImplementedError
+    states = await states_now(conn, on_shift)
+    return [d for d in on_shift if states[d.operator.id] == "available"]
+
+
+async def _current_state(conn: AsyncConnection, rt: CccRuntime, operator_id: str, now: datetime) -> State:
+    duty = next((d for d in rt.on_shift(now) if d.operator.id == operator_id), None)
+    if duty is None:
+        row = (await _rows(conn, [operator_id])).get(operator_id)
+        return "available" if row is None else row.state  # off shift: the last state set, until a shift starts
+    return (await states_now(conn, [duty]))[operator_id]
+
+
+async def _change(
+    uow: UnitOfWork,
+    rt: CccRuntime,
+    operator_id: str,
+    state: State,
+    *,
+    source: Source,
+    set_by: str,
+    reason: str | None,
+    keep: Collection[str] = (),
+) -> list[str]:
+    """Write the state and its change row; an absent state moves the open cases (except `keep`)."""
+    from interpol_offices.ccc_router.workflow import redispatch  # workflow imports this module
+
+    conn, now = uow.conn, uow.ctx.clock.now()
+    previous = await _current_state(conn, rt, operator_id, now)
+    p = t.presence
+    values = {"state": state, "since": now, "source": source, "set_by": set_by, "reason": reason}
+    updated = await conn.execute(p.update().where(p.c.operator_id == operator_id).values(**values))
+    if updated.rowcount != 1:
+        await conn.execute(p.insert().values(operator_id=operator_id, **values))
+    moved: list[dict[str, Any]] = []
+    if state not in PRESENT:
+        why = f"{operator_id} is {state}" + (f": {reason}" if reason else "")
+        for case in await cases.find(conn, status=t.OPEN_STATUSES, assigned_to=operator_id, limit=10_000):
+            if case.case_id in keep or case.kind == GAP_KIND:
+                continue  # a gap warning stays with its duty officer; its escalation pages the next level
+            after = await redispatch(uow, rt, case, actor=set_by, action="presence-moved", reason=why)
+            moved.append({"case_id": case.case_id, "to_desk": after.desk, "to_operator": after.assigned_to})
+    await conn.execute(
+        t.presence_changes.insert().values(
+            operator_id=operator_id, at=now, state=state, previous=previous, source=source, set_by=set_by,
+            reason=reason, data={"moved": moved},
+        )
+    )  # fmt: skip
+    return [m["case_id"] for m in moved]
 
 
 async def set_state(
     uow: UnitOfWork, rt: CccRuntime, operator_id: str, state: State, *, source: Source, set_by: str, reason: str | None
 ) -> list[str]:
     """Record a change; going away or offline re-dispatches the operator's open cases. Returns their ids."""
-    raise NotImplementedError
+    return await _change(uow, rt, operator_id, state, source=source, set_by=set_by, reason=reason)
+
+
+async def _held_since(conn: AsyncConnection, case: Case) -> datetime:
+    """When the case last reached its assignee (dispatch, move, reassignment or claim)."""
+    e = t.events
+    rows = await conn.execute(sa.select(e).where(e.c.case_id == case.case_id).order_by(e.c.event_id.desc()))
+    for row in rows:
+        data = row.data or {}
+        if data.get("operator") == case.assigned_to or (row.action == "claimed" and row.actor == case.assigned_to):
+            return utc(row.at)
+    return utc(case.opened_at)
 
 
 async def on_assignment_timed_out(uow: UnitOfWork, rt: CccRuntime, case: Case, now: datetime) -> None:
     """Called when a case's first if-not-acked deadline fires while `case.assigned_to` still holds it
-    unacknowledged (before the escalation changes the assignee): marks that operator away."""
-    raise NotImplementedError
+    unacknowledged (before the escalation changes the assignee): marks that operator away.
+
+    Only a dispatch-role operator who held the case for at least half of the window is blamed: a
+    case moved to a colleague a minute before its deadline (their peer went away) must not mark
+    the colleague away too, or one absence would cascade through the desk. Someone already absent
+    is left as they are.
+    """
+    holder = rt.roster.operator(case.assigned_to) if case.assigned_to else None
+    if holder is None or case.kind == GAP_KIND or holder.role not in rt.dispatch_chain.dispatch_roles:
+        return
+    if now - await _held_since(uow.conn, case) < (now - utc(case.opened_at)) / 2:
+        return
+    if await _current_state(uow.conn, rt, holder.id, now) not in PRESENT:
+        return
+    await _change(
+        uow, rt, holder.id, "away", source="inferred", set_by="system",
+        reason=f"let case {case.case_id} time out", keep={case.case_id},
+    )  # fmt: skip
+
+
+async def _open_gaps(conn: AsyncConnection) -> dict[str, Case]:
+    """The open presence-gap cases by language (their `presence-gap:<lang>` subject)."""
+    s, c = t.case_subjects, t.cases
+    rows = await conn.execute(
+        sa.select(s.c.subject, c.c.case_id)
+        .join(c, c.c.case_id == s.c.case_id)
+        .where(s.c.subject.like(f"{GAP_KIND}:%"), c.c.kind == GAP_KIND, c.c.status.in_(t.OPEN_STATUSES))
+    )
+    return {r.subject.split(":", 1)[1]: await cases.get(conn, r.case_id) for r in rows}
+
+
+async def _open_gap(uow: UnitOfWork, rt: CccRuntime, lang: str, now: datetime) -> Case:
+    """Insert the warning case, assigned to the on-duty desk's duty officer on shift."""
+    from interpol_offices.ccc_router.workflow import escalation_target  # workflow imports this module
+
+    conn, ctx = uow.conn, uow.ctx
+    desk = rt.primary_desk(now)
+    officer, why = escalation_target(rt, "duty-officer", desk, now, await cases.open_loads(conn))
+    title = f"Nobody present for {lang} at {desk}"
+    text = (
+        f"No operator with {lang} on shift is available or busy at {now.isoformat()}: new {lang} cases go "
+        f"down the dispatch chain (another desk, then English with translation). Ask someone to come back, "
+        f"or add cover. Resolved by the CCC when someone with {lang} is present again."
+    )
+    decided = language.resolve("en", f"{title}\n{text}")
+    policy = rt.policies[GAP_PRIORITY]
+    case_id = new_message_id(ctx.clock)
+    record: dict[str, Any] = {"desk": desk, "queue_language": "en", "operator": officer, "translation_needed": False,
+              "step": "presence gap", "attempts": []}  # fmt: skip
+    case = await cases.insert(
+        conn,
+        {
+            "case_id": case_id, "message_id": None, "source": "api", "sender": None, "reported_by": None,
+            "kind": GAP_KIND, "title": title, "text": text, "involved": [], "priority": GAP_PRIORITY,
+            "language_tag": "en", "language": decided.language, "language_decision": decided.record(),
+            "queue_language": "en", "translation_needed": False, "status": "dispatched", "desk": desk,
+            "assigned_to": officer, "escalation_level": 0, "escalated_to": None, "policy": snapshot(policy),
+            "dispatch": record, "opened_at": now, "sent_at": None, "dispatched_at": now, "updated_at": now,
+            "version": 1,
+        },
+    )  # fmt: skip
+    await conn.execute(t.case_subjects.insert().values(case_id=case_id, subject=gap_subject(lang)))
+    await cases.add_events(
+        conn,
+        [
+            {"case_id": case_id, "at": now, "actor": "system", "action": "opened",
+             "data": {"source": "presence", "kind": GAP_KIND, "gap_language": lang, "priority": GAP_PRIORITY,
+                      "policy_digest": policy.digest}},
+            {"case_id": case_id, "at": now, "actor": "system", "action": "dispatched", "reason": why, "data": record},
+        ],
+    )  # fmt: skip
+    await cases.add_deadlines(conn, case_id, plan(policy, now, ctx.directory.desks))
+    return case
+
+
+async def _hand_over_gap(uow: UnitOfWork, rt: CccRuntime, case: Case, now: datetime) -> None:
+    """The desks handed over while the gap lasts: the warning goes to the incoming duty officer."""
+    from interpol_offices.ccc_router.workflow import escalation_target  # workflow imports this module
+
+    desk = rt.primary_desk(now)
+    officer, why = escalation_target(rt, "duty-officer", desk, now, await cases.open_loads(uow.conn))
+    await cases.update(uow.conn, case, now, desk=desk, assigned_to=officer)
+    await cases.add_event(
+        uow.conn, case.case_id, now, "system", "handover", f"gap still open at the handover to {desk}: {why}",
+        from_desk=case.desk, to_desk=desk, from_operator=case.assigned_to, operator=officer,
+    )  # fmt: skip
+
+
+async def _close_gap(uow: UnitOfWork, case: Case, resolution: str, now: datetime) -> None:
+    conn = uow.conn
+    await cases.update(conn, case, now, status="resolved", resolved_at=now)
+    stopped = await cases.cancel_deadlines(conn, case.case_id, now, "cancelled: resolved by the CCC (covered again)")
+    await cases.add_event(conn, case.case_id, now, "system", "resolved", resolution, deadlines_cancelled=stopped)
+
+
+def present_by_language(
+    rt: CccRuntime, on_shift: Sequence[Duty], states: dict[str, State]
+) -> dict[str, list[tuple[str, State]]]:
+    """Per official language, the on-shift dispatch-role operators with it and their states (roster order)."""
+    roles = set(rt.dispatch_chain.dispatch_roles)
+    return {
+        lang: [(d.operator.id, states[d.operator.id]) for d in on_shift
+               if d.operator.role in roles and lang in d.operator.languages]
+        for lang in OFFICIAL_LANGUAGES
+    }  # fmt: skip
 
 
 async def check_gaps(ctx: OfficeContext, now: datetime) -> None:
     """Open (once) or resolve the `presence-gap` case of each language; called on every timer tick."""
-    raise NotImplementedError
+    rt = runtime_of(ctx)
+    on = rt.on_shift(now)
+    async with ctx.engine.connect() as conn:
+        states = await states_now(conn, on)
+        open_gaps = await _open_gaps(conn)
+    by_lang = present_by_language(rt, on, states)
+    todo: list[tuple[str, str | None]] = []
+    for lang, people in by_lang.items():
+        present = [(op, s) for op, s in people if s in PRESENT]
+        if not present and lang not in open_gaps:
+            todo.append((lang, None))
+        elif present and lang in open_gaps:
+            todo.append((lang, f"{lang} covered again: {present[0][0]} {present[0][1]}"))
+        elif lang in open_gaps and open_gaps[lang].desk != rt.primary_desk(now):
+            todo.append((lang, None))
+    if not todo:
+        return
+    try:
+        async with ctx.transaction() as uow:
+            if uow.conn.dialect.name == "postgresql":  # SQLite's writes are serialised already (writing.py)
+                await uow.conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": GAP_LOCK})
+            again = await _open_gaps(uow.conn)  # another loop may have acted meanwhile: read under the lock
+            for lang, resolution in todo:
+                if resolution is None and lang not in again:
+                    await _open_gap(uow, rt, lang, now)
+                elif resolution is None and again[lang].desk != rt.primary_desk(now):
+                    await _hand_over_gap(uow, rt, again[lang], now)
+                elif resolution is not None and lang in again:
+                    await _close_gap(uow, again[lang], resolution, now)
+    except CaseConflict:
+        return  # someone acted on a gap case at this instant; the next tick looks again
+
+
+async def stored(conn: AsyncConnection, operator_id: str) -> Presence | None:
+    """The last state recorded for an operator, lapsed or not (for someone off shift)."""
+    row = (await _rows(conn, [operator_id])).get(operator_id)
+    if row is None:
+        return None
+    return Presence(row.state, utc(row.since), row.source, row.set_by, row.reason)
+
+
+async def sample_present(ctx: OfficeContext) -> None:
+    """Set `operators_present{language}` (the CCC's metrics) from the roster and the states now."""
+    rt = runtime_of(ctx)
+    if rt.metrics is None:
+        return
+    on = rt.on_shift(ctx.clock.now())
+    async with ctx.engine.connect() as conn:
+        states = await states_now(conn, on)
+    for lang, people in present_by_language(rt, on, states).items():
+        rt.metrics.operators_present.labels(lang).set(sum(s in PRESENT for _, s in people))

@@ -8,9 +8,10 @@ from interpol_mesh.app.exchange_routes import router as exchange_router
 from interpol_mesh.messaging import OfficeContext
 from interpol_mesh.notices.copies import on_notice_event
 from interpol_mesh.notices.expiry import expire_notices
-from interpol_offices.ccc_router import metrics, roster_store
+from interpol_offices.ccc_router import metrics, presence, roster_store
 from interpol_offices.ccc_router.intake import on_hit_report, on_message
 from interpol_offices.ccc_router.language import detector
+from interpol_offices.ccc_router.presence_routes import router as presence_router
 from interpol_offices.ccc_router.routes_cases import router as cases_router
 from interpol_offices.ccc_router.routes_roster import router as roster_router
 from interpol_offices.ccc_router.runtime import DATA_DIR, CccRole, CccRuntime, runtime_of
@@ -31,6 +32,8 @@ async def load_ccc(ctx: OfficeContext) -> None:
     rt = runtime_of(ctx)
     rt.load_config(ctx.directory)
     rt.metrics = metrics.install(ctx.metrics, ctx.engine)  # each start has a fresh office registry
+    # Presence needs the roster and the runtime, which metrics.py cannot import: registered here.
+    ctx.metrics.add_sampler("ccc-presence", lambda: presence.sample_present(ctx), [rt.metrics.operators_present])
     async with ctx.transaction() as uow:
         active = await roster_store.load_active(uow.conn, ctx, rt)
     rt.set_active(active)
@@ -41,7 +44,7 @@ def build_role(data_dir: Path = DATA_DIR, poll_seconds: float = 1.0) -> CccRole:
     return CccRole(
         name="ccc_router",
         description=DESCRIPTION,
-        routers=[cases_router, roster_router, exchange_router],
+        routers=[cases_router, roster_router, presence_router, exchange_router],
         # Copies of every published notice, so a hit report can be confirmed (hit_check.py).
         handlers={"message": on_message, "hit-report": on_hit_report, "notice-event": on_notice_event},
         startup=[load_ccc],

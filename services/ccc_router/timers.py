@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from interpol_mesh.clock import utc
 from interpol_mesh.messaging import OfficeContext
 from interpol_mesh.storage import insert_ignoring_duplicates
-from interpol_offices.ccc_router import ack_timeout, cases
+from interpol_offices.ccc_router import ack_timeout, cases, presence
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.cases import CaseConflict
 from interpol_offices.ccc_router.runtime import runtime_of
@@ -68,6 +68,8 @@ async def run_handover(ctx: OfficeContext, now: datetime) -> list[str] | None:
             return None
         moved: list[str] = []
         for case in await cases.find(conn, status=t.OPEN_STATUSES, not_desk=incoming, limit=10_000):
+            if case.kind == presence.GAP_KIND:
+                continue  # a warning for supervisors: check_gaps hands it to the incoming duty officer
             after = await redispatch(
                 uow, rt, case, actor="system", action="handover",
                 reason=f"shift handover {outgoing} -> {incoming} at {boundary.isoformat()}",
@@ -107,6 +109,8 @@ async def _fire_one(ctx: OfficeContext, deadline: sa.Row[object], now: datetime)
                 why = f"still not acknowledged: repeat {repeat} of level {level}"
             if late > 60:
                 why += f"; fired {int(late)} s after its due time (CCC was not running)"
+            if (level, repeat, deadline.condition) == (1, 0, "if-not-acked") and case.assigned_to:
+                await presence.on_assignment_timed_out(uow, rt, case, now)  # before the assignee changes
             await escalate(uow, rt, case, level=level, actor="system", reason=why, repeat=repeat)
             if rt.metrics is not None:
                 rt.metrics.escalation_fired(uow, case)
@@ -116,9 +120,10 @@ async def _fire_one(ctx: OfficeContext, deadline: sa.Row[object], now: datetime)
 
 
 async def fire_due(ctx: OfficeContext, now: datetime | None = None) -> list[Fired]:
-    """Perform a due handover, then fire every deadline due at `now`, oldest first, each once."""
+    """Perform a due handover, warn of presence gaps, then fire every deadline due at `now`, oldest first, each once."""
     now = now or ctx.clock.now()
     await run_handover(ctx, now)
+    await presence.check_gaps(ctx, now)  # after the handover: the desk on duty now gets the warning
     d = t.deadlines
     fired: list[Fired] = []
     while True:

@@ -27,7 +27,7 @@ from interpol_mesh.directory import Language
 from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages import Priority
 from interpol_mesh.messaging import UnitOfWork
-from interpol_offices.ccc_router import ack_timeout, cases, language, related
+from interpol_offices.ccc_router import ack_timeout, cases, language, presence, related
 from interpol_offices.ccc_router.cases import Case, CaseConflict, CaseError
 from interpol_offices.ccc_router.dispatch import Decision, dispatch
 from interpol_offices.ccc_router.notify import tell_offices
@@ -57,7 +57,7 @@ class Intake:
 
 
 async def _decide(conn: AsyncConnection, rt: CccRuntime, lang: Language, at: datetime) -> Decision:
-    on_shift = rt.on_shift(at)
+    on_shift = await presence.dispatchable(conn, rt.on_shift(at))  # busy, away and offline take nothing new
     loads = await cases.open_loads(conn, [d.operator.id for d in on_shift])
     return dispatch(lang, rt.primary_desk(at), on_shift, loads, rt.dispatch_chain)
 
@@ -246,7 +246,8 @@ async def redispatch(
     loads = dict(await cases.open_loads(conn))
     if case.assigned_to:
         loads[case.assigned_to] = max(0, loads.get(case.assigned_to, 0) - 1)  # do not count the case against its holder
-    decision = dispatch(case.language, primary or rt.primary_desk(now), rt.on_shift(now), loads, rt.dispatch_chain)
+    on_shift = await presence.dispatchable(conn, rt.on_shift(now))  # only available operators take it
+    decision = dispatch(case.language, primary or rt.primary_desk(now), on_shift, loads, rt.dispatch_chain)
     if (decision.desk, decision.operator) == (case.desk, case.assigned_to):
         return case
     updated = await cases.update(

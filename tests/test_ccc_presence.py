@@ -1,0 +1,244 @@
+"""Operator presence: going away moves cases, dispatch skips busy and away operators, a timed-out
+case marks its operator away, presence lapses at the next shift, and a language with nobody
+present opens one gap warning that the CCC resolves when someone is back.
+
+Default roster, Tuesday 3 March 2026 (CET): at 12:30 UTC Lyon is on duty and has two Arabic
+operators on shift (ly.benali 09-14 local, ly.mansour 13-18 local); at 03:00 UTC Singapore has
+one (sg.haddad, weekdays), so Arabic has nobody else to fall back on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
+
+from ccc_support import bearer, events_of
+from conftest import MeshFactory
+from interpol_mesh.clock import FakeClock
+from interpol_mesh.testing.harness import TestMesh
+from interpol_offices.ccc_router import tables as t
+from interpol_offices.ccc_router.timers import fire_due
+
+TUESDAY_1230 = datetime(2026, 3, 3, 12, 30, tzinfo=UTC)
+TUESDAY_0300 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+ARABIC = {
+    "title": "بلاغ هاتفي من المكتب المركزي الوطني في الرياض",
+    "text": "تم توقيف شخص مطلوب بموجب نشرة حمراء في مطار الملك خالد، ونطلب تأكيد صلاحية النشرة.",
+    "priority": "urgent",
+    "language": "ar-SA",
+    "reporting_office": "ncb.sa",
+}
+
+
+async def _open(mesh: TestMesh, priority: str = "urgent", who: str = "ly.laurent") -> dict[str, Any]:
+    created = await mesh.client("ccc").post(
+        "/v1/cases", json={**ARABIC, "priority": priority}, headers=bearer(mesh, who)
+    )
+    assert created.status_code == 201, created.text
+    return created.json()  # type: ignore[no-any-return]
+
+
+async def _presence(mesh: TestMesh, who: str, state: str, reason: str | None = None, by: str | None = None) -> Any:
+    path = "/v1/operators/me/presence" if by is None else f"/v1/operators/{who}/presence"
+    return await mesh.client("ccc").put(path, json={"state": state, "reason": reason}, headers=bearer(mesh, by or who))
+
+
+async def _case(mesh: TestMesh, cid: str) -> dict[str, Any]:
+    return dict((await mesh.rows("ccc", sa.select(t.cases).where(t.cases.c.case_id == cid)))[0]._mapping)
+
+
+async def _changes(mesh: TestMesh, operator_id: str) -> list[dict[str, Any]]:
+    pc = t.presence_changes
+    query = sa.select(pc).where(pc.c.operator_id == operator_id).order_by(pc.c.change_id)
+    return [dict(r._mapping) for r in await mesh.rows("ccc", query)]
+
+
+async def _gaps(mesh: TestMesh) -> list[dict[str, Any]]:
+    c, s = t.cases, t.case_subjects
+    query = sa.select(c, s.c.subject).join(s, s.c.case_id == c.c.case_id).where(c.c.kind == "presence-gap")
+    return [dict(r._mapping) for r in await mesh.rows("ccc", query.order_by(c.c.opened_at))]
+
+
+async def test_an_operator_going_away_moves_their_open_cases_to_a_present_colleague_with_the_language(
+    make_mesh: MeshFactory,
+) -> None:
+    clock = FakeClock(TUESDAY_1230)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    client = mesh.client("ccc")
+
+    busy = await _presence(mesh, "ly.mansour", "busy", "on the phone with NCB Rabat")
+    assert busy.status_code == 200, busy.text
+    assert (busy.json()["state"], busy.json()["source"], busy.json()["moved"]) == ("busy", "operator", [])
+    first, second = await _open(mesh), await _open(mesh)
+    # mansour is busy: both go to benali although she is then the more loaded of the two.
+    assert [first["assigned_to"], second["assigned_to"]] == ["ly.benali", "ly.benali"]
+    ack = await client.post(f"/v1/cases/{first['case_id']}/acknowledge", headers=bearer(mesh, "ly.benali"))
+    assert ack.status_code == 200, ack.text
+    assert (await _presence(mesh, "ly.mansour", "available")).status_code == 200
+
+    clock.advance(timedelta(minutes=2))
+    away = await _presence(mesh, "ly.benali", "away", "called to the head of desk")
+    assert away.status_code == 200, away.text
+    body = away.json()
+    assert (body["state"], body["source"], body["set_by"]) == ("away", "operator", "ly.benali")
+    assert sorted(body["moved"]) == sorted([first["case_id"], second["case_id"]])
+    for case in (first, second):
+        row = await _case(mesh, case["case_id"])
+        assert (row["assigned_to"], row["desk"], row["queue_language"]) == ("ly.mansour", "desk.lyon", "ar")
+        moved = await events_of(mesh, case["case_id"], "presence-moved")
+        assert len(moved) == 1 and moved[0]["actor"] == "ly.benali"
+        assert moved[0]["reason"] == "ly.benali is away: called to the head of desk"
+        assert (moved[0]["data"]["from_operator"], moved[0]["data"]["operator"]) == ("ly.benali", "ly.mansour")
+    assert (await _case(mesh, first["case_id"]))["status"] == "acknowledged"  # it keeps its state
+    detail = (await client.get(f"/v1/cases/{second['case_id']}", headers=bearer(mesh, "ly.mansour"))).json()
+    assert detail["timeline"][-1]["action"] == "presence-moved"
+
+    change = (await _changes(mesh, "ly.benali"))[-1]
+    assert (change["state"], change["previous"], change["source"], change["set_by"]) == (
+        "away", "available", "operator", "ly.benali",
+    )  # fmt: skip
+    assert sorted(m["case_id"] for m in change["data"]["moved"]) == sorted(body["moved"])
+    assert {m["to_operator"] for m in change["data"]["moved"]} == {"ly.mansour"}
+
+    board = (await client.get("/v1/presence", headers=bearer(mesh, "ly.okafor"))).json()
+    mine = {o["operator_id"]: o for o in board["operators"]}
+    assert (mine["ly.benali"]["state"], mine["ly.benali"]["reason"]) == ("away", "called to the head of desk")
+    assert (mine["ly.okafor"]["state"], mine["ly.okafor"]["source"]) == ("available", "shift")
+    assert board["desk_on_duty"] == "desk.lyon"
+    assert board["languages"]["ar"] == {"on_shift": 2, "present": 1, "available": 1}
+    text = (await mesh.ctx("ccc").metrics.render()).decode()
+    gauge = {
+        s.labels["language"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "interpol_mesh_ccc_operators_present"
+    }
+    assert (gauge["ar"], gauge["fr"]) == (1.0, 3.0)  # fr: martin, bernard, garcia; benali (ar, fr) is away
+
+    # Dispatch skips away and busy operators: with benali away and mansour busy, Arabic has nobody
+    # available at any desk at 12:32 UTC, so the case goes down the chain to English with translation.
+    assert (await _presence(mesh, "ly.mansour", "busy")).status_code == 200
+    third = await _open(mesh)
+    assert third["assigned_to"] not in {"ly.benali", "ly.mansour"}
+    assert (third["dispatch"]["step"], third["translation_needed"]) == ("English with translation", True)
+    assert "no operator with ar on shift at desk.lyon" in third["dispatch"]["attempts"][0]["outcome"]
+    await fire_due(mesh.ctx("ccc"))
+    assert await _gaps(mesh) == []  # busy is present: Arabic is still covered
+
+
+async def test_an_assigned_case_timing_out_marks_its_operator_away_and_moves_their_other_cases(
+    make_mesh: MeshFactory,
+) -> None:
+    clock = FakeClock(TUESDAY_1230)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    timed_out = await _open(mesh, "critical")  # level 1 after 10 minutes
+    other = await _open(mesh)  # least loaded: mansour
+    third = await _open(mesh)  # tie: roster order, benali
+    assert [c["assigned_to"] for c in (timed_out, other, third)] == ["ly.benali", "ly.mansour", "ly.benali"]
+
+    clock.advance(timedelta(minutes=10))
+    await fire_due(ctx)
+    change = (await _changes(mesh, "ly.benali"))[-1]
+    assert (change["state"], change["source"], change["set_by"]) == ("away", "inferred", "system")
+    assert change["reason"] == f"let case {timed_out['case_id']} time out"
+    assert [m["case_id"] for m in change["data"]["moved"]] == [third["case_id"]]
+    assert (await _case(mesh, third["case_id"]))["assigned_to"] == "ly.mansour"
+    escalated = await _case(mesh, timed_out["case_id"])
+    assert (escalated["assigned_to"], escalated["escalation_level"]) == ("ly.laurent", 1)
+    assert await _changes(mesh, "ly.mansour") == []
+    board = (await mesh.client("ccc").get("/v1/presence", headers=bearer(mesh, "ly.laurent"))).json()
+    benali = next(o for o in board["operators"] if o["operator_id"] == "ly.benali")
+    assert (benali["state"], benali["source"]) == ("away", "inferred")
+
+    # Presence lapses at the next shift: benali's ends at 14:00 local (13:00 UTC); on Wednesday
+    # morning she reads as available again and takes Arabic cases.
+    clock.set(datetime(2026, 3, 4, 8, 30, tzinfo=UTC))
+    board = (await mesh.client("ccc").get("/v1/presence", headers=bearer(mesh, "ly.laurent"))).json()
+    benali = next(o for o in board["operators"] if o["operator_id"] == "ly.benali")
+    assert (benali["state"], benali["source"], benali["since"]) == ("available", "shift", "2026-03-04T08:00:00Z")
+    assert (await _open(mesh))["assigned_to"] == "ly.benali"
+
+
+async def test_a_language_with_nobody_present_opens_one_gap_case_resolved_when_someone_is_back(
+    make_mesh: MeshFactory,
+) -> None:
+    clock = FakeClock(TUESDAY_0300)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    await fire_due(ctx)
+    assert await _gaps(mesh) == []
+
+    # Refusals first: an unknown state, an operator setting a colleague, an unknown operator, a peer's head.
+    unknown = await _presence(mesh, "sg.haddad", "sleeping")
+    assert unknown.status_code == 422 and "available" in unknown.text
+    colleague = await _presence(mesh, "sg.haddad", "away", by="sg.tan")
+    assert colleague.status_code == 403
+    assert "sg.tan is an operator" in colleague.json()["detail"]
+    assert (await _presence(mesh, "sg.nobody", "away", by="sg.koh")).status_code == 404
+    head = await _presence(mesh, "sg.chen", "away", by="sg.koh")
+    assert head.status_code == 403 and "sg.chen is head-of-desk" in head.json()["detail"]
+
+    away = await _presence(mesh, "sg.haddad", "away", "left the room", by="sg.koh")
+    assert away.status_code == 200, away.text
+    assert (away.json()["source"], away.json()["set_by"]) == ("colleague", "sg.koh")
+    clock.advance(timedelta(seconds=1))
+    await fire_due(ctx)
+    await fire_due(ctx)  # never a second warning while one is open
+    gaps = await _gaps(mesh)
+    assert len(gaps) == 1
+    gap = gaps[0]
+    assert (gap["title"], gap["subject"], gap["assigned_to"], gap["desk"], gap["priority"], gap["status"]) == (
+        "Nobody present for ar at desk.singapore", "presence-gap:ar", "sg.koh", "desk.singapore", "urgent",
+        "dispatched",
+    )  # fmt: skip
+    board = (await mesh.client("ccc").get("/v1/presence", headers=bearer(mesh, "sg.tan"))).json()
+    assert board["languages"]["ar"] == {"on_shift": 1, "present": 0, "available": 0}
+
+    clock.advance(timedelta(minutes=3))
+    assert (await _presence(mesh, "sg.haddad", "available")).status_code == 200
+    await fire_due(ctx)
+    gap = (await _gaps(mesh))[0]
+    assert gap["status"] == "resolved"
+    resolved = await events_of(mesh, gap["case_id"], "resolved")
+    assert [(e["actor"], e["reason"]) for e in resolved] == [("system", "ar covered again: sg.haddad available")]
+    deadlines = await mesh.rows("ccc", sa.select(t.deadlines).where(t.deadlines.c.case_id == gap["case_id"]))
+    assert deadlines and all(d.cancelled_at is not None for d in deadlines)
+
+    # A second absence opens a new warning (the old one is resolved).
+    assert (await _presence(mesh, "sg.haddad", "offline")).status_code == 200
+    await fire_due(ctx)
+    assert [g["status"] for g in await _gaps(mesh)] == ["resolved", "dispatched"]
+
+
+async def test_a_gap_still_open_at_the_handover_goes_to_the_incoming_duty_officer(make_mesh: MeshFactory) -> None:
+    # 15:59 UTC: French at Lyon's late shift is ly.bernard alone; at 16:00 ba.moreau (Buenos Aires)
+    # and ly.saadi (Lyon's night shift) start, both with French.
+    clock = FakeClock(datetime(2026, 3, 3, 15, 59, tzinfo=UTC))
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    assert (await _presence(mesh, "ly.bernard", "away", "meeting", by="ly.laurent")).status_code == 200
+    await fire_due(ctx)
+    gap = (await _gaps(mesh))[0]
+    assert (gap["title"], gap["assigned_to"]) == ("Nobody present for fr at desk.lyon", "ly.laurent")
+
+    clock.set(datetime(2026, 3, 3, 16, 0, tzinfo=UTC))
+    assert (await _presence(mesh, "ba.moreau", "busy", by="ba.gomez")).status_code == 200
+    assert (await _presence(mesh, "ba.moreau", "offline", by="ba.gomez")).status_code == 200
+    assert (await _presence(mesh, "ly.saadi", "away", by="ly.laurent")).status_code == 200
+    await fire_due(ctx)
+    gaps = await _gaps(mesh)
+    assert [(g["case_id"], g["desk"], g["assigned_to"], g["status"]) for g in gaps] == [
+        (gap["case_id"], "desk.buenos-aires", "ba.gomez", "dispatched")
+    ]
+    handed = await events_of(mesh, gap["case_id"], "handover")
+    assert [(e["data"]["from_operator"], e["data"]["operator"]) for e in handed] == [("ly.laurent", "ba.gomez")]
+    detail = await mesh.client("ccc").get(f"/v1/cases/{gap['case_id']}", headers=bearer(mesh, "ba.gomez"))
+    assert detail.status_code == 200 and detail.json()["kind"] == "presence-gap"
