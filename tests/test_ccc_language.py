@@ -172,6 +172,9 @@ def test_dev_set_per_kind_untagged_correct_tag_kept_and_wrong_tag_corrected(
         ("es", "SMITH John William"),
         ("fr", "GARCIA LOPEZ Juan, FERNANDEZ RUIZ Maria del Carmen"),
         ("en", "DUPONT Jean-Pierre, LEFEBVRE Antoine"),
+        ("es", "Detenidos: Jean-Pierre Dubois, Marie-Claire Lefebvre, François Mitterrand."),
+        ("en", "Detained: Carlos Rodriguez Moreno, Luis Fernandez Blanco and Sergio Gutierrez Ruiz."),
+        ("fr", "Interpellés : John Smith, Michael Johnson, William Brown."),
     ],
 )  # fmt: skip
 def test_names_never_overrule_a_tag(tag: str, text: str) -> None:
@@ -215,6 +218,16 @@ def test_telex_capitals_are_the_language_not_names() -> None:
     # Identifiers are still set aside in telex; mixed case is not telex.
     assert evidence("HIT SLTD PASSPORT K00231877 HOLDER DETAINED AT 07:50").set_aside == {"document": 1, "time": 1}
     assert not is_telex("Subject MOHAMED BEN ALI detained")
+    # Telex is read without accents: those left are the names' own spelling, no evidence.
+    assert evidence("URGENT FRANÇOIS LEFÈVRE DETAINED AT PARIS AIRPORT").remainder.startswith("urgent francois")
+    assert resolve(None, "URGENT FRANÇOIS LEFÈVRE DETAINED AT PARIS AIRPORT").language == "en"
+    assert resolve("fr", "ENFANT DISPARU ANA FERNÁNDEZ VU A LOS ANGELES").language == "fr"
+    # In telex the names stay in the remainder, so lingua alone never overrules a tag there.
+    for tag, text in [
+        ("fr", "ARRETES JOHN SMITH MICHAEL JOHNSON WILLIAM BROWN"),
+        ("en", "ARRESTED JUAN CARLOS RODRIGUEZ"),
+    ]:
+        assert resolve(tag, text).language == tag
     assert not is_telex("تطابق: GARCIA LOPEZ JUAN CARLOS، محتجز.")
 
 
@@ -249,7 +262,11 @@ def test_identifiers_are_found_and_set_aside(text: str, found: list[tuple[str, s
         ("Suspect VAN DER BERG Pieter is wanted", ["VAN DER BERG Pieter"]),
         ("Le suspect ANDERSON Mark utilise aussi le nom de WHITE Peter.", ["ANDERSON Mark", "WHITE Peter"]),
         ("تم رصد Omar AL HASHIMI في مطار Charles de Gaulle.", ["Omar AL HASHIMI", "Charles de Gaulle"]),
-        ("The child was taken by her father to Madrid.", []),
+        ("Detained: Carlos Rodriguez, Luis Moreno.\nPlease advise.", ["Carlos Rodriguez", "Luis Moreno"]),
+        ("The child was taken by her father to Madrid.", ["Madrid"]),  # a proper noun: no language either
+        ("Please advise.\nSuspect detained.", []),
+        ("José Núñez released.", ["José Núñez"]),  # a first name starting the sentence, before a name
+        ("Vehicle found in Los Angeles by El Paso police.", ["Los Angeles", "El Paso"]),
     ],
 )  # fmt: skip
 def test_names_in_capitals_and_after_honorifics(text: str, names: list[str]) -> None:

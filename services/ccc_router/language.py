@@ -15,6 +15,7 @@ a `reason` from a closed set and counts of what was set aside (README, "Language
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -55,12 +56,25 @@ ARABIC_SHARE_OVER_TAG = 0.5
 MIN_ARABIC_LETTERS_OVER_TAG = 4  # one Arabic word
 
 # When lingua is unsure on the Latin remainder, words and marks only one language has decide:
-# very common function words (accents stripped, as telex writes them) and letters with accents.
+# very common function words (accents stripped, as telex writes them; `l` and `d` are French
+# elisions, `l'aeroport` or telex `L AEROPORT`) and letters with accents.
 UNSURE_BELOW = 0.80
 _OWN_WORDS: dict[Language, frozenset[str]] = {
-    "en": frozenset(["the", "of", "and", "to", "is", "was", "were", "for", "with", "from", "this", "that", "are", "have", "has", "been", "will", "would", "please", "thanks", "thank", "you", "your", "our", "we", "not", "by", "it", "its", "his", "her", "he", "she", "they", "who", "which"]),
-    "fr": frozenset(["le", "les", "des", "du", "et", "est", "une", "au", "aux", "pour", "avec", "sur", "dans", "par", "pas", "qui", "nous", "vous", "votre", "notre", "vos", "nos", "ce", "cette", "cet", "ces", "il", "elle", "sont", "ete", "merci", "recu", "svp", "stp", "mais", "ou", "leur"]),
-    "es": frozenset(["el", "los", "las", "del", "y", "es", "una", "por", "para", "con", "su", "sus", "nuestro", "nuestra", "rogamos", "gracias", "esta", "fue", "ha", "al", "lo", "muy", "pero", "como", "este", "sobre", "tras", "favor"]),
+    "en": frozenset((
+        "the", "of", "and", "to", "is", "was", "were", "for", "with", "from", "this", "that", "are", "have", "has",
+        "been", "will", "would", "please", "thanks", "thank", "you", "your", "our", "we", "not", "by", "it", "its",
+        "his", "her", "he", "she", "they", "who", "which", "at", "in"
+    )),
+    "fr": frozenset((
+        "le", "les", "des", "du", "et", "est", "une", "au", "aux", "pour", "avec", "sur", "dans", "par", "pas",
+        "qui", "nous", "vous", "votre", "notre", "vos", "nos", "ce", "cette", "cet", "ces", "il", "elle", "sont",
+        "ete", "merci", "recu", "svp", "stp", "mais", "ou", "leur", "l", "d", "qu"
+    )),
+    "es": frozenset((
+        "el", "los", "las", "del", "y", "es", "una", "por", "para", "con", "su", "sus", "nuestro", "nuestra",
+        "rogamos", "gracias", "esta", "fue", "ha", "al", "lo", "muy", "pero", "como", "este", "sobre", "tras",
+        "favor"
+    )),
 }  # fmt: skip
 _OWN_MARKS: dict[Language, frozenset[str]] = {"fr": frozenset("èêàâîôûçëïùœ"), "es": frozenset("ñ¿¡áíóú")}
 
@@ -144,8 +158,9 @@ def evidence(text: str) -> Evidence:
         last = span.end
     parts.append(stripped[last:])
     remainder = " ".join("".join(parts).split())
-    if telex:
-        remainder = remainder.lower()
+    if telex:  # read as telex writes: lower-cased, without accents (those left are names' own spelling)
+        decomposed = unicodedata.normalize("NFKD", remainder.lower())
+        remainder = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
     letters = [ch for ch in remainder if ch.isalpha()]
     return Evidence(remainder, len(letters), sum(map(_is_arabic, letters)), dict(counts), telex)
 
@@ -160,25 +175,33 @@ def judge(ev: Evidence) -> tuple[Language | None, float, str]:
     if ev.arabic_share >= ARABIC_SHARE:
         return "ar", ev.arabic_share, "script"
     latin_only = "".join(ch for ch in ev.remainder if not _is_arabic(ch))
-    language, confidence = _best(_latin_detector(), latin_only)
-    if confidence < UNSURE_BELOW and (by_words := _own_words_vote(latin_only)) not in (None, language):
-        return by_words, confidence, "words"  # lingua unsure and the text's own words disagree
-    return language, confidence, "lingua"
+    values = {
+        _FROM_LINGUA[v.language]: float(v.value)
+        for v in _latin_detector().compute_language_confidence_values(latin_only)
+    }
+    language = max(values, key=values.__getitem__)
+    # Telex strips accents from its words: accents in a telex text are the names' own spelling.
+    by_words = _own_words_vote(latin_only, marks=not ev.telex)
+    if values[language] < UNSURE_BELOW and by_words not in (None, language):
+        assert by_words is not None
+        return by_words, values[by_words], "words"  # lingua unsure and the text's own words disagree
+    return language, values[language], "lingua"
 
 
-def own_word_votes(text: str) -> dict[Language, int]:
-    """Per Latin language: its own function words in the text, plus letters with its own accents."""
+def own_word_votes(text: str, *, marks: bool = True) -> dict[Language, int]:
+    """Per Latin language: its own function words in the text, plus (`marks`) letters with its own
+    accents. Accents are left out when seconding an overrule: names carry them too (José, François)."""
     lowered = text.lower()
     words = {w.strip(".,;:!?¿¡()'\"") for w in lowered.replace("'", " ").replace("’", " ").split()}
     votes = {lang: len(words & own) for lang, own in _OWN_WORDS.items()}
-    for lang, marks in _OWN_MARKS.items():
-        votes[lang] += sum(1 for ch in lowered if ch in marks)
+    for lang, own_marks in _OWN_MARKS.items():
+        votes[lang] += sum(1 for ch in lowered if ch in own_marks) if marks else 0
     return votes
 
 
-def _own_words_vote(text: str) -> Language | None:
-    """The one language whose own words and accents the text has most of, if there is one."""
-    ranked = sorted(own_word_votes(text).items(), key=lambda kv: kv[1], reverse=True)
+def _own_words_vote(text: str, *, marks: bool = True) -> Language | None:
+    """The one language whose own words (and accents) the text has most of, if there is one."""
+    ranked = sorted(own_word_votes(text, marks=marks).items(), key=lambda kv: kv[1], reverse=True)
     return ranked[0][0] if ranked[0][1] > ranked[1][1] else None
 
 
@@ -271,15 +294,21 @@ def resolve(tag: str | None, text: str, *, default: Language = "en") -> Language
 
 def _strong(ev: Evidence, detected: Language, confidence: float, tag_language: Language) -> bool:
     """Enough to overrule a Latin tag: lingua sure on a long remainder, or fairly sure and seconded
-    by the text's own words (`rogamos`, `le`, `the`) while the tag's language has none of its own."""
+    by the text's own words (`rogamos`, `le`, `the`) while the tag's language has none of its own.
+
+    A telex text keeps its names, and place names hold function words (LOS ANGELES): there lingua
+    is never enough alone, and a fairly sure lingua needs two own words, not one.
+    """
+    votes = own_word_votes(ev.remainder, marks=False)
+    seconded = votes[tag_language] == 0 and _own_words_vote(ev.remainder, marks=False) == detected
     if ev.letters >= MIN_LETTERS_TO_OVERRULE and confidence >= OVERRULE_CONFIDENCE:
-        return True
-    votes = own_word_votes(ev.remainder)
+        return seconded or not ev.telex
+    needed = 2 if ev.telex else 1
     return (
         ev.letters >= MIN_LETTERS_SECONDED
         and confidence >= SECONDED_CONFIDENCE
-        and votes[tag_language] == 0
-        and _own_words_vote(ev.remainder) == detected
+        and seconded
+        and votes[detected] >= needed
     )
 
 

@@ -2,15 +2,17 @@
 set them aside: a name carries the language of its bearer, not of the message about them.
 
 Police traffic writes the family name in capitals (`GARCIA LOPEZ Juan`, `Mr Jean-Luc MARCHAND`,
-`BEN ALI Mohamed`). So in a mixed-case text a name is a run of capitalised words holding at least
-one all-capitals word, extended over the given names next to it; after an honorific (`Mr`,
-`Mme`, `Sra.`) the capitalised words that follow are a name even without capitals. The honorific
-itself stays: it is a word of the message's language. A sentence-initial capitalised word is not
-pulled into a name (`Subject MOHAMED BEN ALI` keeps `Subject`). In an Arabic text, which has no
-case, a capitalised Latin word starts no sentence: it is a proper noun (`Charles de Gaulle`).
+`BEN ALI Mohamed`). So in a mixed-case text every all-capitals word is set aside (a name, or an
+acronym such as SLTD, which has no language either), and so is every capitalised word that does
+not start a sentence: in English, French and Spanish that is a proper noun (`Carlos Rodriguez`,
+`Madrid`). A sentence-initial word stays (`Subject MOHAMED BEN ALI` keeps `Subject`) unless
+another capitalised word follows it (`José Núñez released`); honorifics (`Mr`, `Mme`, `Sra.`)
+stay too, as words of the message's language, and the word after one is a name. Particles between name words go with
+them (`Charles de Gaulle`). In an Arabic text, which has no case, no Latin capital starts a
+sentence: every capitalised Latin word is a proper noun.
 
 In a telex-style text (almost no lower-case letters) capitals are the language itself and cannot
-mark a name, so nothing is set aside by case there: the caller detects on the lower-cased text.
+mark a name, so nothing is set aside by case there: the caller reads the text lower-cased.
 """
 
 from __future__ import annotations
@@ -21,55 +23,15 @@ from dataclasses import dataclass
 # A word: letters, with inner hyphens or apostrophes (`Jean-Pierre`, `O'BRIEN`, `d'Arc`).
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # Words that address or introduce a person; what follows them is a name.
-HONORIFICS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "dr",
-        "m",
-        "mme",
-        "mlle",
-        "me",
-        "sr",
-        "sra",
-        "srta",
-        "don",
-        "doña",
-        "dña",
-        "dr",
-        "dra",
-        "sheikh",
-        "cheikh",
-    ]
-)
+HONORIFICS = frozenset((
+    "mr", "mrs", "ms", "miss", "dr", "m", "mme", "mlle", "me", "sr", "sra", "srta", "don", "doña", "dña",
+    "dra", "sheikh", "cheikh",
+))  # fmt: skip
 # Lower-case particles inside a name (`Charles de Gaulle`, `Maria del Carmen`, `van der Berg`).
-PARTICLES = frozenset(
-    [
-        "de",
-        "del",
-        "la",
-        "las",
-        "los",
-        "da",
-        "das",
-        "do",
-        "dos",
-        "van",
-        "der",
-        "von",
-        "den",
-        "du",
-        "ben",
-        "bin",
-        "bint",
-        "ibn",
-        "abu",
-        "el",
-        "al",
-    ]
-)
+PARTICLES = frozenset((
+    "de", "del", "la", "las", "los", "da", "das", "do", "dos", "van", "der", "von", "den", "du", "ben", "bin",
+    "bint", "ibn", "abu", "el", "al",
+))  # fmt: skip
 # Lower-case letters under this share of the cased letters: the text is written in capitals.
 TELEX_LOWER_SHARE = 0.10
 CASED_SHARE = 0.90
@@ -100,7 +62,7 @@ def _shape(word: str) -> str:
     letters = [ch for ch in word if ch.isalpha()]
     if len(letters) >= 2 and all(ch.isupper() for ch in letters):
         return "caps"
-    if word.lower() in PARTICLES:
+    if word in PARTICLES:  # lower-case only: a capitalised `Los`, `Ben` is a name word itself
         return "particle"
     if letters and letters[0].isupper() and any(ch.islower() for ch in letters[1:]):
         return "title"
@@ -108,8 +70,9 @@ def _shape(word: str) -> str:
 
 
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[:start].rstrip()
-    return not before or before[-1] in ".:;!?¿¡\n"
+    """At the start of the text, a line or a sentence: where every language writes a capital."""
+    before = text[:start].rstrip(" \t\"'“«(-•*")
+    return not before or before[-1] in ".!?¿¡\n"
 
 
 def _is_honorific(word: str) -> bool:
@@ -147,25 +110,28 @@ def _names_in_run(text: str, run: list[re.Match[str]], caseless: bool) -> list[N
     for k, shape in enumerate(shapes):
         if shape == "caps":
             taken[k] = True
-        elif _is_honorific(run[k].group()):
-            # Mr John Smith, Sra. Ana López: the capitalised words after the honorific.
-            m = k + 1
-            while m < len(run) and shapes[m] in ("title", "caps", "particle"):
-                taken[m] = shapes[m] != "particle" or (m + 1 < len(run) and shapes[m + 1] != "other")
-                m += 1
-    # Given names and particles next to a capitals name: GARCIA LOPEZ Juan, Mohamed BEN ALI.
-    changed = True
-    while changed:
-        changed = False
-        for k, shape in enumerate(shapes):
-            if taken[k] or shape not in ("title", "particle") or _is_honorific(run[k].group()):
-                continue  # the honorific is a word of the message's language, not of the name
-            left = k > 0 and taken[k - 1]
-            right = k + 1 < len(run) and taken[k + 1]
-            if (shape == "title" and (caseless or left or (right and not _sentence_initial(text, run[k].start())))) or (
-                shape == "particle" and left and right
-            ):
-                taken[k] = changed = True
+        elif _is_honorific(run[k].group()) and k + 1 < len(run) and shapes[k + 1] == "title":
+            taken[k + 1] = True  # Sra. Ana López at a sentence start: Ana is a name all the same
+    # A capitalised word that starts no sentence is a proper noun: a given name next to a capitals
+    # name (GARCIA LOPEZ Juan), a name written without capitals (Carlos Rodriguez), a place. In an
+    # Arabic text, which has no case, no Latin capital starts a sentence.
+    for k, shape in enumerate(shapes):
+        if shape == "title" and not _is_honorific(run[k].group()):
+            taken[k] = taken[k] or caseless or not _sentence_initial(text, run[k].start())
+    # A sentence-initial capitalised word before another one is a first name (`José Núñez released`);
+    # before a capitals name it stays (`Subject MOHAMED BEN ALI`).
+    first, second = (run[0].group(), run[1].group()) if len(run) > 1 else ("", "")
+    if shapes[:2] == ["title", "title"] and not _is_honorific(first) and not _is_honorific(second):
+        taken[0] = True
+    # Particles between two name words (Charles de Gaulle, Maria del Carmen, van der Berg).
+    k = 1
+    while k < len(run) - 1:
+        m = k
+        while m < len(run) and shapes[m] == "particle":
+            m += 1
+        if m > k and taken[k - 1] and m < len(run) and taken[m]:
+            taken[k:m] = [True] * (m - k)
+        k = m + 1 if m > k else k + 1
     spans: list[NameSpan] = []
     k = 0
     while k < len(run):
