@@ -98,7 +98,9 @@ def normalise_tag(tag: str | None) -> tuple[Language | None, str]:
 
 @functools.cache
 def detector() -> LanguageDetector:
-    """Built once per process (about 0.7 s with preloaded models)."""
+    """Built once per process (about 0.7 s with preloaded models); role.py calls it at start-up, so
+    it builds the en/es/fr detector too, which `resolve` uses on Latin text."""
+    _latin_detector()
     return LanguageDetectorBuilder.from_languages(*_TO_LINGUA.values()).with_preloaded_language_models().build()
 
 
