@@ -14,13 +14,19 @@ Kind = Literal["email", "url", "date", "time", "vin", "document", "plate", "refe
 # Order matters: earlier patterns claim their span first (a URL's digits are not a reference).
 _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("url", re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)),
+    # A URL ends before the punctuation that closes its sentence.
+    ("url", re.compile(r"(?:https?://|www\.)\S*[^\s.,;:!?)\]]", re.IGNORECASE)),
     ("date", re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b")),
     ("time", re.compile(r"\b\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s?(?:UTC|GMT|Z))?\b")),
     ("vin", re.compile(r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b")),
     ("document", re.compile(r"\b(?=[A-Z0-9]*\d[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,12}\b")),
+    # An office's file number (CCC-2026-00981), before the plate pattern can claim its head.
+    ("reference", re.compile(r"\b[A-Z]{2,6}[-/]\d{2,4}[-/]\d{2,}\b")),
     ("plate", re.compile(r"\b[A-Z]{1,3}[- ]\d{2,4}(?:[- ][A-Z]{1,3})?\b")),
-    ("reference", re.compile(r"\b[\w/.-]*\d[\w/.-]*\b")),
+    ("plate", re.compile(r"\b\d{3,4}[- ]?[A-Z]{3}\b")),  # 4821 KLM, 1234-BCD
+    # Digits with upper-case or digit segments (11/2026/PJ, 4471-X); a lower-case word after a
+    # hyphen is language, not reference (`14-year-old` gives `14`).
+    ("reference", re.compile(r"\b(?:[A-Z]+[/.-])*[A-Za-z]*\d[A-Za-z0-9]*(?:[/.-][A-Z0-9]+)*\b")),
 )
 
 
