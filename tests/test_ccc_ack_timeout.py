@@ -101,6 +101,7 @@ async def test_an_acknowledged_case_retriggers_once_and_a_new_acknowledgement_pl
     ]  # fmt: skip
     fired = (await deadlines(mesh, cid, CONDITION))[0]
     assert fired.fired_at is not None and fired.outcome.startswith("re-triggered")
+    assert "redispatched" not in fired.outcome and row["assigned_to"] == holder  # available: it stays in their queue
 
     # The sender hears it, signed, in its working language (Arabic for Egypt).
     async def told() -> list[Any]:
@@ -208,3 +209,30 @@ async def test_the_retrigger_fires_exactly_once_across_a_ccc_restart(make_mesh: 
     assert [(d.fired_at is not None, d.outcome.startswith("re-triggered")) for d in timeouts] == [(True, True)]
     sent = await mesh.rows("ccc", sa.select(tables.sent).where(tables.sent.c.kind == "message"))
     assert len(sent) == 2  # the acknowledgement and the one re-trigger notice to ncb.eg
+
+
+async def test_a_retriggered_case_whose_assignee_is_not_available_is_dispatched_again(make_mesh: MeshFactory) -> None:
+    clock = FakeClock(TUESDAY_0300)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.eg")
+    case = await critical_case(mesh)
+    cid, holder, ctx = case["case_id"], case["assigned_to"], mesh.ctx("ccc")
+    ack = await act(mesh, case, "acknowledge", holder)
+    assert ack.status_code == 200, ack.text
+    # Busy keeps the case (nothing moves now) but takes nothing new: back in the queue, it must
+    # not wait in the queue of someone who cannot take it.
+    busy = await mesh.client("ccc").put("/v1/operators/me/presence", headers=bearer(mesh, holder),
+                                        json={"state": "busy", "reason": "interview with the NCB Cairo liaison"})  # fmt: skip
+    assert busy.status_code == 200, busy.text
+    assert (await case_for_message(mesh, case["message_id"]))["assigned_to"] == holder  # type: ignore[index]
+
+    clock.advance(timedelta(minutes=60))
+    [fired] = await fire_due(ctx)
+    assert fired.outcome.startswith("re-triggered") and f"redispatched from {holder}" in fired.outcome
+    row = await case_for_message(mesh, case["message_id"])
+    assert row is not None and row["status"] == "dispatched" and row["assigned_to"] != holder
+    actions = [e["action"] for e in await events_of(mesh, cid)]
+    assert actions[-2:] == ["ack-timed-out", "redispatched"]
+    moved = (await events_of(mesh, cid, "redispatched"))[0]
+    assert moved["actor"] == "system" and f"its assignee {holder} is not available" in moved["reason"]
+    assert (moved["data"]["from_operator"], moved["data"]["operator"]) == (holder, row["assigned_to"])

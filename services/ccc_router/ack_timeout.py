@@ -20,7 +20,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.messaging import UnitOfWork
-from interpol_offices.ccc_router import cases
+from interpol_offices.ccc_router import cases, presence
 from interpol_offices.ccc_router.cases import Case, CaseConflict, CaseError
 from interpol_offices.ccc_router.notify import tell_offices
 from interpol_offices.ccc_router.policy import PlannedDeadline, Policy, plan
@@ -116,4 +116,18 @@ async def retrigger(uow: UnitOfWork, rt: CccRuntime, case: Case, now: datetime, 
         acknowledged_at=case.acknowledged_at.isoformat(), snoozed_until=case.snoozed_until and case.snoozed_until.isoformat(),
         previous_level=case.escalation_level, deadlines_planned=len(again), assigned_to=case.assigned_to, notified=sent,
     )  # fmt: skip
-    return f"re-triggered: back to dispatched, {len(again)} deadlines planned"
+    outcome = f"re-triggered: back to dispatched, {len(again)} deadlines planned"
+    holder = case.assigned_to
+    if holder is not None:
+        available = {d.operator.id for d in await presence.dispatchable(conn, rt.on_shift(now))}
+        if holder not in available:
+            # Back in the queue of someone off shift, busy, away or offline is in nobody's queue.
+            from interpol_offices.ccc_router import workflow  # workflow imports this module
+
+            moved = await workflow.redispatch(
+                uow, rt, updated, actor="system", action="redispatched",
+                reason=f"re-triggered after the acknowledgement timeout; its assignee {holder} is not available "
+                "now (off shift, or not present)",
+            )  # fmt: skip
+            outcome += f"; redispatched from {holder} to {moved.assigned_to or 'the desk queue'}"
+    return outcome
