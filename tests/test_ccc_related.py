@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from ccc_support import (
@@ -27,8 +28,9 @@ from interpol_mesh.clock import FakeClock
 from interpol_mesh.messages import FreeTextMessage, Person
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import TestMesh, wait_until
-from interpol_offices.ccc_router import related
+from interpol_offices.ccc_router import intake, related
 from interpol_offices.ccc_router import tables as t
+from interpol_offices.ccc_router.cases import CaseConflict
 from interpol_offices.ccc_router.runtime import runtime_of
 from interpol_offices.ccc_router.workflow import Intake
 
@@ -247,3 +249,114 @@ async def test_a_higher_priority_link_on_an_acknowledged_case_brings_its_shorter
     ]
     metrics = runtime_of(mesh.ctx("ccc")).metrics
     assert metrics is not None and metrics.cases_linked.labels("urgent")._value.get() == 1.0
+
+
+# Codes shaped like document numbers that are not documents: telex dates, a date-time group,
+# flights, a virus, a standard, aircraft, upper-case id fragments.
+NOT_DOCUMENTS = ("12MAR1985", "02DEC2026", "021430ZDEC26", "AF1234", "COVID19", "ISO9001", "A320NEO", "737MAX8",
+                 "9F8E7D6C5B4A", "3ENE1990", "14AVR2026")  # fmt: skip
+
+
+def test_only_a_number_introduced_as_a_document_is_a_document_subject() -> None:
+    for code in NOT_DOCUMENTS:
+        for text in (f"{code}", f"Subject seen {code} at the gate.", f"DOB {code} FLIGHT {code}"):
+            assert related.identifier_subjects(text) == [], text
+    for code in NOT_DOCUMENTS[:3]:  # dates, even after a document word, are dates
+        assert related.identifier_subjects(f"passport {code}") == []
+    for text in ("passport 12AB34567", "Passport no. 12AB34567", "PASSEPORT N° 12AB34567", "pasaporte número: 12AB34567",
+                 "ID#12AB34567", "doc 12AB34567", "جواز سفر رقم 12AB34567"):  # fmt: skip
+        assert related.identifier_subjects(text) == ["document:12AB34567"], text
+    assert related.identifier_subjects("passport no. 123456789") == ["document:123456789"]
+    assert related.identifier_subjects("VIN 1HGCM82633A004352 seen") == ["vehicle:1HGCM82633A004352"]
+    assert related.identifier_subjects("12345678901234567 ABCDEFGHJKLMNPRST") == []  # all digits, all letters
+
+
+async def test_a_shared_birth_date_or_flight_opens_two_cases_and_a_shared_passport_one(make_mesh: MeshFactory) -> None:
+    mesh = make_mesh(clock=FakeClock(TUESDAY_0300))
+    await mesh.start("ccc", "ncb.es", "ncb.fr")
+    one = await case_of(mesh, await send_to_ccc(
+        mesh, "ncb.fr", FreeTextMessage(title="Interpellation", text="DUPONT Marc né le 12MAR1985, vol AF1234, "
+                                        "message 021430ZDEC26, vaccin COVID19, avion A320NEO."),
+        kind="message", language="fr", priority="urgent"))  # fmt: skip
+    two = await case_of(mesh, await send_to_ccc(
+        mesh, "ncb.es", FreeTextMessage(title="Detención", text="LOPEZ Ana nacida 12MAR1985, vuelo AF1234, "
+                                        "mensaje 021430ZDEC26, vacuna COVID19, avión A320NEO."),
+        kind="message", language="es", priority="urgent"))  # fmt: skip
+    assert one["case_id"] != two["case_id"]
+    s = t.case_subjects
+    assert await mesh.rows("ccc", sa.select(s).where(s.c.case_id.in_([one["case_id"], two["case_id"]]))) == []
+
+    three = await case_of(mesh, await send_to_ccc(
+        mesh, "ncb.fr", FreeTextMessage(title="Faux document", text="Passeport 12AB34567 saisi, né le 12MAR1985."),
+        kind="message", language="fr", priority="urgent"))  # fmt: skip
+    assert three["case_id"] not in (one["case_id"], two["case_id"])
+    again = await send_to_ccc(mesh, "ncb.es", FreeTextMessage(title="Pasaporte", text="passport 12AB34567 used again."),
+                              kind="message", language="en", priority="urgent")  # fmt: skip
+    [doc] = await linked(mesh, three["case_id"], 1)
+    assert (doc["data"]["message_id"], doc["data"]["subjects"]) == (again, ["document:12AB34567"])
+    assert await cases_count(mesh) == 3
+
+
+async def in_inbox(mesh: TestMesh, mid: str) -> None:
+    i = tables.inbox
+    await wait_until(lambda: mesh.rows("ccc", sa.select(i.c.message_id).where(i.c.message_id == mid)),
+                     what=f"{mid} in the CCC's inbox")  # fmt: skip
+
+
+async def test_a_routine_message_joins_an_open_case_and_a_case_resolved_meanwhile_is_never_joined(
+    make_mesh: MeshFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mesh = make_mesh(clock=FakeClock(TUESDAY_0300))
+    await mesh.start("ccc", "ncb.es", "ncb.fr")
+    ctx = mesh.ctx("ccc")
+    case = await case_of(mesh, await send_to_ccc(
+        mesh, "ncb.fr", FreeTextMessage(title="Faux passeport", text="Passeport P4711332 saisi à Roissy."),
+        kind="message", language="fr", priority="urgent"))  # fmt: skip
+    cid = case["case_id"]
+
+    # A routine message about the open case's passport is more on a live case: linked, not raising it.
+    info = await send_to_ccc(mesh, "ncb.es", FreeTextMessage(title="Información", text="El pasaporte P4711332 fue "
+                                                             "expedido en Lyon."),
+                             kind="message", language="es", priority="routine")  # fmt: skip
+    [link] = await linked(mesh, cid, 1)
+    assert (link["data"]["message_id"], link["data"]["priority"]) == (info, "routine")
+    # A routine message about nothing open opens nothing.
+    other = await send_to_ccc(mesh, "ncb.es", FreeTextMessage(title="Información", text="El pasaporte X9911223 "
+                                                              "fue expedido en Lyon."),
+                              kind="message", language="es", priority="routine")  # fmt: skip
+    await in_inbox(mesh, other)
+    assert await case_for_message(mesh, other) is None and await cases_count(mesh) == 1
+
+    # Resolved between the lookup (a plain read) and the link: the link writes nothing and fails.
+    async with ctx.transaction() as uow:
+        stale = await related.open_case_about(uow.conn, ("document:P4711332",))
+    assert stale is not None and stale.case_id == cid
+    done = await mesh.client("ccc").post(f"/v1/cases/{cid}/resolve", headers=bearer(mesh, case["assigned_to"]),
+                                         json={"resolution": "Passport seized and returned to France."})  # fmt: skip
+    assert done.status_code == 200, done.text
+    late = Intake(source="bus", kind="message", title="Pasaporte", text="P4711332 visto otra vez.", priority="urgent",
+                  language_tag="es", involved=("ncb.es",), message_id="019c9f5e-2a00-7000-8000-00000000f001",
+                  sender="ncb.es", subjects=("document:P4711332",))  # fmt: skip
+    with pytest.raises(CaseConflict):
+        async with ctx.transaction() as uow:
+            await related.link(uow, runtime_of(ctx), stale, late)
+    k = t.case_links
+    assert await mesh.scalar("ccc", sa.select(sa.func.count()).select_from(k).where(k.c.case_id == cid)) == 1
+    assert len(await events_of(mesh, cid, "linked")) == 1
+
+    # Intake decides again on a fresh read: the report opens a new case naming the resolved one.
+    reads: list[str] = []
+    fresh = related.open_case_about
+
+    async def stale_first(conn: Any, subjects: tuple[str, ...]) -> Any:
+        reads.append("stale" if not reads else "fresh")
+        return stale if len(reads) == 1 else await fresh(conn, subjects)
+
+    monkeypatch.setattr(related, "open_case_about", stale_first)
+    async with ctx.transaction() as uow:
+        await intake._open_or_link(uow, runtime_of(ctx), late)
+    assert reads == ["stale", "fresh"]
+    new = await case_for_message(mesh, late.message_id or "")
+    assert new is not None and new["case_id"] != cid and new["status"] == "dispatched"
+    assert (await events_of(mesh, new["case_id"], "opened"))[0]["data"]["related_cases"] == [cid]
+    assert (await case_for_message(mesh, case["message_id"]))["status"] == "resolved"  # type: ignore[index]

@@ -11,12 +11,22 @@ from typing import Literal
 
 Kind = Literal["email", "url", "date", "time", "vin", "document", "plate", "reference"]
 
+# Month abbreviations in telex dates: English, then the Spanish and French ones that differ
+# (ENE, ABR, AGO, DIC; FEV, AVR, MAI, JUIN, JUIL, AOU), with or without their accents.
+_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEPT?|OCT|NOV|DEC|ENE|ABR|AGO|DIC|F[EÉ]V|AVR|MAI|JUI[NL]?|AO[UÛ]|D[EÉ]C"
+
 # Order matters: earlier patterns claim their span first (a URL's digits are not a reference).
 _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     # A URL ends before the punctuation that closes its sentence.
     ("url", re.compile(r"(?:https?://|www\.)\S*[^\s.,;:!?)\]]", re.IGNORECASE)),
     ("date", re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b")),
+    # Telex and military dates, before the document pattern can claim them: a date-time group
+    # (021430ZDEC26: day, hour, minute, zone letter, month, year) and a day-month-year written
+    # together (12MAR1985, 3ENE26, 14AVR2026). Upper-case letters and digits, like a passport
+    # number, but a date: two reports on people born the same day are not about one document.
+    ("date", re.compile(rf"\b\d{{6}}[A-Z](?:{_MONTHS})\d{{2}}\b", re.IGNORECASE)),
+    ("date", re.compile(rf"\b\d{{1,2}}(?:{_MONTHS})\d{{2}}(?:\d{{2}})?\b", re.IGNORECASE)),
     ("time", re.compile(r"\b\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s?(?:UTC|GMT|Z))?\b")),
     ("vin", re.compile(r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b")),
     ("document", re.compile(r"\b(?=[A-Z0-9]*\d[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,12}\b")),

@@ -12,6 +12,8 @@ invented notice, and a real but odd report still reaches a human.
 
 Before opening, both handlers name what the envelope is about (related.py): if an open case
 shares a subject, the envelope is linked to that case instead (a `linked` event, no new case).
+A message that would not open a case (routine, not a request) is linked too when an open case
+shares a subject: it is more information on a live case. Otherwise it opens nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import FreeTextMessage, HitReport
 from interpol_mesh.messaging import UnitOfWork
 from interpol_offices.ccc_router import related
-from interpol_offices.ccc_router.cases import Case
+from interpol_offices.ccc_router.cases import Case, CaseConflict
 from interpol_offices.ccc_router.hit_check import unconfirmed
 from interpol_offices.ccc_router.runtime import CccRuntime, runtime_of
 from interpol_offices.ccc_router.workflow import Intake, open_case
@@ -43,12 +45,27 @@ def _count(uow: UnitOfWork, rt: CccRuntime, case: Case) -> None:
         rt.metrics.case_opened(uow, case)
 
 
-async def _open_or_link(uow: UnitOfWork, rt: CccRuntime, intake: Intake) -> None:
-    """Link to the oldest open case sharing a subject, else open a case naming any earlier related ones."""
+async def _open_or_link(uow: UnitOfWork, rt: CccRuntime, intake: Intake, *, may_open: bool = True) -> None:
+    """Link to the oldest open case sharing a subject, else open a case naming any earlier related ones.
+
+    The open case is found by a plain read: if it is resolved (or changed) before the link writes,
+    link() raises CaseConflict having written nothing, and the choice is made once more on a fresh
+    read in the same transaction (read committed: the resolve is seen), so the report opens a new
+    case instead of joining a resolved one. A second conflict goes to the inbox consumer, which
+    retries the message in a new transaction. `may_open=False`: link only (a routine message).
+    """
     conn = uow.conn
-    existing = await related.open_case_about(conn, intake.subjects)
-    if existing is not None:
-        await related.link(uow, rt, existing, intake)
+    for attempt in (1, 2):
+        existing = await related.open_case_about(conn, intake.subjects)
+        if existing is None:
+            break
+        try:
+            await related.link(uow, rt, existing, intake)
+            return
+        except CaseConflict:
+            if attempt == 2:
+                raise
+    if not may_open:
         return
     earlier = await related.cases_about(conn, intake.subjects)
     if earlier:
@@ -57,8 +74,11 @@ async def _open_or_link(uow: UnitOfWork, rt: CccRuntime, intake: Intake) -> None
 
 
 async def on_message(uow: UnitOfWork, verified: Verified) -> None:
+    """A message that opens a case opens or links one; any other message about an open case's
+    notice, document or vehicle is linked to it (more information on a live case), else stays
+    in the inbox only."""
     body = verified.body
-    if not isinstance(body, FreeTextMessage) or not opens_case(verified):
+    if not isinstance(body, FreeTextMessage):
         return
     h = verified.header
     rt = runtime_of(uow.ctx)
@@ -78,6 +98,7 @@ async def on_message(uow: UnitOfWork, verified: Verified) -> None:
             sent_at=h.created_at,
             subjects=await related.message_subjects(uow.conn, body),
         ),
+        may_open=opens_case(verified),
     )
 
 

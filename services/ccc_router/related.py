@@ -1,9 +1,10 @@
 """Related cases: reports about the same notice, person or document join one open case.
 
 Each intake names its subjects (`notice:<id>` from a hit report or a message's references to a
-notice the CCC holds a copy of, `document:<number>` and `vehicle:<VIN>` from the identifiers in
-its text, `person:<names>:<date of birth>` from the CCC's copy of the notice's subject). If an
-open case shares a subject, the envelope is *linked* to it (`ccc_case_links`, unique per message
+notice the CCC holds a copy of, `document:<number>` for a number its text introduces with a
+document word, `vehicle:<VIN>` for a VIN in it, `person:<names>:<date of birth>` from the CCC's
+copy of the notice's subject). If an open case shares a subject (whatever the envelope's
+priority: a routine message is linked too, though it would not open a case), the envelope is *linked* to it (`ccc_case_links`, unique per message
 id) with a `linked` event that carries what it said, instead of opening another case: three hit
 reports on one notice are one case with three reports on its timeline. A linked report of higher
 priority raises the case's priority. Nothing is lost: the envelope stays in the inbox and the
@@ -28,7 +29,7 @@ from interpol_mesh.notices import store as notices
 from interpol_mesh.storage import insert_ignoring_duplicates
 from interpol_offices.ccc_router import ack_timeout, cases
 from interpol_offices.ccc_router import tables as t
-from interpol_offices.ccc_router.cases import Case
+from interpol_offices.ccc_router.cases import Case, CaseConflict
 from interpol_offices.ccc_router.identifiers import find_identifiers
 from interpol_offices.ccc_router.policy import Policy, plan, snapshot
 from interpol_offices.ccc_router.runtime import CccRuntime
@@ -61,13 +62,43 @@ def person_subject(person: Mapping[str, Any] | None) -> str | None:
     return f"person:{' '.join(sorted(names.split()))}:{person['date_of_birth']}"[:_SUBJECT_MAX]
 
 
+# A document number is a subject only when the text says it is one: the word just before it
+# names a document (`passport 12AB34567`, `pasaporte n° X`, `ID: X`, `جواز سفر رقم X`). Codes
+# of the same shape are everywhere in police text (flights AF1234, COVID19, ISO9001, A320NEO,
+# 737MAX8, pieces of upper-case ids): keyed on shape alone, they would join unrelated cases.
+_DOCUMENT_WORD = re.compile(
+    r"(?<!\w)(?:passports?|passeports?|pasaportes?|ppt|id|dni|cni|docs?|documents?|documentos?|"
+    r"n°|nº|no\.|número|numero|numéro|جواز(?:\s+سفر)?|وثيقة|رقم)"
+    r"(?:[\s:#.]*(?:no\.?|n°|nº|nr\.?|num\.?|number|número|numero|numéro|رقم))?[\s:#.]*$",
+    re.IGNORECASE,
+)
+_INTRO_WINDOW = 40  # characters before a number where its document word is looked for
+_DOCUMENT_KEY = re.compile(r"(?=(?:[A-Z]*\d){2})[A-Z0-9]{6,12}")  # as identifiers' `document`, or all digits
+
+
+def _introduced_as_document(text: str, start: int) -> bool:
+    return _DOCUMENT_WORD.search(text[max(0, start - _INTRO_WINDOW) : start]) is not None
+
+
 def identifier_subjects(text: str) -> list[str]:
-    """`document:<number>` and `vehicle:<VIN>` for the identifiers found in a free text."""
+    """`document:<number>` for the numbers the text introduces as documents, `vehicle:<VIN>` for its VINs.
+
+    A VIN's shape (17 characters, no I, O or Q, letters and digits both) is specific enough on its
+    own. Its ISO 3779 check digit is not required: only North American and Chinese VINs carry one,
+    so requiring it would drop the European and most other VINs. An all-digit number after a
+    document word (a 9-digit passport) is a document too.
+    """
     found: list[str] = []
     for ident in find_identifiers(text):
-        if ident.kind in ("document", "vin"):
-            key = re.sub(r"[^A-Z0-9]", "", ident.text.upper())
-            found.append(f"{'vehicle' if ident.kind == 'vin' else 'document'}:{key}"[:_SUBJECT_MAX])
+        key = re.sub(r"[^A-Z0-9]", "", ident.text.upper())
+        if ident.kind == "vin":
+            found.append(f"vehicle:{key}"[:_SUBJECT_MAX])
+        elif (
+            ident.kind in ("document", "reference")
+            and _DOCUMENT_KEY.fullmatch(key)
+            and _introduced_as_document(text, ident.start)
+        ):
+            found.append(f"document:{key}"[:_SUBJECT_MAX])
     return found
 
 
@@ -151,11 +182,27 @@ async def link(uow: UnitOfWork, rt: CccRuntime, case: Case, intake: Intake) -> C
 
     The new reporting offices join the case's `involved` (they are told of its acknowledgement,
     escalation and resolution from now on); a report of higher priority raises the case.
+
+    The case row is always updated first, through `cases.update`'s version check, even when
+    nothing on it changes but `updated_at`: `case` was read by a plain SELECT, and a resolve
+    committed since then must make this link fail (CaseConflict, nothing written) rather than
+    hang a report on a resolved case. The caller then decides again on a fresh read (intake.py).
     """
     conn, ctx = uow.conn, uow.ctx
     now = ctx.clock.now()
     if intake.message_id is None:
         raise ValueError("only an envelope (with a message id) can be linked to a case")
+    k = t.case_links
+    if await conn.scalar(sa.select(k.c.case_id).where(k.c.message_id == intake.message_id)) is not None:
+        return None  # a redelivery: the envelope is on a case already
+    values: dict[str, Any] = {"involved": list(dict.fromkeys([*case.involved, *intake.involved]))}
+    raised = RANK[intake.priority] > RANK[case.priority]
+    if raised:
+        policy = rt.policies[intake.priority]
+        values.update(priority=intake.priority, policy=snapshot(policy), snoozed_until=None)
+    if not case.is_open:
+        raise CaseConflict(f"case {case.case_id} is {case.status}; a report is not linked to a closed case")
+    updated = await cases.update(conn, case, now, **values)  # CaseConflict if resolved (or changed) since read
     known = set(await subjects_of(conn, case.case_id))
     shared = [s for s in intake.subjects if s in known]
     new = [s for s in intake.subjects if s not in known]
@@ -166,7 +213,7 @@ async def link(uow: UnitOfWork, rt: CccRuntime, case: Case, intake: Intake) -> C
         )
     )  # fmt: skip
     if inserted.rowcount != 1:
-        return None  # a redelivery: the envelope is on the case already
+        return None  # linked by a concurrent delivery of the same envelope in the meantime
     await remember_subjects(conn, case.case_id, new)
     await cases.add_event(
         conn, case.case_id, now, intake.sender or "system", "linked", f"shares {', '.join(shared)}",
@@ -174,15 +221,6 @@ async def link(uow: UnitOfWork, rt: CccRuntime, case: Case, intake: Intake) -> C
         title=intake.title[:300], text=intake.text[:EXCERPT], language_tag=intake.language_tag,
         sent_at=intake.sent_at and intake.sent_at.isoformat(), subjects=shared, new_subjects=new, **intake.notes,
     )  # fmt: skip
-    values: dict[str, Any] = {}
-    involved = list(dict.fromkeys([*case.involved, *intake.involved]))
-    if involved != list(case.involved):
-        values["involved"] = involved
-    raised = RANK[intake.priority] > RANK[case.priority]
-    if raised:
-        policy = rt.policies[intake.priority]
-        values.update(priority=intake.priority, policy=snapshot(policy), snoozed_until=None)
-    updated = await cases.update(conn, case, now, **values) if values else case
     if raised:
         await _raised(uow, case, updated, intake, now)
     if rt.metrics is not None:
