@@ -394,3 +394,11 @@ def test_resolve_is_fast_enough_for_the_intake_transaction(record_property: pyte
     record_property("resolve_seconds", per_call)
     print(f"\nresolve: {per_call * 1000:.2f} ms per call over {2 * len(texts)} calls")
     assert per_call < 0.02
+
+
+@pytest.mark.parametrize("text", ["Transfert: قرار النيابة.", "Confirmation: الهوية مؤكدة", "URGENT: وصول الطائرة"])
+def test_an_arabic_tag_on_a_text_holding_arabic_words_is_never_overruled_by_script(text: str) -> None:
+    """The guard that keeps a Latin tag on a text quoting an Arabic-script name works the other way too:
+    Arabic words set aside as a possible name still back the sender's `ar` against a Latin remainder."""
+    decided = resolve("ar", text)
+    assert decided.language == "ar" and decided.reason != "script-over-tag", decided

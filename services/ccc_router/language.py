@@ -172,6 +172,7 @@ class Evidence:
     arabic_marks: int = 0  # Arabic function words and punctuation: Arabic no name is
     arabic_words: int = 0  # Arabic words in the remainder, name particles (`بن`, `عبد`) left out
     latin_in_text: int = 0  # Latin letters in the whole text (identifiers aside), names included
+    arabic_in_text: int = 0  # Arabic letters in the whole text (identifiers aside), names included
 
     @property
     def arabic_share(self) -> float:
@@ -210,7 +211,10 @@ def evidence(text: str) -> Evidence:
     words = sum(1 for w in remainder.split() if any(map(_is_arabic, w)) and w not in _ARABIC_NAME_PARTICLES)
     marks = arabic_sentence_marks(remainder)
     latin_in_text = sum(1 for ch in stripped if ch.isalpha() and _is_latin(ch))
-    return Evidence(remainder, len(letters), arabic, dict(counts), telex, foreign, marks, words, latin_in_text)
+    arabic_in_text = sum(1 for ch in stripped if ch.isalpha() and _is_arabic(ch))
+    return Evidence(
+        remainder, len(letters), arabic, dict(counts), telex, foreign, marks, words, latin_in_text, arabic_in_text
+    )
 
 
 def judge(ev: Evidence) -> tuple[Language | None, float, str]:
@@ -380,9 +384,16 @@ def _script_contradicts(tag_language: Language, ev: Evidence) -> bool:
     provided the Arabic cannot be a name quoted in a Latin text: the text has no Latin letters (but
     identifiers), or its Arabic has function words or punctuation, or at least 3 Arabic words with
     the Latin part short. names.py sets most quoted Arabic names aside already; this guards the tag
-    when a text has little but names, in both scripts (`مطلوب: RODRIGUEZ Carlos.` keeps `fr`)."""
+    when a text has little but names, in both scripts (`مطلوب: RODRIGUEZ Carlos.` keeps `fr`). And a
+    text that holds Arabic words is never proved *not* Arabic by script: an `ar` tag on it stands."""
     if tag_language == "ar":
-        return ev.letters >= MIN_LETTERS_FOR_SCRIPT and ev.arabic_share < 0.2
+        # The same guard the other way: Arabic words set aside as a possible quoted name still back
+        # the sender's `ar`, so a Latin remainder overrules it only when the text has no Arabic word.
+        return (
+            ev.letters >= MIN_LETTERS_FOR_SCRIPT
+            and ev.arabic_share < 0.2
+            and ev.arabic_in_text < MIN_ARABIC_LETTERS_OVER_TAG
+        )
     latin = ev.letters - ev.arabic - ev.foreign
     real_arabic = (
         ev.latin_in_text == 0
