@@ -25,7 +25,7 @@ from interpol_mesh.clock import FakeClock
 from interpol_mesh.testing.harness import wait_until
 from interpol_offices.ccc_router.identifiers import find_identifiers, without_identifiers
 from interpol_offices.ccc_router.language import Reason, detect, evidence, normalise_tag, resolve
-from interpol_offices.ccc_router.names import find_names, is_telex
+from interpol_offices.ccc_router.names import arabic_is_main, find_names, is_arabic_letter, is_telex
 
 SAMPLES = Path(__file__).parent / "data" / "language_samples.csv"
 DEV = Path(__file__).parent / "data" / "language_dev.csv"
@@ -156,8 +156,19 @@ def test_dev_set_per_kind_untagged_correct_tag_kept_and_wrong_tag_corrected(
     assert untagged_ok / total >= 0.99, misses
     assert all(r[0] / r[3] >= 0.95 for r in tally.values()), misses
     assert corrected / (3 * total) >= 0.80
-    # Script is evidence: every Arabic text quoting Latin names is Arabic under any wrong tag.
-    assert tally["arabic-quoting-latin"][2] == 3 * tally["arabic-quoting-latin"][3]
+    # Script is evidence: every Arabic text quoting Latin names whose Arabic no name can be (function
+    # words, punctuation) is Arabic under any wrong tag; and so is every text with no Latin at all.
+    sentences = [
+        text
+        for _, lang, text in dev_rows()
+        if lang == "ar" and (evidence(text).arabic_marks or not evidence(text).latin_in_text)
+    ]
+    assert len(sentences) >= 60
+    assert [t for t in sentences for tag in ("en", "es", "fr") if resolve(tag, t).language != "ar"] == []
+    # A Latin text quoting an Arabic-script name is decided by its Latin words, tagged or not.
+    quoting = [(lang, text) for kind, lang, text in dev_rows() if kind == "latin-quoting-arabic"]
+    assert len(quoting) >= 15
+    assert [t for lang, t in quoting if resolve(None, t).language != lang] == []
 
 
 @pytest.mark.parametrize(
@@ -189,7 +200,6 @@ def test_names_never_overrule_a_tag(tag: str, text: str) -> None:
     "text",
     [
         "تم توقيف المدعو Mohamed BENALI في المطار صباح اليوم، جواز السفر P4471823.",
-        "مطلوب: RODRIGUEZ Carlos.",
         "John SMITH، Michael BROWN، David JOHNSON: محتجزون.",
         "تم رصد Omar AL HASHIMI في مطار Charles de Gaulle.",
         "تطابق: GARCIA LOPEZ JUAN CARLOS، محتجز.",
@@ -205,6 +215,77 @@ def test_arabic_quoting_latin_names_is_arabic_tagged_or_not(text: str) -> None:
     # And the reverse: a French text quoting an Arabic name in Arabic script stays French.
     quoting = "Le suspect, dont le nom est écrit محمد بن علي dans son passeport, a été interpellé au port hier soir."
     assert resolve(None, quoting).language == "fr" and resolve("fr", quoting).language == "fr"
+
+
+@pytest.mark.parametrize(
+    ("tag", "text", "latin"),
+    [
+        ("fr", "Identité confirmée : محمد بن علي", "fr"),
+        ("es", "Detenido: محمد بن علي", "es"),
+        ("en", "Identity confirmed: عبد الله الحسيني", "en"),
+        ("fr", "Recherché : يوسف بن أحمد", "fr"),
+        ("en", "Subject محمد بن علي was detained at the border crossing this morning.", "en"),
+        ("es", "Pasaporte robado a nombre de عمر الهاشمي.", "es"),
+    ],
+)  # fmt: skip
+def test_an_arabic_script_name_never_overrules_a_latin_tag(tag: str, text: str, latin: str) -> None:
+    """A short Arabic-script run in a Latin text is a quoted name, as Latin capitals are in an
+    Arabic text: set aside, so the Latin words decide, tagged or not."""
+    tagged = resolve(tag, text)
+    assert (tagged.language, tagged.reason) == (tag, "tag-confirmed"), tagged
+    assert tagged.set_aside.get("name", 0) >= 1
+    untagged = resolve(None, text)
+    assert (untagged.language, untagged.reason) == (latin, "detected"), untagged
+    assert not arabic_is_main(text)
+    assert any(all(is_arabic_letter(ch) or not ch.isalpha() for ch in n.text) for n in find_names(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "مطلوب: RODRIGUEZ Carlos.",  # one Arabic word and a Latin name: Arabic untagged, tag kept
+        "Marie-Claire DUPONT مفقودة.",
+        "GARCIA LOPEZ Juan محمد بن علي",  # names in both scripts
+        "الجواز 12AB34567 باسم Peter WHITE.",
+    ],
+)
+def test_arabic_a_name_could_be_keeps_a_latin_tag_but_is_arabic_untagged(text: str) -> None:
+    """With no Latin evidence the text's own script is Arabic (untagged: Arabic), but against a
+    Latin tag the script overrules only on Arabic a name cannot be: function words, punctuation, or
+    at least 3 Arabic words with the Latin part short."""
+    assert resolve(None, text).language == "ar"
+    for tag in ("en", "fr", "es"):
+        kept = resolve(tag, text)
+        assert (kept.language, kept.reason) == (tag, "tag-kept-weak-evidence"), kept
+    assert resolve("ar", text).reason == "tag-confirmed"
+    # Three Arabic words with the Latin part short, or Arabic punctuation, are Arabic a name is not.
+    assert resolve("en", "المشتبه به محتجز حاليا: DUPONT").reason == "script-over-tag"
+    assert resolve("fr", "DUPONT Jean، مطلوب.").reason == "script-over-tag"
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("Ο ύποπτος συνελήφθη στο αεροδρόμιο.", "Greek"),
+        ("Подозреваемый задержан в аэропорту.", "Cyrillic"),
+        ("Подозреваемый задержан", "Cyrillic"),
+        ("嫌疑人在机场被捕", "Cjk"),
+        ("חשוד נעצר בשדה התעופה", "Hebrew"),
+    ],
+)  # fmt: skip
+def test_a_script_none_of_the_four_languages_uses_is_no_evidence(text: str, script: str) -> None:
+    """Lingua's zero for all four is no confirmation: the tag is kept as the sender's claim, and an
+    untagged text gets the default, each with a reason that says why."""
+    for tag in ("en", "fr", "ar"):
+        kept = resolve(tag, text)
+        assert (kept.language, kept.source, kept.reason) == (tag, "tag", "tag-kept-no-evidence"), kept
+        assert script in kept.note
+    untagged = resolve(None, text)
+    assert (untagged.language, untagged.source, untagged.reason) == ("en", "default", "default-other-script")
+    assert untagged.detected is None and script in untagged.note
+    assert resolve(None, text, default="fr").language == "fr"
+    # A name in such a script inside a Latin text is set aside like any capitalised name.
+    assert resolve("en", "Suspect detained at the airport: Иван Петров.").reason == "tag-confirmed"
 
 
 def test_telex_capitals_are_the_language_not_names() -> None:
@@ -267,6 +348,9 @@ def test_identifiers_are_found_and_set_aside(text: str, found: list[tuple[str, s
         ("Please advise.\nSuspect detained.", []),
         ("José Núñez released.", ["José Núñez"]),  # a first name starting the sentence, before a name
         ("Vehicle found in Los Angeles by El Paso police.", ["Los Angeles", "El Paso"]),
+        ("Identité confirmée : محمد بن علي", ["محمد بن علي"]),  # Arabic quoted in a Latin text
+        ("Detenido: محمد بن علي", ["محمد بن علي"]),  # `Detenido` starts the sentence: it stays
+        ("John SMITH، Michael BROWN: محتجزون.", ["John SMITH", "Michael BROWN"]),  # Arabic main
     ],
 )  # fmt: skip
 def test_names_in_capitals_and_after_honorifics(text: str, names: list[str]) -> None:
@@ -295,6 +379,8 @@ def test_every_decision_has_a_reason_from_the_closed_set_and_what_was_set_aside(
         "name": 1,
     }
     assert {"tag-confirmed", "script-over-tag", "script-arabic", "detected"} <= set(seen)
+    assert resolve("en", "Ο ύποπτος συνελήφθη.").reason == "tag-kept-no-evidence"
+    assert resolve(None, "Ο ύποπτος συνελήφθη.").reason == "default-other-script"
 
 
 def test_resolve_is_fast_enough_for_the_intake_transaction(record_property: pytest.RecordProperty) -> None:
@@ -308,3 +394,11 @@ def test_resolve_is_fast_enough_for_the_intake_transaction(record_property: pyte
     record_property("resolve_seconds", per_call)
     print(f"\nresolve: {per_call * 1000:.2f} ms per call over {2 * len(texts)} calls")
     assert per_call < 0.02
+
+
+@pytest.mark.parametrize("text", ["Transfert: قرار النيابة.", "Confirmation: الهوية مؤكدة", "URGENT: وصول الطائرة"])
+def test_an_arabic_tag_on_a_text_holding_arabic_words_is_never_overruled_by_script(text: str) -> None:
+    """The guard that keeps a Latin tag on a text quoting an Arabic-script name works the other way too:
+    Arabic words set aside as a possible name still back the sender's `ar` against a Latin remainder."""
+    decided = resolve("ar", text)
+    assert decided.language == "ar" and decided.reason != "script-over-tag", decided

@@ -8,7 +8,9 @@ remainder at least a third Arabic letters is Arabic, however many Latin names it
 A Latin remainder goes to lingua restricted to en/es/fr; when lingua is unsure, the text's own
 function words and accents decide. A tag is overruled only by strong evidence on the remainder
 (lingua confident on enough letters, or fairly confident and seconded by the text's own words),
-or by its script (Arabic remainder tagged fr, Latin remainder tagged ar). Every decision carries
+or by its script (Arabic remainder tagged fr, Latin remainder tagged ar; against a Latin tag only
+Arabic a quoted name cannot be). A remainder in a script none of the four uses (Greek, Cyrillic)
+is no evidence: the tag is kept, an untagged text gets the default. Every decision carries
 a `reason` from a closed set and counts of what was set aside (README, "Language decision").
 """
 
@@ -25,7 +27,7 @@ from lingua import LanguageDetector, LanguageDetectorBuilder
 
 from interpol_mesh.directory import Language
 from interpol_offices.ccc_router.identifiers import find_identifiers, without_identifiers
-from interpol_offices.ccc_router.names import find_names, is_telex
+from interpol_offices.ccc_router.names import arabic_sentence_marks, find_names, is_arabic_letter, is_telex
 
 Source = Literal["tag", "tag-confirmed", "detected", "detected-over-tag", "default"]
 
@@ -54,6 +56,16 @@ ARABIC_SHARE = 1 / 3
 # Against a Latin-script tag, Arabic script overrules when it is at least half of the remainder.
 ARABIC_SHARE_OVER_TAG = 0.5
 MIN_ARABIC_LETTERS_OVER_TAG = 4  # one Arabic word
+# And it must be Arabic a name cannot be: Arabic function words or punctuation, or at least this
+# many Arabic words with the Latin under this share of the remainder.
+MIN_ARABIC_WORDS_OVER_TAG = 3
+LATIN_SHARE_SHORT = 1 / 3
+# Letters in scripts none of the four languages uses (Greek, Cyrillic, Han...) at least this share of
+# the remainder, or lingua near zero for all three: the detector has no evidence.
+FOREIGN_SHARE = 0.5
+NO_EVIDENCE_CONFIDENCE = 0.01
+# Words of Arabic names (`محمد بن علي`, `عبد الله`), not counted as Arabic words against a tag.
+_ARABIC_NAME_PARTICLES = frozenset(("بن", "بنت", "ابن", "أبو", "ابو", "عبد", "آل"))
 
 # When lingua is unsure on the Latin remainder, words and marks only one language has decide:
 # very common function words (accents stripped, as telex writes them; `l` and `d` are French
@@ -81,6 +93,7 @@ _OWN_MARKS: dict[Language, frozenset[str]] = {"fr": frozenset("èêàâîôûç�
 Reason = Literal[
     "tag-confirmed", "tag-kept-weak-evidence", "tag-kept-names-only", "tag-kept-no-text", "script-over-tag",
     "detected-over-tag", "script-arabic", "detected", "detected-names-only", "default-no-text",
+    "tag-kept-no-evidence", "default-other-script",
 ]  # fmt: skip
 
 
@@ -126,8 +139,24 @@ def _best(engine: LanguageDetector, text: str) -> tuple[Language | None, float]:
     return _FROM_LINGUA[best.language], float(best.value)
 
 
-def _is_arabic(ch: str) -> bool:
-    return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufefc"
+_is_arabic = is_arabic_letter
+
+
+def _is_latin(ch: str) -> bool:
+    """Latin letters (Basic to Extended-B, IPA, Extended Additional/C/D, fullwidth)."""
+    code = ord(ch)
+    return (
+        code < 0x0250
+        or 0x1E00 <= code <= 0x1EFF
+        or 0x2C60 <= code <= 0x2C7F
+        or 0xA720 <= code <= 0xA7FF
+        or 0xFF21 <= code <= 0xFF5A
+    )
+
+
+def _script_name(ch: str) -> str:
+    """`Greek`, `Cyrillic`, `Cjk`...: the first word of the letter's Unicode name."""
+    return unicodedata.name(ch, "UNKNOWN").split()[0].capitalize()
 
 
 @dataclass(frozen=True)
@@ -139,10 +168,23 @@ class Evidence:
     arabic: int  # of which Arabic script
     set_aside: dict[str, int]  # counts per kind: email, url, date, ..., name
     telex: bool
+    foreign: int = 0  # of which in a script none of the four languages uses (Greek, Cyrillic, Han...)
+    arabic_marks: int = 0  # Arabic function words and punctuation: Arabic no name is
+    arabic_words: int = 0  # Arabic words in the remainder, name particles (`بن`, `عبد`) left out
+    latin_in_text: int = 0  # Latin letters in the whole text (identifiers aside), names included
+    arabic_in_text: int = 0  # Arabic letters in the whole text (identifiers aside), names included
 
     @property
     def arabic_share(self) -> float:
         return self.arabic / self.letters if self.letters else 0.0
+
+    @property
+    def foreign_share(self) -> float:
+        return self.foreign / self.letters if self.letters else 0.0
+
+    def foreign_script(self) -> str:
+        """The script of the remainder's first foreign letter (for the note)."""
+        return next((_script_name(ch) for ch in self.remainder if ch.isalpha() and not _is_latin(ch)), "Unknown")
 
 
 def evidence(text: str) -> Evidence:
@@ -164,23 +206,37 @@ def evidence(text: str) -> Evidence:
         decomposed = unicodedata.normalize("NFKD", remainder.lower())
         remainder = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
     letters = [ch for ch in remainder if ch.isalpha()]
-    return Evidence(remainder, len(letters), sum(map(_is_arabic, letters)), dict(counts), telex)
+    arabic = sum(map(_is_arabic, letters))
+    foreign = sum(1 for ch in letters if not _is_latin(ch) and not _is_arabic(ch))
+    words = sum(1 for w in remainder.split() if any(map(_is_arabic, w)) and w not in _ARABIC_NAME_PARTICLES)
+    marks = arabic_sentence_marks(remainder)
+    latin_in_text = sum(1 for ch in stripped if ch.isalpha() and _is_latin(ch))
+    arabic_in_text = sum(1 for ch in stripped if ch.isalpha() and _is_arabic(ch))
+    return Evidence(
+        remainder, len(letters), arabic, dict(counts), telex, foreign, marks, words, latin_in_text, arabic_in_text
+    )
 
 
 def judge(ev: Evidence) -> tuple[Language | None, float, str]:
     """The remainder's language: by script first, then lingua among the Latin three.
 
-    Returns (language, confidence, how): how is `script` when the Arabic share decided it.
+    Returns (language, confidence, how): how is `script` when the Arabic share decided it, and
+    `foreign` (language None) when the remainder gives the detector no evidence: mostly in a script
+    none of the four uses, or lingua near zero for all three.
     """
     if ev.letters == 0:
         return None, 0.0, "none"
     if ev.arabic_share >= ARABIC_SHARE:
         return "ar", ev.arabic_share, "script"
-    latin_only = "".join(ch for ch in ev.remainder if not _is_arabic(ch))
+    if ev.foreign_share >= FOREIGN_SHARE:
+        return None, 0.0, "foreign"
+    latin_only = "".join(ch for ch in ev.remainder if not ch.isalpha() or _is_latin(ch))
     values = {
         _FROM_LINGUA[v.language]: float(v.value)
         for v in _latin_detector().compute_language_confidence_values(latin_only)
     }
+    if not values or max(values.values()) < NO_EVIDENCE_CONFIDENCE:
+        return None, 0.0, "foreign"
     language = max(values, key=values.__getitem__)
     # Telex strips accents from its words: accents in a telex text are the names' own spelling.
     by_words = _own_words_vote(latin_only, marks=not ev.telex)
@@ -233,7 +289,10 @@ class LanguageDecision:
         return data
 
 
-_HOW = {"script": "script", "lingua": "lingua", "words": "its own words (lingua unsure)", "none": "nothing"}
+_HOW = {
+    "script": "script", "lingua": "lingua", "words": "its own words (lingua unsure)", "none": "nothing",
+    "foreign": "nothing",
+}  # fmt: skip
 
 
 def _aside_note(ev: Evidence) -> str:
@@ -261,6 +320,12 @@ def resolve(tag: str | None, text: str, *, default: Language = "en") -> Language
             language, source, tag, tag_language, detected, confidence, note + aside, reason, ev.set_aside, ev.letters
         )
 
+    if how == "foreign":
+        script = ev.foreign_script() if ev.foreign else "Latin"
+        what = f"the text is in {script} script, used by none of en/ar/es/fr: no evidence"
+        if tag_language is not None:
+            return decision(tag_language, "tag", "tag-kept-no-evidence", f"{tag_note}; {what}")
+        return decision(default, "default", "default-other-script", f"{tag_note}; {what}; default {default}")
     if tag_language is None:
         if detected is not None:
             reason: Reason = "script-arabic" if how == "script" else "detected"
@@ -315,7 +380,24 @@ def _strong(ev: Evidence, detected: Language, confidence: float, tag_language: L
 
 
 def _script_contradicts(tag_language: Language, ev: Evidence) -> bool:
-    """Arabic script against a Latin-script tag (or the reverse) is unambiguous even when short."""
+    """Arabic script against a Latin-script tag (or the reverse) is unambiguous even when short,
+    provided the Arabic cannot be a name quoted in a Latin text: the text has no Latin letters (but
+    identifiers), or its Arabic has function words or punctuation, or at least 3 Arabic words with
+    the Latin part short. names.py sets most quoted Arabic names aside already; this guards the tag
+    when a text has little but names, in both scripts (`مطلوب: RODRIGUEZ Carlos.` keeps `fr`). And a
+    text that holds Arabic words is never proved *not* Arabic by script: an `ar` tag on it stands."""
     if tag_language == "ar":
-        return ev.letters >= MIN_LETTERS_FOR_SCRIPT and ev.arabic_share < 0.2
-    return ev.arabic >= MIN_ARABIC_LETTERS_OVER_TAG and ev.arabic_share >= ARABIC_SHARE_OVER_TAG
+        # The same guard the other way: Arabic words set aside as a possible quoted name still back
+        # the sender's `ar`, so a Latin remainder overrules it only when the text has no Arabic word.
+        return (
+            ev.letters >= MIN_LETTERS_FOR_SCRIPT
+            and ev.arabic_share < 0.2
+            and ev.arabic_in_text < MIN_ARABIC_LETTERS_OVER_TAG
+        )
+    latin = ev.letters - ev.arabic - ev.foreign
+    real_arabic = (
+        ev.latin_in_text == 0
+        or ev.arabic_marks > 0
+        or (ev.arabic_words >= MIN_ARABIC_WORDS_OVER_TAG and latin <= LATIN_SHARE_SHORT * ev.letters)
+    )
+    return ev.arabic >= MIN_ARABIC_LETTERS_OVER_TAG and ev.arabic_share >= ARABIC_SHARE_OVER_TAG and real_arabic

@@ -11,6 +11,15 @@ stay too, as words of the message's language, and the word after one is a name. 
 them (`Charles de Gaulle`). In an Arabic text, which has no case, no Latin capital starts a
 sentence: every capitalised Latin word is a proper noun.
 
+Which script is the text's own matters, since the two rules mirror each other: Latin capitals in
+an Arabic text are quoted names, and so is a short Arabic-script run in a Latin text (`Identité
+confirmée : محمد بن علي`), which case cannot mark. Arabic is the main script (`arabic_is_main`)
+only on Arabic evidence no name carries: an Arabic function word (`في`, `تم`) or Arabic
+punctuation (`،`), at least 3 Arabic words with the Latin evidence under a third of their
+letters, or no Latin evidence (under 4 letters) at all (`مطلوب: RODRIGUEZ Carlos.`). Otherwise
+the text is cased and every Arabic run in it is set aside as a name. (A Latin telex quoting an
+Arabic name is not read as telex: the Arabic letters count against it, as before.)
+
 In a telex-style text (almost no lower-case letters) capitals are the language itself and cannot
 mark a name, so nothing is set aside by case there: the caller reads the text lower-cased.
 """
@@ -35,6 +44,18 @@ PARTICLES = frozenset((
 # Lower-case letters under this share of the cased letters: the text is written in capitals.
 TELEX_LOWER_SHARE = 0.10
 CASED_SHARE = 0.90
+# Arabic words no name is made of (with the conjunction و written on: `وتم`), and Arabic punctuation:
+# the sentence's own, so the Arabic is the message, not a quoted name.
+ARABIC_FUNCTION_WORDS = frozenset((
+    "و", "في", "من", "على", "إلى", "الى", "عن", "مع", "هذا", "هذه", "التي", "الذي", "تم", "قد", "أن", "ان", "لم",
+    "لا", "هو", "هي", "كان", "عند", "بعد", "قبل",
+))  # fmt: skip
+ARABIC_PUNCTUATION = frozenset("،؛؟")
+# Without those, Arabic is the main script with at least this many words and this share of the evidence.
+MIN_ARABIC_WORDS_MAIN = 3
+# Latin evidence shorter than one real word (`ref`) is no evidence that the text is Latin.
+MIN_LATIN_EVIDENCE = 4
+ARABIC_MAIN_SHARE = 2 / 3
 
 
 @dataclass(frozen=True)
@@ -42,6 +63,57 @@ class NameSpan:
     text: str
     start: int
     end: int
+
+
+def is_arabic_letter(ch: str) -> bool:
+    return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufefc"
+
+
+def _is_arabic_word(word: str) -> bool:
+    return is_arabic_letter(word[0])
+
+
+def arabic_sentence_marks(text: str) -> int:
+    """Arabic function words and punctuation in the text: Arabic that is a sentence, not a name."""
+    words = [m.group() for m in _WORD.finditer(text) if _is_arabic_word(m.group())]
+    function = sum(1 for w in words if w in ARABIC_FUNCTION_WORDS or (w[:1] == "و" and w[1:] in ARABIC_FUNCTION_WORDS))
+    return function + sum(1 for ch in text if ch in ARABIC_PUNCTUATION)
+
+
+def arabic_is_main(text: str) -> bool:
+    """Arabic is the text's own script, not quoted names: see the module docstring."""
+    arabic = [m.group() for m in _WORD.finditer(text) if _is_arabic_word(m.group())]
+    if not arabic:
+        return False
+    if arabic_sentence_marks(text):
+        return True
+    latin = _latin_evidence_letters(text)
+    letters = sum(len(w) for w in arabic)
+    return latin < MIN_LATIN_EVIDENCE or (
+        len(arabic) >= MIN_ARABIC_WORDS_MAIN and letters >= ARABIC_MAIN_SHARE * (letters + latin)
+    )
+
+
+def _latin_evidence_letters(text: str) -> int:
+    """Letters of the Latin words the case rules leave as language (the text read as cased), less a
+    capitalised word that starts a name run (`Marie-Claire DUPONT`): it starts a sentence in Latin,
+    but could as well be a given name quoted in Arabic."""
+    taken = [(span.start, span.end) for span in _latin_names(text, caseless=False)]
+    words = list(_WORD.finditer(text))
+    count = 0
+    for k, m in enumerate(words):
+        if _is_arabic_word(m.group()) or any(start <= m.start() < end for start, end in taken):
+            continue
+        after = words[k + 1] if k + 1 < len(words) else None
+        if (
+            _shape(m.group()) == "title"
+            and after is not None
+            and _joined(text, m, after)
+            and _shape(after.group()) in ("caps", "title")
+        ):
+            continue
+        count += sum(ch.isalpha() for ch in m.group())
+    return count
 
 
 def is_telex(text: str) -> bool:
@@ -86,12 +158,33 @@ def _joined(text: str, left: re.Match[str], right: re.Match[str]) -> bool:
 
 
 def find_names(text: str) -> list[NameSpan]:
-    """Name-like runs of a mixed-case text, in text order; none in a telex-style text."""
+    """Name-like runs of a mixed-case text, in text order; none in a telex-style text. In a cased
+    text whose main script is not Arabic, its Arabic-script runs too (quoted names)."""
     if is_telex(text):
         return []
-    words = list(_WORD.finditer(text))
+    main = arabic_is_main(text)
+    quoted = [] if main else _arabic_runs(text)
     # Arabic script has no case: a capitalised Latin word in an Arabic text starts no sentence.
-    caseless = any("\u0600" <= ch <= "\u06ff" for ch in text)
+    return sorted(_latin_names(text, caseless=main) + quoted, key=lambda span: span.start)
+
+
+def _arabic_runs(text: str) -> list[NameSpan]:
+    """Arabic-script words joined by spaces: in a Latin text, quoted names (`محمد بن علي`)."""
+    words = [m for m in _WORD.finditer(text) if _is_arabic_word(m.group())]
+    spans: list[NameSpan] = []
+    i = 0
+    while i < len(words):
+        j = i + 1
+        while j < len(words) and not text[words[j - 1].end() : words[j].start()].strip():
+            j += 1
+        start, end = words[i].start(), words[j - 1].end()
+        spans.append(NameSpan(text[start:end], start, end))
+        i = j
+    return spans
+
+
+def _latin_names(text: str, *, caseless: bool) -> list[NameSpan]:
+    words = list(_WORD.finditer(text))
     spans: list[NameSpan] = []
     i = 0
     while i < len(words):
