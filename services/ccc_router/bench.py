@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--drain", type=float, default=120.0, help="seconds to wait for the cases after each rate")
     p.add_argument("--seed", type=int, default=1, help="seed of arrivals and texts")
     p.add_argument("--profile", metavar="DIR", help="py-spy the CCC process during each rate (top functions printed)")
+    p.add_argument(
+        "--traced", action="store_true",
+        help="run the offices with spans exported to files, as the load test does (default: tracing off)",
+    )  # fmt: skip
     p.add_argument("--json", metavar="OUT", help="write every figure as JSON to OUT")
     return p
 
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 Path(tmp), load_directory(), rates=rates, duration=args.duration,
                 database_url=None if args.sqlite else args.database_url, ncbs=args.ncbs,
                 per_process=args.offices_per_process, pool=args.pool, drain_s=args.drain, seed=args.seed,
-                profile=Path(args.profile) if args.profile else None,
+                profile=Path(args.profile) if args.profile else None, traced=args.traced,
                 say=lambda text: print(text, flush=True),
             )  # fmt: skip
         report["intake"] = info

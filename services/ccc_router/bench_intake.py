@@ -1,7 +1,8 @@
 """CCC intake-to-dispatch as the offices see it: NCB HTTP API -> NCB outbox -> NATS -> CCC -> case.
 
 The mesh is `interpol-mesh up` in child processes (`loadtest.meshrun.StartedMesh`: embedded
-nats-server, keys, every office a uvicorn process, spans exported to files as in the load test),
+nats-server, keys, every office a uvicorn process; tracing off unless `--traced`, since the figures
+come from the CCC's database, not from spans),
 on PostgreSQL or SQLite. Officer tokens are signed per NCB as the load test does
 (`loadtest.credentials`). Each operation is one `POST /v1/messages` at one of the chosen NCBs,
 recipient `ccc`, priority `urgent` (so the CCC opens a case, `intake.opens_case`), open loop:
@@ -293,7 +294,7 @@ async def _drop(settings: OfficeSettings) -> None:
 
 def run(work: Path, directory: Directory, *, rates: list[float], duration: float, database_url: str | None,
         ncbs: str, per_process: int, pool: int, drain_s: float, seed: int, profile: Path | None = None,
-        say: Any = print) -> dict[str, Any]:  # fmt: skip
+        traced: bool = False, say: Any = print) -> dict[str, Any]:  # fmt: skip
     """Start `interpol-mesh up --ncbs NCBS`, measure every rate, stop it (and drop its schemas)."""
     prefix = f"bench_ccc_{uuid.uuid4().hex[:6]}_"
     settings = OfficeSettings(data_dir=work / "mesh", database_url=database_url, db_schema_prefix=prefix,
@@ -301,7 +302,7 @@ def run(work: Path, directory: Directory, *, rates: list[float], duration: float
     offices = select_offices(directory, ncbs)
     ncb_ids = [o.id for o in offices if o.kind == "ncb"]
     mesh = StartedMesh(settings, directory, ncbs=ncbs, base_port=free_port_range(len(offices) + 2),
-                       per_process=per_process)  # fmt: skip
+                       per_process=per_process, traced=traced)  # fmt: skip
     say(f"ccc intake: starting `interpol-mesh up --ncbs {ncbs}` ({len(offices)} offices, {per_process} per process, "
         f"{'postgresql' if database_url else 'sqlite'}) ...")  # fmt: skip
     view = mesh.start()
@@ -353,7 +354,8 @@ def table(info: dict[str, Any]) -> str:
     width = max(len(name) for name, _ in rows) + 2
     cols = [max(12, *(len(_fmt(v[i])) for _, v in rows)) + 2 for i in range(len(runs))]
     head = (f"intake->dispatch through the NCB API ({info['database']}, {len(info['ncbs'])} NCBs "
-            f"{','.join(info['ncbs'])}, {info['offices']} offices in {info['processes']} processes, spans exported)")  # fmt: skip
+            f"{','.join(info['ncbs'])}, {info['offices']} offices in {info['processes']} processes, "
+            f"{'spans exported' if info['traced'] else 'tracing off'})")  # fmt: skip
     lines = [head]
     lines += [
         name.ljust(width) + "".join(_fmt(v).rjust(c) for v, c in zip(vals, cols, strict=True)) for name, vals in rows

@@ -101,9 +101,19 @@ class StartedMesh:
     """`interpol-mesh up` exporting its spans to files, as a child process; `stop()` ends it (also after a failed start)."""
 
     def __init__(
-        self, settings: OfficeSettings, directory: Directory, *, ncbs: str, base_port: int, per_process: int
+        self,
+        settings: OfficeSettings,
+        directory: Directory,
+        *,
+        ncbs: str,
+        base_port: int,
+        per_process: int,
+        traced: bool = True,
     ) -> None:
+        """`traced=False` runs the offices with OTEL_TRACES_EXPORTER=none: for a benchmark that reads
+        its figures from the databases, not from spans, so the spans' CPU is not in its figures."""
         self.settings = settings
+        self.traced = traced
         self.directory = directory
         self.ncbs = ncbs
         self.base_port = base_port
@@ -126,14 +136,19 @@ class StartedMesh:
             asyncio.run(_drop_schemas(s))
         for sub in ("db", "nats", "log", "trace"):
             shutil.rmtree(s.data_dir / sub, ignore_errors=True)
-        trace_dir = (s.data_dir / "trace").resolve()
-        trace_dir.mkdir(parents=True)
+        trace_dir: Path | None = (s.data_dir / "trace").resolve() if self.traced else None
+        if trace_dir is not None:
+            trace_dir.mkdir(parents=True)
         env = dict(os.environ)
         env.pop("NATS_URL", None)  # `up` starts its own nats-server
         env.update(
             DATA_DIR=str(s.data_dir.resolve()), LOG_LEVEL=s.log_level, DB_SCHEMA_PREFIX=s.db_schema_prefix,
-            DATABASE_POOL_SIZE=str(s.database_pool_size), OTEL_TRACES_EXPORTER="file", TRACE_DIR=str(trace_dir),
+            DATABASE_POOL_SIZE=str(s.database_pool_size), OTEL_TRACES_EXPORTER="file" if trace_dir else "none",
         )  # fmt: skip
+        if trace_dir is not None:
+            env["TRACE_DIR"] = str(trace_dir)
+        else:
+            env.pop("TRACE_DIR", None)
         if s.database_url:
             env["DATABASE_URL"] = s.database_url
         args = [sys.executable, "-m", "interpol_offices.cli", "up", "--ncbs", self.ncbs, "--base-port", str(self.base_port),
