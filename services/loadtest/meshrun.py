@@ -136,6 +136,7 @@ class StartedMesh:
             asyncio.run(_drop_schemas(s))
         for sub in ("db", "nats", "log", "trace"):
             shutil.rmtree(s.data_dir / sub, ignore_errors=True)
+        s.data_dir.mkdir(parents=True, exist_ok=True)
         trace_dir: Path | None = (s.data_dir / "trace").resolve() if self.traced else None
         if trace_dir is not None:
             trace_dir.mkdir(parents=True)
