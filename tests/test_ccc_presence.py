@@ -9,18 +9,24 @@ one (sg.haddad, weekdays), so Arabic has nobody else to fall back on.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from ccc_support import bearer, events_of
 from conftest import MeshFactory
 from interpol_mesh.clock import FakeClock
-from interpol_mesh.testing.harness import TestMesh
+from interpol_mesh.testing.harness import TestMesh, wait_until
+from interpol_offices.ccc_router import presence
 from interpol_offices.ccc_router import tables as t
+from interpol_offices.ccc_router.runtime import runtime_of
 from interpol_offices.ccc_router.timers import fire_due
+from interpol_offices.ccc_router.workflow import Intake, open_case
 
 TUESDAY_1230 = datetime(2026, 3, 3, 12, 30, tzinfo=UTC)
 TUESDAY_0300 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
@@ -242,3 +248,226 @@ async def test_a_gap_still_open_at_the_handover_goes_to_the_incoming_duty_office
     assert [(e["data"]["from_operator"], e["data"]["operator"]) for e in handed] == [("ly.laurent", "ba.gomez")]
     detail = await mesh.client("ccc").get(f"/v1/cases/{gap['case_id']}", headers=bearer(mesh, "ba.gomez"))
     assert detail.status_code == 200 and detail.json()["kind"] == "presence-gap"
+
+
+# --- Review fixes: races, waiting cases, off-shift holders, late deadlines, gap warnings ---------
+
+TUESDAY_1150 = datetime(2026, 3, 3, 11, 50, tzinfo=UTC)
+
+
+def _intake() -> Intake:
+    return Intake(
+        source="api", kind="api", title=ARABIC["title"], text=ARABIC["text"], priority="urgent",
+        language_tag="ar-SA", reported_by="ly.laurent",
+    )  # fmt: skip
+
+
+async def _everyone_busy(mesh: TestMesh, by: str) -> list[str]:
+    """Mark every dispatch-role operator on shift busy (set by the duty officer `by`): nobody takes a case."""
+    board = (await mesh.client("ccc").get("/v1/presence", headers=bearer(mesh, by))).json()
+    ops = [o["operator_id"] for o in board["operators"] if o["role"] == "operator"]
+    for op in ops:
+        assert (await _presence(mesh, op, "busy", by=by)).status_code == 200
+    return ops
+
+
+async def test_a_dispatch_and_a_change_of_presence_at_the_same_instant_never_leave_a_case_with_an_absent_operator(
+    make_mesh: MeshFactory,
+) -> None:
+    clock = FakeClock(TUESDAY_1230)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    postgres = ctx.engine.dialect.name == "postgresql"
+
+    # A case being dispatched to benali (not committed yet) while she goes away: her change waits
+    # for the dispatch, then sees the case and moves it to mansour.
+    async with ctx.transaction() as uow:
+        case = await open_case(uow, runtime_of(ctx), _intake())
+        assert case.assigned_to == "ly.benali"
+        going = asyncio.create_task(_presence(mesh, "ly.benali", "away", "called away"))
+        if postgres:  # the change is waiting on benali's presence lock, held by this dispatch
+
+            async def waiting() -> bool:
+                async with ctx.engine.connect() as conn:
+                    query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    return bool(await conn.scalar(sa.text(query)))
+
+            await wait_until(waiting, what="the presence change waiting for the dispatch")
+    away = await going
+    assert away.status_code == 200, away.text
+    assert away.json()["moved"] == [case.case_id]
+    assert (await _case(mesh, case.case_id))["assigned_to"] == "ly.mansour"
+
+    # Two first changes of one operator at once (okafor has no presence row yet): both recorded, in turn.
+    first, second = await asyncio.gather(
+        _presence(mesh, "ly.okafor", "busy", by="ly.laurent"), _presence(mesh, "ly.okafor", "away", by="ly.laurent")
+    )
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    changes = await _changes(mesh, "ly.okafor")
+    assert len(changes) == 2 and changes[1]["previous"] == changes[0]["state"]
+
+    if postgres:  # the other order: a change under way makes dispatch pick someone else, without waiting
+        assert (await _presence(mesh, "ly.benali", "available")).status_code == 200
+        async with ctx.transaction() as uow:
+            await presence.set_state(
+                uow, runtime_of(ctx), "ly.mansour", "offline", source="operator", set_by="ly.mansour", reason=None
+            )
+            opened = await _open(mesh)  # mansour's change is not committed: she still reads as available
+            assert opened["assigned_to"] == "ly.benali"
+        assert (await _case(mesh, case.case_id))["assigned_to"] == "ly.benali"  # moved by mansour's change
+
+
+async def test_a_case_changing_while_it_is_moved_refuses_the_presence_change_with_409(make_mesh: MeshFactory) -> None:
+    clock = FakeClock(TUESDAY_1230)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    case = await _open(mesh)
+    assert case["assigned_to"] == "ly.benali"
+    # Another writer wins the case at the instant it is moved: a trigger makes the mover's update miss it.
+    if ctx.engine.dialect.name == "postgresql":
+        ddl = [
+            "CREATE OR REPLACE FUNCTION test_skip_update() RETURNS trigger AS $$ BEGIN RETURN NULL; END $$ "
+            "LANGUAGE plpgsql",
+            f"CREATE TRIGGER test_skip_update BEFORE UPDATE ON ccc_cases FOR EACH ROW "
+            f"WHEN (OLD.case_id = '{case['case_id']}') EXECUTE FUNCTION test_skip_update()",
+        ]
+    else:
+        ddl = [
+            f"CREATE TRIGGER test_skip_update BEFORE UPDATE ON ccc_cases WHEN OLD.case_id = '{case['case_id']}' "
+            f"BEGIN SELECT RAISE(IGNORE); END"
+        ]
+    async with ctx.engine.begin() as conn:
+        for statement in ddl:
+            await conn.execute(sa.text(statement))
+    refused = await _presence(mesh, "ly.benali", "away")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"] == (
+        f"case {case['case_id']} was changed by someone else meanwhile; reload it and try again"
+    )
+    assert await _changes(mesh, "ly.benali") == []  # nothing was written
+    async with ctx.engine.begin() as conn:
+        await conn.execute(sa.text("DROP TRIGGER test_skip_update" + (" ON ccc_cases" if
+                                   ctx.engine.dialect.name == "postgresql" else "")))  # fmt: skip
+    assert (await _presence(mesh, "ly.benali", "away")).json()["moved"] == [case["case_id"]]
+
+
+async def test_waiting_cases_go_to_an_operator_who_becomes_available_or_starts_a_shift(make_mesh: MeshFactory) -> None:
+    # 11:50 UTC: Lyon on duty; benali is Lyon's only Arabic operator until mansour starts at 12:00.
+    clock = FakeClock(TUESDAY_1150)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    busy = await _everyone_busy(mesh, "ly.laurent")
+    assert "ly.benali" in busy and "ly.mansour" not in busy
+    routine, critical = await _open(mesh, "routine"), await _open(mesh, "critical")
+    assert (routine["assigned_to"], routine["dispatch"]["step"]) == (None, "default queue")
+    assert critical["assigned_to"] is None
+    await fire_due(ctx)  # nobody available: the tick leaves them waiting and writes nothing
+    assert (await _case(mesh, routine["case_id"]))["version"] == 1
+
+    # benali becomes available: both waiting cases go to her, the critical one first.
+    clock.advance(timedelta(minutes=1))
+    back = await _presence(mesh, "ly.benali", "available", "back from the briefing")
+    assert back.status_code == 200, back.text
+    for case in (critical, routine):
+        row = await _case(mesh, case["case_id"])
+        assert (row["assigned_to"], row["queue_language"], row["translation_needed"]) == ("ly.benali", "ar", False)
+        given = await events_of(mesh, case["case_id"], "dispatched-from-queue")
+        assert [(e["actor"], e["reason"]) for e in given] == [
+            ("ly.benali", "ly.benali is available: back from the briefing")
+        ]
+    change = (await _changes(mesh, "ly.benali"))[-1]
+    assert change["data"]["dispatched"] == [critical["case_id"], routine["case_id"]]
+
+    # A shift starting is signing in, with no change to announce it: the timer tick gives the case out.
+    assert (await _presence(mesh, "ly.benali", "busy")).status_code == 200
+    waiting = await _open(mesh)
+    assert waiting["assigned_to"] is None
+    clock.set(datetime(2026, 3, 3, 12, 0, tzinfo=UTC))
+    await fire_due(ctx)
+    row = await _case(mesh, waiting["case_id"])
+    assert (row["assigned_to"], row["desk"]) == ("ly.mansour", "desk.lyon")
+    given = await events_of(mesh, waiting["case_id"], "dispatched-from-queue")
+    assert [e["actor"] for e in given] == ["system"]
+
+
+async def test_no_away_inference_for_a_holder_off_shift_or_one_who_held_the_case_under_half_its_window(
+    make_mesh: MeshFactory,
+) -> None:
+    clock = FakeClock(TUESDAY_1230)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    # Critical: level 1 after 10 minutes. Benali gets it at 12:30 and goes away at 12:36: mansour
+    # holds it 4 of the 10 minutes before it is due. The CCC is down until 12:45: the deadline
+    # fires 5 minutes late, which must not count as mansour's time.
+    late = await _open(mesh, "critical")
+    assert late["assigned_to"] == "ly.benali"
+    clock.advance(timedelta(minutes=6))
+    assert (await _presence(mesh, "ly.benali", "away")).json()["moved"] == [late["case_id"]]
+    assert (await _presence(mesh, "ly.benali", "available")).status_code == 200
+    clock.set(datetime(2026, 3, 3, 12, 45, tzinfo=UTC))
+    await fire_due(ctx)
+    row = await _case(mesh, late["case_id"])
+    assert (row["assigned_to"], row["escalation_level"]) == ("ly.laurent", 1)
+    assert await _changes(mesh, "ly.mansour") == []
+
+    # Benali (shift to 13:00 UTC) gets a critical case at 12:55; it times out at 13:05, after her
+    # shift ended: she did not let it time out, it just escalates.
+    clock.set(datetime(2026, 3, 3, 12, 55, tzinfo=UTC))
+    assert (await _presence(mesh, "ly.mansour", "busy")).status_code == 200
+    ended = await _open(mesh, "critical")
+    assert ended["assigned_to"] == "ly.benali"
+    before = len(await _changes(mesh, "ly.benali"))
+    clock.set(datetime(2026, 3, 3, 13, 5, tzinfo=UTC))
+    await fire_due(ctx)
+    assert (await _case(mesh, ended["case_id"]))["escalation_level"] == 1
+    assert len(await _changes(mesh, "ly.benali")) == before
+
+
+async def test_a_failing_gap_check_does_not_stop_the_deadlines(
+    make_mesh: MeshFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(TUESDAY_1230)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    case = await _open(mesh, "critical")
+
+    async def broken(ctx: object, now: datetime) -> None:
+        raise RuntimeError("gap check broken")
+
+    monkeypatch.setattr(presence, "check_gaps", broken)
+    clock.advance(timedelta(minutes=10))
+    with caplog.at_level(logging.ERROR):
+        fired = await fire_due(mesh.ctx("ccc"))
+    assert [(f.case_id, f.level) for f in fired] == [(case["case_id"], 1)]
+    assert [r.getMessage() for r in caplog.records] == ["CCC gap check failed; deadlines fire anyway"]
+
+
+async def test_a_gap_warning_goes_to_a_present_duty_officer_else_as_before_saying_so(make_mesh: MeshFactory) -> None:
+    # 16:00 UTC: Buenos Aires on duty (ba.gomez); Lyon's duty officer ly.laurent is on shift until 17:00.
+    clock = FakeClock(datetime(2026, 3, 3, 16, 0, tzinfo=UTC))
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    assert (await _presence(mesh, "ba.gomez", "away", "at the embassy")).status_code == 200
+    for op, by in (("ly.bernard", "ly.laurent"), ("ba.moreau", "ba.ruiz"), ("ly.saadi", "ly.laurent")):
+        assert (await _presence(mesh, op, "away", by=by)).status_code == 200
+    await fire_due(ctx)
+    (fr,) = await _gaps(mesh)
+    assert (fr["subject"], fr["desk"], fr["assigned_to"]) == ("presence-gap:fr", "desk.buenos-aires", "ly.laurent")
+    why = "duty officer on shift and available at desk.lyon (none present at desk.buenos-aires)"
+    assert [e["reason"] for e in await events_of(mesh, fr["case_id"], "dispatched")] == [why]
+    assert fr["text"].endswith(f"Given to ly.laurent: {why}.")
+
+    # With no duty officer present, the warning goes as before (the desk's duty officer), and says so.
+    assert (await _presence(mesh, "ly.laurent", "away")).status_code == 200
+    assert (await _presence(mesh, "ly.mansour", "away", by="ly.laurent")).status_code == 200
+    await fire_due(ctx)
+    ar = next(g for g in await _gaps(mesh) if g["subject"] == "presence-gap:ar")
+    assert ar["assigned_to"] == "ba.gomez"
+    assert [e["reason"] for e in await events_of(mesh, ar["case_id"], "dispatched")] == [
+        "duty officer on shift at the case's desk; no duty officer is present (ly.laurent away, ba.gomez away)"
+    ]

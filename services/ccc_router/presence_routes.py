@@ -17,6 +17,7 @@ from interpol_mesh.app.inputs import ApiInput
 from interpol_mesh.auth import refused
 from interpol_offices.ccc_router import presence
 from interpol_offices.ccc_router.auth import RANK, OperatorDep, is_supervisor, outranks
+from interpol_offices.ccc_router.cases import CaseError
 from interpol_offices.ccc_router.presence import Source, State
 from interpol_offices.ccc_router.roster import Operator
 from interpol_offices.ccc_router.runtime import runtime_of
@@ -56,7 +57,7 @@ class PresenceSet(OperatorPresence):
 
 class LanguagePresence(BaseModel):
     on_shift: int = Field(..., description="Dispatch-role operators on shift with the language")
-    present: int = Field(..., description="Of those, available or busy: what coverage counts now")
+    present: int = Field(..., description="Of those, available or busy: who is here now")
     available: int = Field(..., description="Of those, available: who may be given a new case")
 
 
@@ -95,10 +96,13 @@ async def _view(ctx: CtxDep, op: Operator) -> OperatorPresence:
 
 
 async def _set(ctx: CtxDep, target: Operator, req: PresenceChange, source: Source, by: str) -> PresenceSet:
-    async with ctx.transaction() as uow:
-        moved = await presence.set_state(
-            uow, runtime_of(ctx), target.id, req.state, source=source, set_by=by, reason=req.reason
-        )
+    try:
+        async with ctx.transaction() as uow:
+            moved = await presence.set_state(
+                uow, runtime_of(ctx), target.id, req.state, source=source, set_by=by, reason=req.reason
+            )
+    except CaseError as exc:  # a case being moved changed at this instant: nothing was written
+        raise HTTPException(exc.status, exc.reason) from None
     return PresenceSet(**(await _view(ctx, target)).model_dump(), moved=moved)
 
 
@@ -106,7 +110,8 @@ async def _set(ctx: CtxDep, target: Operator, req: PresenceChange, source: Sourc
 async def get_presence(ctx: CtxDep, me: OperatorDep) -> PresenceBoard:
     """Each operator on shift with their state (a state set before their shift began has lapsed:
     they read as `available` from the shift's start), and per language the dispatch-role operators
-    on shift, present (available or busy) and available. Coverage counts present operators."""
+    on shift, present (available or busy) and available. This is now; GET /v1/coverage is the
+    roster's forecast and does not count presence."""
     rt = runtime_of(ctx)
     now = ctx.clock.now()
     on = rt.on_shift(now)

@@ -110,7 +110,7 @@ async def _fire_one(ctx: OfficeContext, deadline: sa.Row[object], now: datetime)
             if late > 60:
                 why += f"; fired {int(late)} s after its due time (CCC was not running)"
             if (level, repeat, deadline.condition) == (1, 0, "if-not-acked") and case.assigned_to:
-                await presence.on_assignment_timed_out(uow, rt, case, now)  # before the assignee changes
+                await presence.on_assignment_timed_out(uow, rt, case, now, utc(deadline.due_at))  # before it moves
             await escalate(uow, rt, case, level=level, actor="system", reason=why, repeat=repeat)
             if rt.metrics is not None:
                 rt.metrics.escalation_fired(uow, case)
@@ -120,10 +120,16 @@ async def _fire_one(ctx: OfficeContext, deadline: sa.Row[object], now: datetime)
 
 
 async def fire_due(ctx: OfficeContext, now: datetime | None = None) -> list[Fired]:
-    """Perform a due handover, warn of presence gaps, then fire every deadline due at `now`, oldest first, each once."""
+    """Perform a due handover, warn of presence gaps, give out waiting cases, then fire every deadline
+    due at `now`, oldest first, each once. A failing presence step is logged and skipped: deadlines fire."""
     now = now or ctx.clock.now()
     await run_handover(ctx, now)
-    await presence.check_gaps(ctx, now)  # after the handover: the desk on duty now gets the warning
+    # After the handover, so the desk on duty now gets the warning and the waiting cases.
+    for what, step in (("gap check", presence.check_gaps), ("waiting-case dispatch", presence.dispatch_waiting)):
+        try:
+            await step(ctx, now)
+        except Exception:
+            log.exception("CCC %s failed; deadlines fire anyway", what)
     d = t.deadlines
     fired: list[Fired] = []
     while True:

@@ -16,7 +16,7 @@ Permission checks live at the edge (auth.py); these functions trust the actor th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -34,6 +34,7 @@ from interpol_offices.ccc_router.notify import tell_offices
 from interpol_offices.ccc_router.policy import plan, snapshot
 from interpol_offices.ccc_router.roster import Operator
 from interpol_offices.ccc_router.runtime import CccRuntime, runtime_of
+from interpol_offices.ccc_router.schedule import Duty
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,26 @@ class Intake:
     subjects: tuple[str, ...] = ()  # what it is about (related.py): stored with the case, or the link key
 
 
+async def _choose(
+    conn: AsyncConnection, rt: CccRuntime, lang: Language, primary: str, on_shift: Sequence[Duty],
+    loads: Mapping[str, int],
+) -> Decision:  # fmt: skip
+    """The pure chain, then `presence.hold` on the operator it chose: someone whose presence is
+    changing at this instant, or who is no longer available, is left out and the chain runs again
+    (so a case is never given to an operator in the same instant they go away)."""
+    pool = list(on_shift)
+    while True:
+        decision = dispatch(lang, primary, pool, loads, rt.dispatch_chain)
+        duty = next((d for d in pool if d.operator.id == decision.operator), None)
+        if duty is None or await presence.hold(conn, duty):
+            return decision
+        pool.remove(duty)
+
+
 async def _decide(conn: AsyncConnection, rt: CccRuntime, lang: Language, at: datetime) -> Decision:
     on_shift = await presence.dispatchable(conn, rt.on_shift(at))  # busy, away and offline take nothing new
     loads = await cases.open_loads(conn, [d.operator.id for d in on_shift])
-    return dispatch(lang, rt.primary_desk(at), on_shift, loads, rt.dispatch_chain)
+    return await _choose(conn, rt, lang, rt.primary_desk(at), on_shift, loads)
 
 
 async def open_case(uow: UnitOfWork, rt: CccRuntime, intake: Intake) -> Case:
@@ -238,8 +255,10 @@ async def redispatch(
     action: str,
     reason: str,
     primary: str | None = None,
+    require_operator: bool = False,
 ) -> Case:
-    """Run the chain again (handover, or reassignment to a desk); a no-change result writes nothing."""
+    """Run the chain again (handover, reassignment to a desk, a presence change, the waiting queue);
+    a no-change result writes nothing, nor does one with nobody to take it if `require_operator`."""
     conn, ctx = uow.conn, uow.ctx
     _require_open(case)
     now = ctx.clock.now()
@@ -247,8 +266,10 @@ async def redispatch(
     if case.assigned_to:
         loads[case.assigned_to] = max(0, loads.get(case.assigned_to, 0) - 1)  # do not count the case against its holder
     on_shift = await presence.dispatchable(conn, rt.on_shift(now))  # only available operators take it
-    decision = dispatch(case.language, primary or rt.primary_desk(now), on_shift, loads, rt.dispatch_chain)
+    decision = await _choose(conn, rt, case.language, primary or rt.primary_desk(now), on_shift, loads)
     if (decision.desk, decision.operator) == (case.desk, case.assigned_to):
+        return case
+    if require_operator and decision.operator is None:
         return case
     updated = await cases.update(
         conn, case, now, desk=decision.desk, assigned_to=decision.operator, queue_language=decision.language,
