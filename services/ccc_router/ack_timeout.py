@@ -76,10 +76,10 @@ async def snooze(uow: UnitOfWork, case: Case, actor: Operator, minutes: int, rea
             f"minutes must be 1..{longest} for a {case.priority} case (its policy's max_snooze_minutes)"
         )
     until = now + timedelta(minutes=minutes)
+    updated = await cases.update(conn, case, now, snoozed_until=until)  # the case row first, as timers.py locks
     stopped = await cases.cancel_deadlines(
         conn, case.case_id, now, f"cancelled: snoozed by {actor.id} until {until.isoformat()}", conditions=[CONDITION]
     )
-    updated = await cases.update(conn, case, now, snoozed_until=until)
     await _plan_at(conn, updated, until)
     await cases.add_event(
         conn, case.case_id, now, actor.id, "snoozed", reason, until=until.isoformat(), minutes=minutes,

@@ -87,6 +87,11 @@ async def _fire_one(ctx: OfficeContext, deadline: sa.Row[object], now: datetime)
     d = t.deadlines
     async with ctx.transaction() as uow:
         conn = uow.conn
+        # The case row first, then its deadline: the order every operator action takes (update the
+        # case, then cancel or plan deadlines), so the timer and an acknowledge never deadlock on
+        # PostgreSQL (SQLite writes are serial and renders no FOR UPDATE).
+        c = t.cases
+        await conn.execute(sa.select(c.c.case_id).where(c.c.case_id == deadline.case_id).with_for_update())
         claimed = await conn.execute(
             d.update()
             .where(d.c.deadline_id == deadline.deadline_id, d.c.fired_at.is_(None), d.c.cancelled_at.is_(None))
