@@ -471,3 +471,29 @@ async def test_a_gap_warning_goes_to_a_present_duty_officer_else_as_before_sayin
     assert [e["reason"] for e in await events_of(mesh, ar["case_id"], "dispatched")] == [
         "duty officer on shift at the case's desk; no duty officer is present (ly.laurent away, ba.gomez away)"
     ]
+
+
+async def test_the_timer_never_waits_for_a_presence_change_under_way(make_mesh: MeshFactory) -> None:
+    """The timer holds the case row when it would infer `away`; the holder's own change, holding
+    her presence lock, may be moving that very row. So the timer only tries the lock: busy, it
+    skips the inference and the case just escalates (PostgreSQL; SQLite's writes are serial)."""
+    clock = FakeClock(TUESDAY_1230)
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    timed_out = await _open(mesh, "critical")
+    assert timed_out["assigned_to"] == "ly.benali"
+    clock.advance(timedelta(minutes=10))
+    if ctx.engine.dialect.name == "postgresql":
+        async with ctx.engine.connect() as change_under_way:
+            lock = "SELECT pg_advisory_xact_lock(:ns, hashtext(:op))"
+            await change_under_way.execute(sa.text(lock), {"ns": presence.PRESENCE_LOCK, "op": "ly.benali"})
+            fired = await asyncio.wait_for(fire_due(ctx), timeout=30)
+            await change_under_way.rollback()
+        assert [f.case_id for f in fired] == [timed_out["case_id"]]
+        assert await _changes(mesh, "ly.benali") == []  # not inferred away while her own change was under way
+    else:
+        await fire_due(ctx)
+        assert (await _changes(mesh, "ly.benali"))[-1]["source"] == "inferred"
+    escalated = await _case(mesh, timed_out["case_id"])
+    assert (escalated["assigned_to"], escalated["escalation_level"]) == ("ly.laurent", 1)

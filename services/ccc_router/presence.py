@@ -25,6 +25,7 @@ The language of a gap case is its subject row `presence-gap:<lang>` in `ccc_case
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,7 @@ from interpol_offices.ccc_router.policy import plan, snapshot
 from interpol_offices.ccc_router.runtime import CccRuntime, runtime_of
 from interpol_offices.ccc_router.schedule import Duty
 
+log = logging.getLogger(__name__)
 State = Literal["available", "busy", "away", "offline"]
 Source = Literal["operator", "colleague", "inferred"]
 STATES: tuple[State, ...] = ("available", "busy", "away", "offline")
@@ -110,13 +112,16 @@ async def dispatchable(conn: AsyncConnection, on_shift: Sequence[Duty]) -> list[
     return [d for d in on_shift if states[d.operator.id] == "available"]
 
 
-async def _lock_for_change(conn: AsyncConnection, operator_id: str) -> None:
+async def _lock_for_change(conn: AsyncConnection, operator_id: str, *, wait: bool = True) -> bool:
     """Take the operator's presence lock exclusively (PostgreSQL; SQLite's writes are serial already):
-    waits for the dispatches holding it to commit, so their cases are seen and moved."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:ns, hashtext(:op))"), {"ns": PRESENCE_LOCK, "op": operator_id}
-        )
+    waits for the dispatches holding it to commit, so their cases are seen and moved. With
+    `wait=False` only tries, and says whether it got it: the timer, which holds a case row
+    already, must never wait here (the holder's own change may be moving that very row)."""
+    if conn.dialect.name != "postgresql":
+        return True
+    fn = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    got = await conn.scalar(sa.text(f"SELECT {fn}(:ns, hashtext(:op))"), {"ns": PRESENCE_LOCK, "op": operator_id})
+    return wait or bool(got)
 
 
 async def hold(conn: AsyncConnection, duty: Duty) -> bool:
@@ -225,9 +230,12 @@ async def _give_out(uow: UnitOfWork, rt: CccRuntime, waiting: Sequence[tuple[str
         case = await cases.get(uow.conn, case_id)
         if not case.is_open or case.assigned_to is not None:
             continue
-        after = await redispatch(
-            uow, rt, case, actor=actor, action="dispatched-from-queue", reason=reason, require_operator=True
-        )
+        try:
+            after = await redispatch(
+                uow, rt, case, actor=actor, action="dispatched-from-queue", reason=reason, require_operator=True
+            )
+        except CaseConflict:
+            continue  # changed at this instant (a link, an operator): its version check wrote nothing; next tick
         if after.assigned_to is not None:
             given.append(case_id)
     return given
@@ -240,10 +248,12 @@ async def dispatch_waiting(ctx: OfficeContext, now: datetime) -> list[str]:
     them writes nothing; at most WAITING_BATCH per tick."""
     rt = runtime_of(ctx)
     async with ctx.engine.connect() as conn:
+        on = await dispatchable(conn, rt.on_shift(now))
+        if not on:
+            return []  # nobody can take anything: no need to sort the queue
         waiting = await _waiting(conn)
         if not waiting:
             return []
-        on = await dispatchable(conn, rt.on_shift(now))
         loads = dict(await cases.open_loads(conn, [d.operator.id for d in on]))
     primary, takeable = rt.primary_desk(now), []
     for case_id, lang in waiting:
@@ -297,6 +307,9 @@ async def on_assignment_timed_out(
         return
     if await _current_state(uow.conn, rt, holder.id, now) not in PRESENT:
         return
+    if not await _lock_for_change(uow.conn, holder.id, wait=False):
+        log.info("presence change in progress; no away inference", extra={"operator": holder.id})
+        return  # their own change (or a dispatch to them) is under way: the case just escalates
     await _change(
         uow, rt, holder.id, "away", source="inferred", set_by="system",
         reason=f"let case {case.case_id} time out", keep={case.case_id},
