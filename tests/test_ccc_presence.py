@@ -124,6 +124,10 @@ async def test_an_operator_going_away_moves_their_open_cases_to_a_present_collea
         if s.name == "interpol_mesh_ccc_operators_present"
     }
     assert (gauge["ar"], gauge["fr"]) == (1.0, 3.0)  # fr: martin, bernard, garcia; benali (ar, fr) is away
+    coverage = (await client.get("/v1/coverage", headers=bearer(mesh, "ly.okafor"))).json()
+    assert (coverage["present_now"]["ar"], coverage["present_now"]["fr"]) == (1, 3)  # this week: now counted
+    other_week = await client.get("/v1/coverage", params={"week": "2026-03-23"}, headers=bearer(mesh, "ly.okafor"))
+    assert other_week.json()["present_now"] is None  # a forecast has no "now"
 
     # Dispatch skips away and busy operators: with benali away and mansour busy, Arabic has nobody
     # available at any desk at 12:32 UTC, so the case goes down the chain to English with translation.

@@ -111,7 +111,7 @@ async def get_presence(ctx: CtxDep, me: OperatorDep) -> PresenceBoard:
     """Each operator on shift with their state (a state set before their shift began has lapsed:
     they read as `available` from the shift's start), and per language the dispatch-role operators
     on shift, present (available or busy) and available. This is now; GET /v1/coverage is the
-    roster's forecast and does not count presence."""
+    roster's forecast (with `present_now` for the current week)."""
     rt = runtime_of(ctx)
     now = ctx.clock.now()
     on = rt.on_shift(now)

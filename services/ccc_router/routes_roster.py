@@ -13,7 +13,7 @@ from interpol_mesh.app import CtxDep
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.auth import issue_token, refused, verify_token
 from interpol_mesh.directory import OFFICIAL_LANGUAGES
-from interpol_offices.ccc_router import cases, roster_store
+from interpol_offices.ccc_router import cases, presence, roster_store
 from interpol_offices.ccc_router import tables as t
 from interpol_offices.ccc_router.auth import (
     TOKEN_ROLES,
@@ -71,6 +71,11 @@ class CoverageView(BaseModel):
     )
     gaps: list[str]
     hours: list[CoverageHour]
+    present_now: dict[str, int] | None = Field(
+        None,
+        description="Only when the week shown contains this moment: per language, the dispatch-role operators on "
+        "shift now who are present (available or busy, GET /v1/presence); the hours are the roster's forecast",
+    )
 
 
 @router.get("/desks", tags=[DESKS], summary="The three desks and who is on shift now", response_model=list[DeskView])
@@ -208,13 +213,22 @@ async def get_coverage(
     ] = None,
 ) -> CoverageView:
     """For each UTC hour of the week: the desk on duty, and per language how many operators are on
-    shift and at which desks, with the overrides and daylight-saving changes of that week applied."""
+    shift and at which desks, with the overrides and daylight-saving changes of that week applied.
+    For the current week, `present_now` counts per language who is present this moment."""
     rt = runtime_of(ctx)
     anchor = datetime(week.year, week.month, week.day, 12, tzinfo=UTC) if week else ctx.clock.now()
     start = week_start(anchor)
     report = compute(rt.roster, ctx.directory, start, 7 * 24, rt.dispatch_chain.dispatch_roles)
     assert rt.active is not None
+    now, present_now = ctx.clock.now(), None
+    if start <= now < start + timedelta(days=7):
+        on = rt.on_shift(now)
+        async with ctx.engine.connect() as conn:
+            states = await presence.states_now(conn, on)
+        by_lang = presence.present_by_language(rt, on, states)
+        present_now = {lang: sum(s in presence.PRESENT for _, s in people) for lang, people in by_lang.items()}
     return CoverageView(
+        present_now=present_now,
         week_start=start,
         roster_version=rt.active.version,
         dispatch_roles=list(rt.dispatch_chain.dispatch_roles),
