@@ -501,3 +501,35 @@ async def test_the_timer_never_waits_for_a_presence_change_under_way(make_mesh: 
         assert (await _changes(mesh, "ly.benali"))[-1]["source"] == "inferred"
     escalated = await _case(mesh, timed_out["case_id"])
     assert (escalated["assigned_to"], escalated["escalation_level"]) == ("ly.laurent", 1)
+
+
+async def test_an_escalation_pages_a_present_duty_officer_before_an_absent_one(make_mesh: MeshFactory) -> None:
+    """Escalation follows presence too: the case's desk's duty officer is away, so level 1 pages the
+    one present at another desk; with every duty officer away it pages one all the same, saying so.
+    16:30 UTC on a Tuesday: Lyon's (09-18 local) and Buenos Aires' (13-21 local) are both on shift."""
+    clock = FakeClock(datetime(2026, 3, 3, 16, 30, tzinfo=UTC))
+    mesh = make_mesh(clock=clock)
+    await mesh.start("ccc", "ncb.sa")
+    ctx = mesh.ctx("ccc")
+    officers = {
+        d.operator.id: d.desk for d in runtime_of(ctx).on_shift(clock.now()) if d.operator.role == "duty-officer"
+    }
+    case = await _open(mesh, "critical")
+    here = [o for o, desk in officers.items() if desk == case["desk"]]
+    assert here and len(officers) > len(here), (officers, case["desk"])
+    for officer in here:
+        assert (await _presence(mesh, officer, "away", by=officer)).status_code == 200
+    clock.advance(timedelta(minutes=10))
+    await fire_due(ctx)
+    [escalated] = await events_of(mesh, case["case_id"], "escalated")
+    assert escalated["data"]["operator"] in set(officers) - set(here), escalated
+    assert f"none at {case['desk']}" in escalated["data"]["note"]
+
+    for officer in set(officers) - set(here):
+        assert (await _presence(mesh, officer, "away", by=officer)).status_code == 200
+    second = await _open(mesh, "critical")
+    clock.advance(timedelta(minutes=10))
+    await fire_due(ctx)
+    [paged] = await events_of(mesh, second["case_id"], "escalated")
+    assert paged["data"]["operator"] in officers, paged
+    assert "nobody present to page" in paged["data"]["note"]

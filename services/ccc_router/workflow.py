@@ -16,7 +16,7 @@ Permission checks live at the edge (auth.py); these functions trust the actor th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -184,24 +184,34 @@ async def resolve(uow: UnitOfWork, case: Case, actor: Operator, resolution: str)
 
 
 def escalation_target(
-    rt: CccRuntime, target: str, desk: str, at: datetime, loads: Mapping[str, int]
+    rt: CccRuntime,
+    target: str,
+    desk: str,
+    at: datetime,
+    loads: Mapping[str, int],
+    absent: Collection[str] = frozenset(),
 ) -> tuple[str | None, str]:
     """Who a level pages: the duty officer on shift at the case's desk (else any on shift, least
-    loaded), or the desk's head (on shift, else on call); returns the operator and why."""
+    loaded), or the desk's head (on shift, else on call); returns the operator and why.
+
+    Someone on shift but `absent` (away or offline, presence.py) is paged only when nobody present
+    can be: a page to an empty chair is the failure escalation exists to prevent."""
     on = rt.on_shift(at)
+    here_ = [d for d in on if d.operator.id not in absent]
     if target == "duty-officer":
-        here = [d for d in on if d.operator.role == "duty-officer" and d.desk == desk]
-        pool = here or [d for d in on if d.operator.role == "duty-officer"]
-        if pool:
-            best = min(pool, key=lambda d: loads.get(d.operator.id, 0))
-            where = "on shift at the case's desk" if here else f"on shift at {best.desk} (none at {desk})"
-            return best.operator.id, f"duty officer {where}"
-    heads = [d for d in on if d.operator.role == "head-of-desk" and d.desk == desk]
+        for pool_on, absent_note in ((here_, ""), (on, " (away: nobody present to page)")):
+            here = [d for d in pool_on if d.operator.role == "duty-officer" and d.desk == desk]
+            pool = here or [d for d in pool_on if d.operator.role == "duty-officer"]
+            if pool:
+                best = min(pool, key=lambda d: loads.get(d.operator.id, 0))
+                where = "on shift at the case's desk" if here else f"on shift at {best.desk} (none at {desk})"
+                return best.operator.id, f"duty officer {where}{absent_note if best.operator.id in absent else ''}"
+    heads = [d for d in here_ if d.operator.role == "head-of-desk" and d.desk == desk]
     if heads:
         return heads[0].operator.id, "head of desk on shift"
     on_call = [o for o in rt.roster.operators if o.role == "head-of-desk" and o.desk == desk]
     if on_call:
-        return on_call[0].id, "head of desk on call (off shift)"
+        return on_call[0].id, "head of desk on call" + (" (away)" if on_call[0].id in absent else " (off shift)")
     return None, f"nobody to page at {desk}"
 
 
@@ -223,7 +233,9 @@ async def escalate(
         raise CaseConflict(f"case {case.case_id} has no escalation level {level} (its policy has {len(rules)})")
     rule = rules[level - 1]
     now = ctx.clock.now()
-    operator, note = escalation_target(rt, rule["target"], case.desk, now, await cases.open_loads(conn))
+    states = await presence.states_now(conn, rt.on_shift(now))
+    absent = {op for op, state in states.items() if state not in presence.PRESENT}
+    operator, note = escalation_target(rt, rule["target"], case.desk, now, await cases.open_loads(conn), absent)
     updated = case
     if repeat == 0:
         updated = await cases.update(
