@@ -32,7 +32,7 @@ import collections
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,15 +143,17 @@ async def offer(view: MeshView, http: HttpPool, ncbs: list[Office], rate: float,
     return out
 
 
-async def _count_cases(engine: Any, since: datetime) -> int:
+async def _count_cases(engine: Any, since: datetime, ours: Collection[str]) -> int:
+    """Cases opened since `since` for *these* messages: the tail of an earlier rate (requests still
+    in flight when its sending ended) opens cases in this window too, and must not count."""
     c = t.cases.c
     async with engine.connect() as conn:
-        query = sa.select(sa.func.count()).select_from(t.cases).where(c.source == "bus", c.opened_at >= since)
-        return int((await conn.execute(query)).scalar_one())
+        query = sa.select(c.message_id).where(c.source == "bus", c.opened_at >= since)
+        return sum(1 for mid in (await conn.execute(query)).scalars() if str(mid) in ours)
 
 
-async def _drain(engine: Any, since: datetime, accepted: int, drain_s: float) -> tuple[int, float, str]:
-    """Wait until `accepted` cases exist, `drain_s` is over, or no case came for STALL_S.
+async def _drain(engine: Any, since: datetime, ours: Collection[str], drain_s: float) -> tuple[int, float, str]:
+    """Wait until every message in `ours` has its case, `drain_s` is over, or no case came for STALL_S.
 
     Returns (cases, waited s, why it ended): `complete`, `stalled`, or `deadline` (cases were still
     being opened: what is missing then is backlog cut off by the deadline, not a message dropped).
@@ -160,15 +162,15 @@ async def _drain(engine: Any, since: datetime, accepted: int, drain_s: float) ->
     end = began + drain_s
     last, last_change = -1, began
     while time.monotonic() < end:
-        count = await _count_cases(engine, since)
-        if count >= accepted:
+        count = await _count_cases(engine, since, ours)
+        if count >= len(ours):
             return count, time.monotonic() - began, "complete"
         if count != last:
             last, last_change = count, time.monotonic()
         elif time.monotonic() - last_change > STALL_S:
             return count, time.monotonic() - began, "stalled"
         await asyncio.sleep(POLL_S)
-    return await _count_cases(engine, since), time.monotonic() - began, "deadline"
+    return await _count_cases(engine, since, ours), time.monotonic() - began, "deadline"
 
 
 async def _rows(engine: Any, since: datetime) -> tuple[list[Any], set[str]]:
@@ -247,7 +249,7 @@ async def measure(view: MeshView, rates: list[float], duration: float, ncb_ids: 
     try:
         since = datetime.now(UTC) - SLACK
         warm = await offer(view, http, ncbs, 10.0 * len(ncbs), 2.0, seed=seed)  # routes, connections, caches
-        count, _, _ = await _drain(engine, since, len(warm.t_req), min(drain_s, 60.0))
+        count, _, _ = await _drain(engine, since, set(warm.t_req), min(drain_s, 60.0))
         if warm.errors or count < len(warm.t_req):
             raise RuntimeError(f"warm-up: {count}/{len(warm.t_req)} cases, errors {dict(warm.errors)}")
         for k, rate in enumerate(rates):
@@ -258,8 +260,9 @@ async def measure(view: MeshView, rates: list[float], duration: float, ncb_ids: 
             cpu_before, wall_before = bench_cpu.cpu_seconds(list(names)), time.monotonic()
             profiler = _profile_ccc(profile, f"rate_{rate:g}", names)
             offered = await offer(view, http, ncbs, rate, duration, seed=seed + 1 + k)
-            backlog = len(offered.t_req) - await _count_cases(engine, since)
-            _, waited, ended = await _drain(engine, since, len(offered.t_req), drain_s)
+            ours = set(offered.t_req)
+            backlog = len(ours) - await _count_cases(engine, since, ours)
+            _, waited, ended = await _drain(engine, since, ours, drain_s)
             cpu = bench_cpu.by_role(names, cpu_before, bench_cpu.cpu_seconds(list(names)))
             cases, inbox = await _rows(engine, since)
             result = account(offered, cases, inbox, rate, duration)
