@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_DIR := interop/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
 .PHONY: help install run test lint fmt types imports gen check-gen check browser clean load bench bench-ccc
 
@@ -17,12 +19,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the project with its dev tools
+# The Node.js verifier and national client (interop/node) install from their lock file; without npm the
+# tests that need them say so loudly (and fail under CI=true).
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "!! npm not found: the Node.js conformance verifier and national client will not run (install Node.js >= 20)"; fi
+
+install: $(STAMP) $(NODE_STAMP) ## create .venv and install the project with its dev tools (and interop/node's npm packages)
 
 run: $(STAMP) ## start the default mesh (embedded NATS, SQLite under ./var); Ctrl-C stops it
 	$(BIN)/interpol-mesh up $(ARGS)
 
-test: $(STAMP) ## run the whole test suite on real NATS, SQLite and PostgreSQL
+test: $(STAMP) $(NODE_STAMP) ## run the whole test suite on real NATS, SQLite and PostgreSQL
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff lint and format check

@@ -31,6 +31,7 @@ from interpol_mesh.messages import BODY_MODELS, SCHEMA_MAJOR, payload_type
 from interpol_mesh.natsd import MAX_PAYLOAD_BYTES, render_config
 from interpol_offices.cli import monitoring_files
 from interpol_offices.cli.deploy_manifests import render_files as render_deploy_files
+from interpol_offices.cli.vectors import vector_files
 
 ROOT = Path(__file__).resolve().parents[2]
 V1 = f"proto-schemas/v{SCHEMA_MAJOR}"
@@ -574,7 +575,7 @@ def supercluster_files() -> Files:
 def render() -> Files:
     """Every generated file, path relative to the repository root -> exact bytes."""
     envelopes = example_envelopes()
-    files = schema_files() | example_files(envelopes)
+    files = schema_files() | example_files(envelopes) | vector_files()
     key_directory = files[f"{EXAMPLES}/key-directory.json"].rstrip(b"\n")
     files[f"{V1}/asyncapi.yaml"] = to_yaml(asyncapi(envelopes, key_directory)).encode()
     files[NATS_CONF] = render_config().encode()

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from interpol_mesh.crypto import KeyDirectory, KeyRecord, Signer, pae
 from interpol_mesh.envelope.header import Header, SignedOf
 from interpol_mesh.envelope.rejection import Rejected
+from interpol_mesh.envelope.signers import CoSigner, check_signers
 from interpol_mesh.messages import BODY_MODELS, kind_of, payload_type
 from interpol_mesh.strict_json import loads_strict
 
@@ -39,6 +40,7 @@ class Verified:
     digest: str
     raw: bytes
     directory_version: int  # the key directory that verified it: part of the verification record
+    cosigners: tuple[CoSigner, ...] = ()  # signatures inside the message the signer policy required
 
 
 def digest_of(raw: bytes) -> str:
@@ -182,9 +184,11 @@ def open_envelope(
         raise Rejected("expired", f"expired at {header.expires_at.isoformat()}", message_id=mid)
     if body is None:
         raise Rejected("schema-invalid", body_problem or "body invalid", message_id=mid)
+    cosigners = check_signers(kind, header, body, keys, now=now)
     return Verified(
-        header=header, body=body, key_id=sigs[0][0], digest=digest_of(raw), raw=raw, directory_version=keys.version
-    )
+        header=header, body=body, key_id=sigs[0][0], digest=digest_of(raw), raw=raw, directory_version=keys.version,
+        cosigners=cosigners,
+    )  # fmt: skip
 
 
 def _check_key_times(record: KeyRecord, header: Header, stored_at: datetime | None) -> None:

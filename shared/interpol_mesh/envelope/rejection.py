@@ -8,6 +8,7 @@ RejectReason = Literal[
     "oversized",
     "malformed",
     "unsupported-type",
+    "unsupported-version",
     "unknown-key",
     "wrong-office-key",
     "bad-signature",
@@ -19,6 +20,9 @@ RejectReason = Literal[
     "from-the-future",
     "replay",
     "schema-invalid",
+    "missing-signer",
+    "bad-cosignature",
+    "cosignature-mismatch",
     "receipt-mismatch",
     "processing-failed",
 ]

@@ -13,7 +13,7 @@ from interpol_mesh.messages.common import (
 )
 from interpol_mesh.messages.exchange import Diffusion, FreeTextMessage, HitReport, Receipt
 from interpol_mesh.messages.keys import KeyRotation
-from interpol_mesh.messages.notices import NoticeEvent, NoticeRequest
+from interpol_mesh.messages.notices import EnvelopeSignature, NoticeEvent, NoticeRequest, SignedRequest
 from interpol_mesh.messages.registry import BODY_MODELS, SCHEMA_MAJOR, Kind, kind_of, payload_type
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ArrestWarrant",
     "Diffusion",
     "Distribution",
+    "EnvelopeSignature",
     "FreeTextMessage",
     "HitReport",
     "KeyRotation",
@@ -36,6 +37,7 @@ __all__ = [
     "PersonStatus",
     "Priority",
     "Receipt",
+    "SignedRequest",
     "kind_of",
     "payload_type",
 ]

@@ -41,8 +41,32 @@ class NoticeRequest(NoticeContent):
     requesting_office: str
 
 
+class EnvelopeSignature(Strict):
+    keyid: str = Field(..., min_length=1, max_length=200)
+    sig: str = Field(..., min_length=1, max_length=200, description="standard base64 of the Ed25519 signature")
+
+
+class SignedRequest(Strict):
+    """The requesting office's own DSSE envelope of its `notice-request`, carried inside a notice event.
+
+    A Red Notice is two decisions: the requesting country's and the General Secretariat's. The outer
+    envelope's signature proves the second; this one, verified by every recipient against the
+    requesting office's key, proves the first. `payload` is the base64 of the exact bytes the office
+    signed, so nothing is re-serialised and the signature checks byte for byte.
+    """
+
+    payloadType: str = Field(..., max_length=200)  # the DSSE field names, as on the wire
+    payload: str = Field(..., max_length=200_000)
+    signatures: tuple[EnvelopeSignature, ...] = Field(..., min_length=1, max_length=4)
+
+
 class NoticeEvent(Strict):
-    """Published, updated or cancelled notice, sent by the General Secretariat to the recipients."""
+    """Published, updated or cancelled notice, sent by the General Secretariat to the recipients.
+
+    `request` is the requesting office's signed notice request, as the GS received it: required when
+    a notice is published or updated (the signer policy, `interpol_mesh.envelope.signers`), optional
+    on a cancellation, which the GS may decide alone.
+    """
 
     event: Literal["published", "updated", "cancelled"]
     notice_id: MessageId
@@ -52,3 +76,4 @@ class NoticeEvent(Strict):
     published_at: Timestamp
     expires_at: Timestamp | None = None
     reason: str | None = Field(None, max_length=2000)
+    request: SignedRequest | None = None
