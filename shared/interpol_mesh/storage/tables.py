@@ -131,6 +131,8 @@ notice_history = sa.Table(
     sa.Column("actor", sa.String(80)),
     sa.Column("reason", sa.Text),
     sa.Column("message_id", sa.String(36)),
+    # notices_0003: who signed what this entry records, [{office_id, key_id, role}] (NULL: nothing signed)
+    sa.Column("signers", sa.JSON),
     sa.Index("ix_notice_history_notice", "notice_id", "id"),
 )
 
