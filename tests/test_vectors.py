@@ -29,12 +29,34 @@ def _vector(path: str) -> dict[str, Any]:
     return vector
 
 
+# Vectors the Python receiver does not yet decide as the contract says. Each is a strict xfail: it
+# turns red the day the code is fixed, so the entry is removed then, never forgotten.
+DISAGREEMENTS = {
+    "accept/notice-event--request-with-unknown-fields.json": (
+        "signers.py parses the inner notice request with extra='forbid' and refuses it as bad-cosignature, "
+        "while v1 receivers ignore unknown header and body fields (COMMON.md, versioning): a GS that accepts "
+        "such a request publishes a notice every recipient refuses"
+    ),
+    "refuse/malformed--number-overflows-to-infinity.json": (
+        "strict_json.loads_strict reads 1e400 as float('inf') (only the NaN/Infinity literals are refused) and "
+        "pydantic then accepts inf in a float field: the message is accepted"
+    ),
+}
+
+
+def _params() -> list[Any]:
+    return [
+        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=DISAGREEMENTS[p])) if p in DISAGREEMENTS else p
+        for p in _index()
+    ]
+
+
 @pytest.fixture(scope="module")
 def setting() -> Setting:
     return load_setting(FOLDER)
 
 
-@pytest.mark.parametrize("path", _index())
+@pytest.mark.parametrize("path", _params())
 def test_vector_is_decided_as_expected(path: str, setting: Setting) -> None:
     vector = _vector(path)
     assert f"{vector['name']}.json" == path
@@ -60,6 +82,10 @@ def test_every_reason_has_a_refusal_and_every_kind_an_acceptance() -> None:
             assert v["name"].split("/")[1].split("--")[0] == reason
 
 
+def test_disagreements_name_existing_vectors() -> None:
+    assert set(DISAGREEMENTS) <= set(_index())
+
+
 def test_the_index_lists_every_vector_file() -> None:
     on_disk = sorted(p.relative_to(FOLDER).as_posix() for p in FOLDER.glob("*/*.json"))
     assert on_disk == sorted(_index())
@@ -68,5 +94,5 @@ def test_the_index_lists_every_vector_file() -> None:
 def test_every_accepted_unknown_field_is_named() -> None:
     """The vectors that exercise v1's additive evolution say which fields a receiver ignores."""
     ignoring = [_vector(p) for p in _index() if "unknown" in p and p.startswith("accept/")]
-    assert {"body", "header"} <= {f.split(".")[0] for v in ignoring for f in v["expected"]["ignored_fields"]}
-    assert any(f.count(".") >= 2 for v in ignoring for f in v["expected"]["ignored_fields"])
+    assert {"body", "header"} <= {f.split(".")[0] for v in ignoring for f in v["expected"].get("ignored_fields", [])}
+    assert any(f.count(".") >= 2 for v in ignoring for f in v["expected"].get("ignored_fields", []))

@@ -715,6 +715,149 @@ def _notice_subject_refusals() -> list[Vector]:
 # -- Refusals that need the receiver's state ------------------------------------------------------
 
 
+def _payload_edit(old: bytes, new: bytes) -> Callable[[str], bytes]:
+    """Exactly these signed bytes with one text edit, properly signed again: the content is the test."""
+
+    def build(name: str) -> bytes:
+        data = plain(name)
+        return resigned_raw(data, _text_edit(_payload(data), old, new), office_signer("ncb.de"))
+
+    return build
+
+
+def _with_bom(name: str) -> bytes:
+    data = plain(name)
+    return resigned_raw(data, b"\xef\xbb\xbf" + _payload(data), office_signer("ncb.de"))
+
+
+def _nonzero_pad_bits(name: str) -> bytes:
+    """The payload's last base64 character before `==` with its unused low bits set: same bytes, other text."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    for n in range(1, 10):
+        data = sealed(
+            name, "message", "ncb.de", ("ncb.fr",), {"title": "Vehicle check", "text": VEHICLE_TEXT + "!" * n}
+        )
+        outer = _outer(data)
+        if outer["payload"].endswith("=="):
+            text = outer["payload"]
+            altered = text[:-3] + alphabet[alphabet.index(text[-3]) + 1] + "=="
+            assert base64.b64decode(altered) == base64.b64decode(text)
+            return _compact(outer | {"payload": altered})
+    raise AssertionError("no payload ending in ==")
+
+
+def _reformatted(name: str) -> bytes:
+    """The envelope re-serialised by another JSON writer: other key order, whitespace; same payload."""
+    outer = _outer(plain(name))
+    return json.dumps({k: outer[k] for k in ("signatures", "payload", "payloadType")}, indent=1).encode()
+
+
+def _two_signatures(first: FileSigner, second: FileSigner) -> Callable[[str], bytes]:
+    def build(name: str) -> bytes:
+        data = plain(name)
+        outer, payload = _outer(data), _payload(data)
+        sigs = [signature(outer["payloadType"], payload, s) for s in (first, second)]
+        return _compact(outer | {"signatures": sigs})
+
+    return build
+
+
+def _readings() -> list[Vector]:
+    """How the bytes are read: JSON, base64, numbers and times where readers differ most."""
+    R = _plain_refusal
+    kr_body = {"new_key_id": "ncb.de/20260201T000000-next", "new_public_key": key_signer("late-revoked").public_key_b64(),
+               "overlap_seconds": 86_400}  # fmt: skip
+    float_name = "refuse/schema-invalid--integer-as-float"
+    kr = sealed(float_name, "key-rotation", "ncb.de", ("gs",), kr_body)
+    as_float = resigned_raw(kr, _text_edit(_payload(kr), b'"overlap_seconds":86400', b'"overlap_seconds":86400.0'),
+                            office_signer("ncb.de"))  # fmt: skip
+    inf_name = "refuse/malformed--number-overflows-to-infinity"
+    diffusion = {"diffusion_type": "information", "title": "Information (test vector)", "text": VEHICLE_TEXT,
+                 "offence": {"description": "Fraud (test vector)", "max_penalty_years": 5}}  # fmt: skip
+    dif = sealed(inf_name, "diffusion", "ncb.de", ("ncb.fr",), diffusion)
+    infinite = resigned_raw(dif, _text_edit(_payload(dif), b'"max_penalty_years":5.0', b'"max_penalty_years":1e400'),
+                            office_signer("ncb.de"))  # fmt: skip
+    z_name, pad_name, fmt_name = "accept/message--time-z-and-nanoseconds", "accept/message--base64-nonzero-pad-bits", \
+        "accept/message--envelope-reformatted"  # fmt: skip
+    zulu = resigned(plain(z_name), lambda c: c["header"].update(created_at="2026-01-05T12:00:00.123456789Z"),
+                    office_signer("ncb.de"))  # fmt: skip
+    pad, fmt = _nonzero_pad_bits(pad_name), _reformatted(fmt_name)
+    return [
+        R("malformed", "utf8-bom", "The signed payload starts with a UTF-8 byte order mark; the signature is good.",
+          _with_bom),
+        R("malformed", "escaped-duplicate-key", "The signed body has `title` twice, once written `\\u0074itle`: "
+          "keys are compared after unescaping.", _payload_edit(b'"title":"Vehicle check"',
+                                                               b'"title":"Vehicle check","\\u0074itle":"Other"')),
+        R("malformed", "lone-surrogate", "The signed body's text contains the escape `\\ud800`, a lone surrogate "
+          "that is no Unicode character.", _payload_edit(b'"text":"Please', b'"text":"\\ud800Please')),
+        Vector(inf_name, "A number in the signed body (1e400) is too large for a double: it would read as Infinity.",
+               "ncb.fr", DE_FR, infinite, refuse("malformed")),
+        R("malformed", "header-time-with-space", "The signed created_at separates date and time with a space, not `T`.",
+          _header_change(_set("created_at", "2026-01-05 12:00:00+00:00"))),
+        R("malformed", "header-leap-second", "The signed created_at is a leap second (`23:59:60`), which the mesh "
+          "does not accept.", _header_change(_set("created_at", "2026-01-04T23:59:60+00:00"))),
+        R("schema-invalid", "body-not-object", "The signed body is a JSON array, not an object.",
+          lambda n: resigned(plain(n), lambda c: c.update(body=[]), office_signer("ncb.de"))),
+        Vector(float_name, "overlap_seconds is written 86400.0: an integer field takes no number with a fraction "
+               "part, even a zero one.", "gs", subjects.direct("ncb.de", "gs"), as_float, refuse("schema-invalid")),
+        R("unsupported-version", "v0", "Payload type message.v0: any major version other than 1 is a version refusal.",
+          _other_type("application/vnd.interpol-mesh.message.v0+json")),
+        R("unknown-key", "first-of-two-signatures", "Two signatures: an unknown key id, then a key of ncb.es. Each "
+          "signature is checked fully (steps 4-6) before the next, in list order.",
+          _two_signatures(_signer("ncb.de stolen", "ncb.de", "ncb.de/not-in-directory"), office_signer("ncb.es"))),
+        R("key-not-valid-at-signing-time", "first-of-two-keys", "Two good signatures by ncb.de keys: the first "
+          "expired, the second revoked. Step 10 takes the keys in list order.",
+          _two_signatures(key_signer("expired"), key_signer("revoked"))),
+        Vector(z_name, "created_at written with `Z` and nine fraction digits (RFC 3339 allows both).", "ncb.fr", DE_FR,
+               zulu, accept(zulu)),
+        Vector(pad_name, "The payload's base64 has non-zero unused bits before its padding: it decodes to the signed "
+               "bytes, so it verifies (the envelope's text is not canonical anyway).", "ncb.fr", DE_FR, pad, accept(pad)),
+        Vector(fmt_name, "The envelope written by another JSON writer (other key order, whitespace): only the payload "
+               "bytes are signed.", "ncb.fr", DE_FR, fmt, accept(fmt)),
+    ]  # fmt: skip
+
+
+def _cosign_more() -> list[Vector]:
+    req = notice_request()
+    gs, fr = office_signer("gs"), office_signer("ncb.fr")
+    outer_extra = "accept/notice-event--unknown-fields-in-request-envelope"
+
+    def envelope_extra(content: Json) -> None:
+        content["body"]["request"]["x_transport"] = "note added by a newer GS"
+        content["body"]["request"]["signatures"][0]["x_signed_with"] = "hsm"
+
+    extra = resigned(notice_event(outer_extra, req), envelope_extra, gs)
+    inner_name = "accept/notice-event--request-with-unknown-fields"
+
+    def inner_extra(content: Json) -> None:
+        content["header"]["x_trace_id"] = "4bf92f3577b34da6a3ce929d0e0e4736"
+        content["body"]["x_case_reference"] = "FR-2025-77"
+
+    inner = notice_event(inner_name, resigned(req, inner_extra, fr))
+    defaults = "accept/notice-event--notice-omits-defaults"
+
+    def omit(content: Json) -> None:
+        del content["body"]["notice"]["distribution"]
+
+    omitted = resigned(notice_event(defaults, req), omit, gs)
+    foreign = notice_event("refuse/bad-cosignature--cancelled-with-foreign-request",
+                           resigned(req, lambda _: None, office_signer("ncb.de")), event="cancelled")  # fmt: skip
+    ignored = ["body.request.signatures.0.x_signed_with", "body.request.x_transport"]
+    return [
+        Vector(outer_extra, "Unknown fields in the carried request envelope and in its signature entry (inside the "
+               "GS-signed body): ignored; array items are named by index.", "ncb.fr", NOTICE_FR, extra,
+               accept(extra, cosigners=_cosigners(), ignored_fields=ignored)),
+        Vector(inner_name, "The requesting office signed its request with unknown optional header and body fields "
+               "(a newer v1 sender): ignored there too, and the notice still matches.", "ncb.fr", NOTICE_FR, inner,
+               accept(inner, cosigners=_cosigners())),
+        Vector(defaults, "The published notice omits `distribution`, which the request states with its default "
+               "value: equal as content.", "ncb.fr", NOTICE_FR, omitted, accept(omitted, cosigners=_cosigners())),
+        Vector("refuse/bad-cosignature--cancelled-with-foreign-request", "A cancellation need not carry a request, "
+               "but one that does is checked: this one is signed by ncb.de, not the requester.", "ncb.fr", NOTICE_FR,
+               foreign, refuse("bad-cosignature")),
+    ]  # fmt: skip
+
+
 def _state_refusals() -> list[Vector]:
     from interpol_offices.cli.generate import example_envelopes
 
@@ -787,8 +930,8 @@ def _state_refusals() -> list[Vector]:
 
 def vectors() -> list[Vector]:
     """Every vector, accept vectors first, each name once."""
-    found = [*_accept_vectors(), *_stateless_refusals(), *_boundaries(), *_notice_subject_refusals(),
-             *_cosign_refusals(), *_state_refusals()]  # fmt: skip
+    found = [*_accept_vectors(), *_stateless_refusals(), *_boundaries(), *_readings(), *_notice_subject_refusals(),
+             *_cosign_refusals(), *_cosign_more(), *_state_refusals()]  # fmt: skip
     names = [v.name for v in found]
     assert len(names) == len(set(names)), "a vector name twice"
     return sorted(found, key=lambda v: (not v.name.startswith("accept/"), v.name))

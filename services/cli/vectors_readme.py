@@ -132,6 +132,30 @@ Stop at the first failure; its reason code is the decision. Steps 1–13 are tho
 Times are compared as instants (the offsets differ between files; `2026-01-05T13:00:00+01:00` equals
 `2026-01-05T12:00:00+00:00`). "5 minutes" is exactly 300 seconds; "more than" is strict.
 
+## Details the steps imply (each has a vector)
+
+- **Several signatures.** Steps 4–6 run for each signature in list order, one signature completely before
+  the next; step 10 likewise takes the keys in list order (for one key: revocation, then validity).
+- **One reading of JSON.** UTF-8 without a byte order mark. Keys are compared after unescaping
+  (`"title"` and `"\\u0074itle"` are the same key, so a duplicate). A lone surrogate escape (`"\\ud800"`) is
+  no character. A number too large for an IEEE double (`1e400`) would read as Infinity. All `malformed`.
+- **Base64.** Standard alphabet with padding; `-` or `_` is `malformed`. Non-zero unused bits before the
+  padding are accepted: the text decodes to the signed bytes. The envelope's own JSON text need not be
+  canonical (key order, whitespace): only the payload bytes are signed; the digest is of the bytes received.
+- **Numbers.** An integer field takes no fraction part, not even `.0` (`schema-invalid` in a body); a number
+  field takes integers.
+- **Times.** RFC 3339 with `T`, an offset or `Z`, any number of fraction digits; no space separator, no leap
+  second (`malformed` in the header). Compared as instants.
+- **Shape.** A signed body that is not a JSON object is `schema-invalid` (step 13); a header that is not one
+  is `malformed` (step 7).
+- **Unknown fields** are ignored in the header and body at any depth, including inside `body.request` (the
+  carried envelope and its signature entries) and inside the co-signed request's own header and body.
+  `expected.ignored_fields` names them by dotted path from the signed content, array items by index
+  (`body.request.signatures.0.x_signed_with`).
+- **Co-signed content** is compared as content: a field omitted on one side equals its default value on the
+  other (`distribution` omitted = `{{"mode": "all", "countries": [], "regions": []}}`); unknown fields are
+  left out of the comparison.
+
 ## Keys and clock
 
 The vectors' key directory (version {version}, issued {issued}) lists:
