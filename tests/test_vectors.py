@@ -14,7 +14,7 @@ import pytest
 
 from interpol_mesh.envelope import RejectReason
 from interpol_mesh.messages import BODY_MODELS
-from interpol_mesh.testing.conformance import Setting, decide, load_setting
+from interpol_mesh.testing.conformance import STATEFUL, Setting, decide, inbox_verdict, load_setting
 
 FOLDER = Path(__file__).resolve().parents[1] / "proto-schemas" / "v1" / "vectors"
 
@@ -80,6 +80,15 @@ def test_every_reason_has_a_refusal_and_every_kind_an_acceptance() -> None:
         assert v["name"].split("/")[0] == outcome
         if outcome == "refuse":
             assert v["name"].split("/")[1].split("--")[0] == reason
+
+
+@pytest.mark.parametrize("path", _index())
+def test_the_inbox_consumer_agrees_before_its_database(path: str, setting: Setting) -> None:
+    """The consumer's own verification step reaches the replay's stateless verdict for every vector."""
+    vector = _vector(path)
+    mine = decide(vector, setting)
+    reason, detail = inbox_verdict(vector, setting)
+    assert reason == (None if mine.reason in STATEFUL else mine.reason), detail
 
 
 def test_disagreements_name_existing_vectors() -> None:

@@ -11,7 +11,8 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from nacl.signing import VerifyKey
 
@@ -20,6 +21,8 @@ from interpol_mesh.crypto import KeyDirectory, open_directory
 from interpol_mesh.directory import office_of_subject_token
 from interpol_mesh.envelope import Rejected, Verified, open_envelope
 from interpol_mesh.messages import Receipt
+from interpol_mesh.messaging.context import OfficeContext
+from interpol_mesh.messaging.inbound import InboxConsumer
 from interpol_mesh.messaging.receipt_checks import receipt_problem
 
 Json = dict[str, Any]
@@ -111,3 +114,26 @@ def decide(vector: Json, setting: Setting) -> Decision:
     if state["processing_fails"]:
         return Decision("refuse", "processing-failed", "the handler failed on every attempt")
     return Decision("accept", None, "", verified)
+
+
+STATEFUL = frozenset({"replay", "receipt-mismatch", "processing-failed"})
+
+
+def inbox_verdict(vector: Json, setting: Setting) -> tuple[str | None, str]:
+    """The stateless verdict of the inbox consumer's own `_verify` (None: verified), for a cross-check.
+
+    `decide` restates inbound's subject handling to stay readable; this runs the consumer's code on a
+    stand-in NATS message, so the two cannot drift apart unnoticed.
+    """
+    ctx = SimpleNamespace(
+        office=SimpleNamespace(id=vector["receiver"]),
+        keyring=SimpleNamespace(current=setting.keys),
+        directory=SimpleNamespace(offices=setting.offices),
+    )
+    stored = _time(vector["stored_at"])
+    metadata = SimpleNamespace(sequence=SimpleNamespace(stream=1), **({"timestamp": stored} if stored else {}))
+    msg = SimpleNamespace(subject=vector["subject"], data=base64.b64decode(vector["message"]), metadata=metadata)
+    decision = InboxConsumer(cast(OfficeContext, ctx))._verify(cast(Any, msg), datetime.fromisoformat(vector["now"]))
+    if decision.rejected is not None:
+        return decision.rejected.reason, decision.rejected.detail
+    return None, ""
