@@ -107,17 +107,19 @@ Stop at the first failure; its reason code is the decision. Steps 1–13 are tho
 13. the body breaks its kind's schema (types without coercion, required fields, limits) → `schema-invalid`.
     Unknown body fields, at any depth, are **ignored**, not refused.
 14. **signer policy** (only kind `notice-event`), in this order:
-    a. header sender is not `gs` → `missing-signer`;
-    b. event `published` or `updated` without `body.request` → `missing-signer` (`cancelled`: optional);
-    c. if `body.request` is present (a DSSE envelope as an object: `payloadType`, `payload` in standard base64,
-       `signatures`): its payload type is not `notice-request` v1, or any signature's key is not in the
-       directory, not of `body.requesting_office`, or does not verify over PAE(inner payloadType, inner payload
-       bytes), or the inner payload is not a strict `{{"header","body"}}` notice request, or the inner header's
-       kind is not `notice-request` or its sender is not `body.requesting_office`, or an inner key is revoked or
-       not valid at the inner `created_at` → `bad-cosignature`;
-    d. inner header `message_id` ≠ `body.notice_id`, or the inner body differs from `body.notice` (comparing with
-       `requesting_office` taken as the inner signed sender), or `body.requesting_office`,
-       `body.notice.requesting_office` and the inner sender are not all the same → `cosignature-mismatch`.
+    - (a) header sender is not `gs` → `missing-signer`;
+    - (b) event `published` or `updated` without `body.request` → `missing-signer` (`cancelled`: optional);
+    - (c) if `body.request` is present (a DSSE envelope as an object: `payloadType`, `payload` in standard base64,
+      `signatures`): its payload type is not `notice-request` v1, or any signature's key is not in the
+      directory, not of `body.requesting_office`, or does not verify over PAE(inner payloadType, inner payload
+      bytes), or the inner payload is not a strict `{{"header","body"}}` notice request (one reading, no
+      coercion; unknown fields ignored as everywhere), or the inner header's
+      kind is not `notice-request` or its sender is not `body.requesting_office`, or an inner key is revoked or
+      not valid at the inner `created_at` → `bad-cosignature`;
+    - (d) inner header `message_id` ≠ `body.notice_id`, or the inner body differs from `body.notice` (comparing with
+      `requesting_office` taken as the inner signed sender), or `body.requesting_office`,
+      `body.notice.requesting_office` and the inner sender are not all the same → `cosignature-mismatch`.
+
     The accepted notice's co-signers are the inner signatures: `[{{"office_id", "key_id"}}]`.
 15. the kind must travel on its subject family: a `notice-event` only on `mesh.v1.notice.<to>`, every other
     kind only on `mesh.v1.direct.<from>.<to>` → `header-mismatch`
