@@ -130,7 +130,7 @@ def test_every_schema_parses_and_has_its_id_title_and_description() -> None:
         assert schema["title"] and schema["description"]
 
 
-def test_schemas_accept_the_examples_and_refuse_an_unknown_field() -> None:
+def test_schemas_accept_the_examples_and_unknown_fields_inside_header_and_body_only() -> None:
     import jsonschema
     import referencing
 
@@ -154,7 +154,35 @@ def test_schemas_accept_the_examples_and_refuse_an_unknown_field() -> None:
             continue
         assert errors("signed-content.schema.json", content) == []
         assert errors(f"{path.stem}.schema.json", content["body"]) == []
-        assert errors("signed-content.schema.json", content | {"body": content["body"] | {"surplus": 1}})
+        # What a v1 receiver accepts: unknown fields inside the header and the body are ignored ...
+        assert errors("signed-content.schema.json", content | {"body": content["body"] | {"surplus": 1}}) == []
+        assert errors("signed-content.schema.json", content | {"header": content["header"] | {"surplus": 1}}) == []
+        # ... while the signed content, the envelope and each of its signatures stay exactly their fields.
+        assert errors("signed-content.schema.json", content | {"surplus": 1})
+        assert errors("envelope.schema.json", outer | {"surplus": 1})
+        assert errors("envelope.schema.json", outer | {"signatures": [outer["signatures"][0] | {"surplus": 1}]})
+        # Known fields keep their types.
+        assert errors("signed-content.schema.json", content | {"header": content["header"] | {"priority": 1}})
+
+
+def test_every_object_of_a_header_or_body_schema_says_unknown_fields_are_ignored() -> None:
+    """Where receivers ignore unknown fields, the schema says so on every object a model describes."""
+
+    def objects(node: Any) -> list[dict[str, Any]]:
+        if isinstance(node, list):
+            return [o for item in node for o in objects(item)]
+        if not isinstance(node, dict):
+            return []
+        found = [node] if "properties" in node else []
+        return found + [o for value in node.values() for o in objects(value)]
+
+    for name in ["header", *BODY_MODELS]:
+        schema = json.loads((V1 / f"{name}.schema.json").read_text())
+        for obj in objects(schema):
+            assert obj.get(generate.UNKNOWN_FIELDS) == "ignore" and "additionalProperties" not in obj, (name, obj)
+    for name in ("envelope", "signed-content", "key-directory"):
+        schema = json.loads((V1 / f"{name}.schema.json").read_text())
+        assert schema["additionalProperties"] is False and generate.UNKNOWN_FIELDS not in json.dumps(schema)
 
 
 def test_asyncapi_yaml_parses_to_the_generated_document() -> None:

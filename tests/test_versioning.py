@@ -238,3 +238,60 @@ def test_pruning_follows_the_models_into_optional_models_and_tuples() -> None:
     assert prune(NoticeEvent, {"x": 1}) == ({}, ["x"])
     many = recorded([f"body.x{i}" for i in range(MAX_RECORDED + 5)])
     assert len(many) == MAX_RECORDED + 1 and many[-1] == "… and 5 more"
+
+
+def _schema_prune(schema: dict[str, Any], defs: dict[str, Any], value: Any, path: str, out: list[str]) -> None:
+    """What a reader in another language does from the generated schemas alone (x-unknown-fields)."""
+    if "$ref" in schema:
+        _schema_prune(defs[schema["$ref"].rsplit("/", 1)[-1]], defs, value, path, out)
+        return
+    if "anyOf" in schema:
+        fits = [s for s in schema["anyOf"] if s.get("type") == _json_type(value) or "$ref" in s]
+        if len(fits) == 1:
+            _schema_prune(fits[0], defs, value, path, out)
+        return
+    if isinstance(value, dict) and "properties" in schema:
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else key
+            if key not in schema["properties"]:
+                assert schema.get("x-unknown-fields") == "ignore"
+                out.append(where)
+            else:
+                _schema_prune(schema["properties"][key], defs, item, where, out)
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            _schema_prune(schema["items"], defs, item, f"{path}.{i}", out)
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
+
+
+def _with_surplus(value: Any) -> Any:
+    """Every object at every depth gains an unknown field."""
+    if isinstance(value, dict):
+        return {**{k: _with_surplus(v) for k, v in value.items()}, "x_surplus": {"nested": 1}}
+    if isinstance(value, list):
+        return [_with_surplus(v) for v in value]
+    return value
+
+
+def test_the_generated_schemas_tell_another_language_exactly_what_the_receiver_ignores() -> None:
+    from interpol_offices.cli import generate
+
+    v1 = generate.ROOT / generate.V1
+    header_schema = json.loads((v1 / "header.schema.json").read_text())
+    for path in sorted((generate.ROOT / generate.EXAMPLES).glob("*.json")):
+        if path.stem not in _SIGNED:
+            continue
+        content = _with_surplus(json.loads(base64.b64decode(json.loads(path.read_bytes())["payload"])))
+        content.pop("x_surplus")  # the signed content itself stays exactly header and body
+        body_schema = json.loads((v1 / f"{path.stem}.schema.json").read_text())
+        by_schema: list[str] = []
+        _schema_prune(header_schema, header_schema.get("$defs", {}), content["header"], "header", by_schema)
+        _schema_prune(body_schema, body_schema.get("$defs", {}), content["body"], "body", by_schema)
+        _, by_model = prune(_SIGNED[path.stem], content)
+        assert by_model == by_schema, path.stem
+        assert "header.x_surplus" in by_model and "body.x_surplus" in by_model

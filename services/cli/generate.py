@@ -114,6 +114,30 @@ def envelope_schema() -> Json:
     }
 
 
+UNKNOWN_FIELDS = "x-unknown-fields"
+
+
+def receiver_schema(schema: Any) -> Any:
+    """A model's schema as v1 receivers apply it: unknown fields in an object are ignored, not refused.
+
+    The models themselves forbid unknown fields (the HTTP API answers 422, and its OpenAPI says so);
+    a receiver drops the fields it does not know at any depth of the signed header and body and
+    validates the rest strictly (interpol_mesh.envelope.unknown_fields). Each object schema of a
+    model therefore loses `additionalProperties: false` and says `"x-unknown-fields": "ignore"`:
+    a reader in another language ignores (and may record) every key not in `properties` there.
+    The envelope and the signed content stay closed: exactly their fields, else `malformed`.
+    """
+    if isinstance(schema, list):
+        return [receiver_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    view = {key: receiver_schema(value) for key, value in schema.items()}
+    if view.get("additionalProperties") is False and "properties" in view:
+        del view["additionalProperties"]
+        view[UNKNOWN_FIELDS] = "ignore"
+    return view
+
+
 def signed_content_schema() -> Json:
     by_kind = [
         {
@@ -145,14 +169,16 @@ def schema_files() -> Files:
             "signed-content",
             "interpol-mesh signed content, v1",
             'The decoded payload of a message envelope: {"header":…,"body":…}; the body follows the schema '
-            "of the kind named by header.kind and the payload type.",
+            "of the kind named by header.kind and the payload type. Exactly these two fields (else malformed); "
+            "inside them a v1 receiver ignores the fields it does not know.",
             signed_content_schema(),
         ),
         f"{V1}/header.schema.json": _schema(
             "header",
             "interpol-mesh signed header, v1",
-            "Signed together with the body: nothing outside the signature is trusted by a receiver.",
-            Header.model_json_schema(),
+            "Signed together with the body: nothing outside the signature is trusted by a receiver. "
+            "Unknown fields are ignored by v1 receivers (x-unknown-fields), every known one is checked strictly.",
+            receiver_schema(Header.model_json_schema()),
         ),
         f"{V1}/key-directory.schema.json": _schema(
             "key-directory",
@@ -163,12 +189,13 @@ def schema_files() -> Files:
         ),
     }
     for kind, model in BODY_MODELS.items():
-        schema = model.model_json_schema()
+        schema = receiver_schema(model.model_json_schema())
         about = schema.pop("description", "")
         files[f"{V1}/{kind}.schema.json"] = _schema(
             kind,
             f"interpol-mesh {kind} body, v1",
-            f"Body of {payload_type(kind)} envelopes. {about}".strip(),
+            f"Body of {payload_type(kind)} envelopes. {about} v1 receivers ignore unknown fields at any depth "
+            "(x-unknown-fields); the HTTP API refuses them.".replace("  ", " "),
             schema | {"x-payload-type": payload_type(kind)},
         )
     return files

@@ -69,7 +69,7 @@ CHECKS = [
     "not expired",
     "addressed to this office",
     "not seen before",
-    "payload valid against its schema",
+    "payload valid against its schema (fields unknown to this version ignored: see ignored_fields)",
 ]
 
 
