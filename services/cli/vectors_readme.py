@@ -76,7 +76,7 @@ any language conforms when it reaches every expected decision. The Python receiv
 | `expected.reason` | the reason code for `refuse`, `null` for `accept` |
 | `expected.kind`, `expected.message_id` | (accept) the signed header's kind and message id |
 | `expected.cosigners` | (accept, notice events) the signatures carried inside the message beside the sender's: `[{{"office_id", "key_id"}}]` |
-| `expected.ignored_fields` | (accept) unknown fields the receiver ignored, as dotted paths from the signed content (`body.person.x_middle_name`), sorted |
+| `expected.ignored_fields` | (accept) unknown fields the receiver ignored, as dotted paths from the signed content (`body.person.x_middle_name`, array items by index), in the order they appear in the payload |
 
 ## The decision, in order
 

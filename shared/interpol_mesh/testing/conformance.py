@@ -47,7 +47,7 @@ class Decision:
             }
             ignored = getattr(v, "ignored_fields", None)
             if ignored is not None:
-                out["ignored_fields"] = sorted(ignored)
+                out["ignored_fields"] = list(ignored)  # in payload order, as the contract names them
         return out
 
 
