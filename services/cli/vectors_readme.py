@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from interpol_mesh.crypto import KEY_DIRECTORY_TYPE, FileSigner, KeyDirectoryDocument
 from interpol_mesh.envelope import MAX_ENVELOPE_BYTES
-
-if TYPE_CHECKING:
-    from interpol_offices.cli.vectors import Vector
+from interpol_offices.cli.vector_kit import GENERATED, NOW, T0, Vector
 
 TEMPLATE = """\
 # Conformance vectors (v1)
@@ -180,8 +176,6 @@ Every reason code of the mesh has at least one refusal here: {codes}.
 
 
 def readme(found: list[Vector], doc: KeyDirectoryDocument, root: FileSigner) -> str:
-    from interpol_offices.cli.vectors import GENERATED, NOW, T0
-
     def at(value: object) -> str:
         return f"`{value.isoformat()}`" if value is not None and hasattr(value, "isoformat") else "—"
 
