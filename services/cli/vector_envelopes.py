@@ -181,6 +181,17 @@ def _stateless_refusals() -> list[Vector]:
           header_change(set_field("expires_at", (T0 - timedelta(minutes=1)).isoformat()))),
         R("malformed", "header-missing-language", "The signed header has no language.",
           header_change(drop_field("language"))),
+        R("malformed", "header-no-recipients", "The signed header's recipients list is empty.",
+          header_change(set_field("recipients", []))),
+        R("malformed", "header-message-id-uppercase", "The signed message_id is a UUID in upper case, not the "
+          "canonical lower-case form.", header_change(lambda h: h.update(message_id=h["message_id"].upper()))),
+        R("malformed", "header-kind-unknown", "The signed header's kind is `teleport`, no kind of v1, under the "
+          "message payload type: the header breaks its schema before kinds are compared.",
+          header_change(set_field("kind", "teleport"))),
+        R("malformed", "header-expires-at-created", "The signed expires_at equals created_at: it must be after.",
+          header_change(set_field("expires_at", T0.isoformat()))),
+        R("malformed", "header-bad-language", "The signed language is `en_GB` (underscore): not a BCP 47 tag.",
+          header_change(set_field("language", "en_GB"))),
         R("unsupported-type", "unknown-kind", "A v1 payload type of a kind no receiver knows (teleport).",
           retyped("application/vnd.interpol-mesh.teleport.v1+json")),
         R("unsupported-type", "foreign-type", "A payload type outside the mesh's naming (application/json).",
