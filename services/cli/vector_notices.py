@@ -64,6 +64,9 @@ def _cosign_refusals() -> list[Vector]:
     not_request = resigned(req, bad_body, office_signer("ncb.fr"))
     expired_key = resigned(req, lambda _: None, key_signer("fr-expired"))
     revoked_key = resigned(req, lambda _: None, key_signer("fr-revoked"))
+    fr = office_signer("ncb.fr")
+    inner_kind = resigned(req, lambda c: c["header"].update(kind="message"), fr)
+    inner_sender = resigned(req, lambda c: c["header"].update(sender="ncb.de"), fr)
     other = notice_request("cosign/other-request", title="EXEMPLE — une autre demande")
     gs_only_de = sealed("refuse/missing-signer--not-gs", "notice-event", "ncb.de", ("ncb.fr",), {
         "event": "published", "notice_id": message_id(REQUEST_NAME), "notice_type": "red",
@@ -101,6 +104,12 @@ def _cosign_refusals() -> list[Vector]:
         ("bad-cosignature", "inner-key-revoked", NOTICE_FR,
          "The carried request is signed by an ncb.fr key revoked before the request's created_at.",
          event("refuse/bad-cosignature--inner-key-revoked", revoked_key)),
+        ("bad-cosignature", "inner-header-kind", NOTICE_FR,
+         "The carried request is signed by ncb.fr under the notice-request type, but its header says kind message.",
+         event("refuse/bad-cosignature--inner-header-kind", inner_kind)),
+        ("bad-cosignature", "inner-sender-not-requester", NOTICE_FR,
+         "The carried request is signed with ncb.fr's key, but its signed header names ncb.de as the sender.",
+         event("refuse/bad-cosignature--inner-sender-not-requester", inner_sender)),
         ("cosignature-mismatch", "other-request", NOTICE_FR,
          "A genuine ncb.fr request, but another one (another message id and title) than the notice published.",
          event("refuse/cosignature-mismatch--other-request", other)),
