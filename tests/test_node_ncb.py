@@ -23,6 +23,7 @@ from barriers import caught_up
 from conftest import MeshFactory
 from interpol_mesh.bus import StreamPlan, subjects
 from interpol_mesh.crypto.provisioning import TRUST_ANCHOR_FILE, key_file
+from interpol_mesh.messaging.receipts import receipt_for
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import TestMesh, wait_until
@@ -76,6 +77,24 @@ def client_config(mesh: TestMesh, server: NatsServer, path: Path) -> Path:
     return path
 
 
+async def publish_forged_receipt(mesh: TestMesh, node_mid: str) -> str:
+    """An `acknowledged` receipt signed by the Python NCB's real key, for the Node message, over other bytes."""
+    ctx = mesh.ctx(PYTHON_NCB)
+    out = receipt_for(ctx, "acknowledged", to=NODE_OFFICE, message_id=node_mid, digest="0" * 64, at=ctx.clock.now())
+    mid = out.header.message_id
+    headers = {"Nats-Msg-Id": f"{mid}:{NODE_OFFICE}:forged"}
+    await ctx.js.publish(subjects.direct(PYTHON_NCB, NODE_OFFICE), out.sealed.data, headers=headers)
+    return mid
+
+
+async def run_client(node: str, config: Path, stderr_path: Path) -> asyncio.subprocess.Process:
+    with stderr_path.open("wb") as stderr:
+        return await asyncio.create_subprocess_exec(
+            node, str(NODE_DIR / "ncb-client.js"), "--config", str(config),
+            cwd=NODE_DIR, stdout=asyncio.subprocess.PIPE, stderr=stderr,
+        )  # fmt: skip
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_a_node_ncb_sends_receives_and_proves_delivery_with_digests(
     make_mesh: MeshFactory, nats_server: NatsServer, tmp_path: Path
@@ -85,11 +104,7 @@ async def test_a_node_ncb_sends_receives_and_proves_delivery_with_digests(
     await mesh.start("gs", PYTHON_NCB)  # the GS publishes the key directory the client verifies
     config = client_config(mesh, nats_server, tmp_path / "ncb-client.json")
     stderr_path = tmp_path / "ncb-client.stderr"
-    with stderr_path.open("wb") as stderr:
-        proc = await asyncio.create_subprocess_exec(
-            node, str(NODE_DIR / "ncb-client.js"), "--config", str(config),
-            cwd=NODE_DIR, stdout=asyncio.subprocess.PIPE, stderr=stderr,
-        )  # fmt: skip
+    proc = await run_client(node, config, stderr_path)
     fr = mesh.client(PYTHON_NCB)
     try:
 
@@ -106,6 +121,8 @@ async def test_a_node_ncb_sends_receives_and_proves_delivery_with_digests(
         one = (await fr.get(f"/v1/inbox/{node_mid}")).json()
         assert one["body"]["title"] == "Request from Ottawa" and one["language"] == "en-CA"
         assert one["verification"]["key_id"].startswith(f"{NODE_OFFICE}/")
+        # A genuine signature over a false claim: ncb.fr "acknowledges" bytes the Node office never sent.
+        forged = await publish_forged_receipt(mesh, node_mid)
         assert (await fr.post(f"/v1/inbox/{node_mid}/acknowledge")).status_code == 200
 
         reply = await fr.post(
@@ -123,7 +140,10 @@ async def test_a_node_ncb_sends_receives_and_proves_delivery_with_digests(
     log = stderr_path.read_text()
     assert proc.returncode == 0, f"Node client failed ({proc.returncode}): {out.decode()} {log}"
     summary = json.loads(out.decode().splitlines()[-1])
-    assert summary["ok"] is True and summary["error"] is None and summary["refused"] == [], summary
+    assert summary["ok"] is True and summary["error"] is None, summary
+    [refused] = summary["refused"]
+    assert refused["reason"] == "receipt-mismatch" and refused["message_id"] == forged, refused
+    assert "is not that of the envelope sent" in refused["detail"]
 
     # What the Node office sent is what the Python NCB stored, byte for byte.
     sent = summary["sent"]
@@ -137,7 +157,7 @@ async def test_a_node_ncb_sends_receives_and_proves_delivery_with_digests(
     for r in receipts.values():
         assert r["for_message_id"] == node_mid and r["from"] == PYTHON_NCB and r["verified"] is True
         assert r["digest"] == sent["digest"] and r["digest_matches"] is True
-        assert r["key_id"].startswith(f"{PYTHON_NCB}/")
+        assert r["key_id"].startswith(f"{PYTHON_NCB}/") and r["message_id"] != forged
 
     # The reply was verified and answered with a delivered receipt over the digest of what arrived.
     [received] = summary["received"]
@@ -153,3 +173,60 @@ async def test_a_node_ncb_sends_receives_and_proves_delivery_with_digests(
     await caught_up(mesh, NODE_OFFICE, PYTHON_NCB)  # every message acked; nothing left for anyone
     assert await mesh.scalar(PYTHON_NCB, sa.select(sa.func.count()).select_from(tables.quarantine)) == 0
     assert '"event":"received"' in log
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_the_server_holds_the_node_office_to_its_own_credentials(
+    make_mesh: MeshFactory, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """With another office's NKey (ncb.de's) the client's own inbox and subject are refused by the
+    server: one clear error naming the refusal, exit 1, nothing published as ncb.ca."""
+    node = require_node()
+    mesh = make_mesh()
+    await mesh.start("gs")
+    config = client_config(mesh, nats_server, tmp_path / "ncb-client.json")
+    wrong = json.loads(config.read_text()) | {"nkey_seed_file": str(mesh.settings("ncb.de").nkey_seed("ncb.de"))}
+    config.write_text(json.dumps(wrong | {"timeout_s": 10}))
+    proc = await run_client(node, config, tmp_path / "ncb-client.stderr")
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 1, out
+    summary = json.loads(out.decode().splitlines()[-1])
+    assert summary["ok"] is False and summary["sent"] is None
+    assert "permissions violation" in summary["error"].lower(), summary["error"]
+
+
+async def test_a_bad_configuration_is_one_clear_error(tmp_path: Path) -> None:
+    node = require_node()
+    config = tmp_path / "ncb-client.json"
+    config.write_text(json.dumps({"office_id": NODE_OFFICE, "peer_id": PYTHON_NCB, "nats_url": "tls://127.0.0.1:1"}))
+    proc = await run_client(node, config, tmp_path / "ncb-client.stderr")
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 2
+    assert json.loads(out.decode().splitlines()[-1]) == {
+        "ok": False,
+        "error": "missing nkey_seed_file (--nkey)",
+        "code": "config",
+    }
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_an_expectation_not_met_in_time_is_one_timeout_error(
+    make_mesh: MeshFactory, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """Nobody acknowledges and nobody replies: the client ends at its deadline, saying what it still waited for."""
+    node = require_node()
+    mesh = make_mesh()
+    await mesh.start("gs", PYTHON_NCB)
+    config = client_config(mesh, nats_server, tmp_path / "ncb-client.json")
+    config.write_text(json.dumps(json.loads(config.read_text()) | {"timeout_s": 4}))
+    proc = await run_client(node, config, tmp_path / "ncb-client.stderr")
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 1, out
+    summary = json.loads(out.decode().splitlines()[-1])
+    assert summary["ok"] is False and summary["code"] == "timeout"
+    error = summary["error"]
+    assert error.startswith("timed out after 4s waiting for ") and error.endswith(
+        f"a verified acknowledged receipt from {PYTHON_NCB}, 1 more message(s) addressed to {NODE_OFFICE}"
+    ), error
+    assert summary["sent"]["to"] == PYTHON_NCB  # what was done before the deadline is still reported
+    assert "acknowledged" not in [r["receipt_type"] for r in summary["receipts"]]

@@ -260,7 +260,10 @@ async function main(argv) {
   } catch (err) {
     const summary = client?.summary ?? { ok: false };
     summary.ok = false;
-    summary.error = err instanceof ClientError ? err.message : `unexpected: ${err.stack ?? err}`;
+    summary.error = err instanceof ClientError ? err.message
+      : /permissions violation/i.test(String(err.message))
+        ? `NATS refused what ${cfg.officeId} asked with the credentials ${cfg.nkeySeedFile}: ${err.message} (is it this office's own NKey?)`
+        : `unexpected: ${err.stack ?? err}`;
     summary.code = err.code ?? "error";
     process.stderr.write(`ncb-client: ${summary.error}\n`);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
