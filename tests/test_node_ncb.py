@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,16 @@ async def test_the_server_holds_the_node_office_to_its_own_credentials(
     summary = json.loads(out.decode().splitlines()[-1])
     assert summary["ok"] is False and summary["sent"] is None
     assert "permissions violation" in summary["error"].lower(), summary["error"]
+
+
+def test_the_node_sealer_reproduces_the_contract_examples_byte_for_byte() -> None:
+    """interop/node/test/seal.test.js: sealing an example's header and body with its public example
+    key gives exactly the bytes the Python sealer published, and the Node verifier accepts them."""
+    node = require_node()
+    result = subprocess.run(
+        [node, "--test", "test/seal.test.js"], cwd=NODE_DIR, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 async def test_a_bad_configuration_is_one_clear_error(tmp_path: Path) -> None:

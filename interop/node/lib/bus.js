@@ -16,8 +16,9 @@ export class BusErrors {
   }
   async watch(nc) {
     for await (const s of nc.status()) {
-      if (s.type === "error" || s.data?.code === "PERMISSIONS_VIOLATION" || String(s.data).includes("Permissions")) {
-        this.seen.push(String(s.data?.message ?? s.data));
+      if (s.type === "error") {
+        const where = s.permissionContext ? ` (${s.permissionContext.operation} ${s.permissionContext.subject})` : "";
+        this.seen.push(`${s.data}${where}`);
       }
     }
   }
