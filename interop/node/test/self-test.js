@@ -113,7 +113,7 @@ function noticeEvent(mutate, office = "gs") {
   mutate?.(c);
   return bytesOf(envelope(NE, JSON.stringify(c), office));
 }
-const NEV = ["mesh.v1.direct.gs.ncb_de", "ncb.de"];
+const NEV = ["mesh.v1.notice.ncb_de", "ncb.de"];
 
 test("co-signed published notice is accepted with its requester", () => {
   const r = open(noticeEvent(), ...NEV);
@@ -149,4 +149,15 @@ test("receipt checks", () => {
   assert.equal(decideVector(v({ sent: [{ ...sent[0], recipients: ["gs"] }] }), ctx).reason, "receipt-mismatch");
   assert.equal(decideVector(v({ sent, accepted_message_ids: ["019b8e07-4600-7000-8000-000000000006"] }), ctx).reason, "replay");
   assert.equal(decideVector(v({ sent, processing_fails: true }), ctx).reason, "processing-failed");
+});
+
+test("a notice event on a direct subject, and a subject naming no office: header-mismatch", () => {
+  assert.equal(open(noticeEvent(), "mesh.v1.direct.gs.ncb_de", "ncb.de").reason, "header-mismatch");
+  assert.equal(open(rd("diffusion.json"), "mesh.v1.direct.ncb_zz.ncb_fr", "ncb.fr").reason, "header-mismatch");
+});
+
+test("a 5-byte signature is a bad signature, not malformed", () => {
+  const e = JSON.parse(rd("diffusion.json"));
+  e.signatures[0].sig = Buffer.alloc(5, 1).toString("base64");
+  assert.equal(open(bytesOf(e), ...DIFF).reason, "bad-signature");
 });
