@@ -521,6 +521,12 @@ def _short_signature(name: str) -> bytes:
     return _compact(outer)
 
 
+def _type_swapped(name: str) -> bytes:
+    """The payload type changed after signing: PAE binds it, so the signature no longer verifies."""
+    outer = _outer(plain(name))
+    return _compact(outer | {"payloadType": payload_type("diffusion")})
+
+
 def _second_signature_bad(name: str) -> bytes:
     """Two signatures by two keys of ncb.de; the second signs other bytes. One bad entry refuses the whole."""
     data = plain(name)
@@ -606,6 +612,8 @@ def _stateless_refusals() -> list[Vector]:
         R("wrong-office-key", None, "Sent on ncb.de's subject as ncb.de, but signed with a key of ncb.es.",
           lambda n: resigned(plain(n), lambda _: None, office_signer("ncb.es"))),
         R("bad-signature", "payload-altered", "One word of the payload was changed after signing.", _tamper),
+        R("bad-signature", "payload-type-altered", "The payload type was changed from message to diffusion after "
+          "signing (the signature covers it).", _type_swapped),
         R("bad-signature", "short-signature", "The signature is 5 bytes, not 64.", _short_signature),
         R("bad-signature", "second-signature-bad", "Two signatures by two keys of ncb.de; the second does not "
           "verify over this payload.", _second_signature_bad),
