@@ -161,3 +161,19 @@ test("a 5-byte signature is a bad signature, not malformed", () => {
   e.signatures[0].sig = Buffer.alloc(5, 1).toString("base64");
   assert.equal(open(bytesOf(e), ...DIFF).reason, "bad-signature");
 });
+
+test("every example verifies on its subject (the notice event on mesh.v1.notice.<to>)", () => {
+  const ex = [
+    ["notice-request", "mesh.v1.direct.ncb_fr.gs", "gs"],
+    ["notice-event", "mesh.v1.notice.ncb_de", "ncb.de"],
+    ["diffusion", "mesh.v1.direct.ncb_de.ncb_fr", "ncb.fr"],
+    ["message", "mesh.v1.direct.ncb_es.ncb_fr", "ncb.fr"],
+    ["hit-report", "mesh.v1.direct.ncb_es.ncb_fr", "ncb.fr"],
+    ["receipt", "mesh.v1.direct.ncb_fr.ncb_es", "ncb.es"],
+    ["key-rotation", "mesh.v1.direct.ncb_de.gs", "gs"],
+  ];
+  for (const [kind, subject, receiver] of ex) {
+    const r = open(rd(`${kind}.json`), subject, receiver);
+    assert.deepEqual([kind, r.outcome, r.reason], [kind, "accept", null], r.detail ?? "");
+  }
+});
