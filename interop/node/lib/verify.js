@@ -165,7 +165,8 @@ export function verifyKeyDirectory(rawBytes, trustAnchorB64, { schemaDir } = {})
       revokedFrom: k.revoked_from == null ? null : instant(k.revoked_from),
     });
   }
-  return { version: doc.version, issued_at: doc.issued_at, keys: doc.keys, byKeyId };
+  const offices = [...new Set(doc.keys.map((k) => k.office_id))].sort();
+  return { version: doc.version, issued_at: doc.issued_at, keys: doc.keys, byKeyId, offices };
 }
 
 // ---------- subject ----------
@@ -378,14 +379,19 @@ export function decideVector(vector, context) {
   const no = (reason, detail) => ({ ...r, outcome: "refuse", reason, detail });
   if ((state.accepted_message_ids ?? []).includes(r.header.message_id)) return no("replay", `message ${r.header.message_id} was already accepted`);
   if (r.kind === "receipt") {
-    const why = receiptProblem(r, state.sent ?? [], instant(vector.now));
+    const why = receiptProblem(r, state.sent ?? [], vector.now);
     if (why) return no("receipt-mismatch", why);
   }
   if (state.processing_fails) return no("processing-failed", "the handler failed on every attempt");
   return r;
 }
 
-function receiptProblem(r, sent, now) {
+/**
+ * Why an accepted receipt (openEnvelope result of kind "receipt") does not prove delivery, or null.
+ * sent: [{message_id, recipients, digest, created_at}] = what this office sent; now: RFC 3339 clock.
+ */
+export function receiptProblem(r, sent, nowText) {
+  const now = instant(nowText);
   const b = r.body;
   const s = sent.find((m) => m.message_id === b.for_message_id);
   if (!s) return `receipt for ${b.for_message_id}, which this office did not send`;
