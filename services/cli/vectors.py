@@ -665,6 +665,38 @@ def _forged_directory_key(de: FileSigner) -> Vector:
                   plain(name, signer=forger), refuse("bad-signature"))  # fmt: skip
 
 
+def _boundaries() -> list[Vector]:
+    """The edges of every time rule, where two implementations most easily differ by one comparison."""
+    skew_edge = "accept/message--created-at-skew-limit"
+    grace = "accept/message--stored-within-key-grace"
+    offsets = "accept/message--times-with-offsets"
+
+    def with_offsets(content: Json) -> None:
+        content["header"]["created_at"] = "2026-01-05T13:00:00+01:00"  # = T0
+        content["header"]["expires_at"] = "2026-01-06T07:00:00-05:00"  # = T0 + 24 h
+
+    offset_data = resigned(plain(offsets), with_offsets, office_signer("ncb.de"))
+    edge = plain(skew_edge, created_at=NOW + MAX_CLOCK_SKEW)
+    graced = plain(grace, created_at=T0 + timedelta(minutes=5), signer=key_signer("short"))
+    at_revocation = "refuse/revoked-key--revoked-at-signing-time"
+    at_until = "refuse/key-not-valid-at-signing-time--signed-at-valid-until"
+    return [
+        Vector(skew_edge, "Created exactly 5 minutes after the receiver's clock: the skew allowed, not more.", "ncb.fr",
+               DE_FR, edge, accept(edge), stored_at=None),
+        Vector(grace, f"Signed inside the key's validity (until {SHORT_UNTIL.isoformat()}) and stored 4 minutes after "
+               "it ended, within the bus's 5 minutes of grace.", "ncb.fr", DE_FR, graced, accept(graced),
+               stored_at=SHORT_UNTIL + timedelta(minutes=4)),
+        Vector(offsets, "Header times written with +01:00 and -05:00 offsets: compared as instants, not as text.",
+               "ncb.fr", DE_FR, offset_data, accept(offset_data)),
+        Vector(at_revocation, f"Signed at the very instant the key's revocation starts ({LATE_REVOKED_FROM.isoformat()}).",
+               "ncb.fr", DE_FR, plain(at_revocation, created_at=LATE_REVOKED_FROM, signer=key_signer("late-revoked")),
+               refuse("revoked-key"), stored_at=None),
+        Vector(at_until, f"Signed at the very instant the key's validity ends ({SHORT_UNTIL.isoformat()}): the end is "
+               "exclusive.", "ncb.fr", DE_FR, plain(at_until, created_at=SHORT_UNTIL, signer=key_signer("short")),
+               refuse("key-not-valid-at-signing-time"), stored_at=None),
+    ]  # fmt: skip
+
+
 def _notice_subject_refusals() -> list[Vector]:
     """Python's receiver also binds notice events to notice subjects (after the checks above)."""
     on_direct = notice_event("refuse/header-mismatch--notice-on-direct-subject", notice_request())
@@ -736,6 +768,11 @@ def _state_refusals() -> list[Vector]:
         out.append(Vector(name, text, "ncb.es", subjects.direct(sender, "ncb.es") if sender != "ncb.fr" else es_fr,
                           receipt(name, sender, **body), refuse("receipt-mismatch"), now=now, stored_at=stored,
                           state={"sent": sent}))  # fmt: skip
+    edge = "accept/receipt--at-skew-limit"
+    edge_data = receipt(edge, at=(hit_header.created_at - MAX_CLOCK_SKEW).isoformat())
+    out.append(Vector(edge, "A receipt dated exactly 5 minutes before the acknowledged message was created: the skew "
+                      "allowed, not more.", "ncb.es", es_fr, edge_data, accept(edge_data), now=now, stored_at=stored,
+                      state={"sent": sent}))  # fmt: skip
     replay = plain("refuse/replay")
     failing = plain("refuse/processing-failed")
     out += [
@@ -750,8 +787,8 @@ def _state_refusals() -> list[Vector]:
 
 def vectors() -> list[Vector]:
     """Every vector, accept vectors first, each name once."""
-    found = [*_accept_vectors(), *_stateless_refusals(), *_notice_subject_refusals(), *_cosign_refusals(),
-             *_state_refusals()]  # fmt: skip
+    found = [*_accept_vectors(), *_stateless_refusals(), *_boundaries(), *_notice_subject_refusals(),
+             *_cosign_refusals(), *_state_refusals()]  # fmt: skip
     names = [v.name for v in found]
     assert len(names) == len(set(names)), "a vector name twice"
     return sorted(found, key=lambda v: (not v.name.startswith("accept/"), v.name))
