@@ -8,8 +8,18 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from envelopes import notice_request_envelope, signer_of
 from interpol_mesh.auth import issue_token
-from interpol_mesh.messages import FreeTextMessage, HitReport, Kind, NoticeEvent, NoticeRequest, Person, Priority
+from interpol_mesh.messages import (
+    FreeTextMessage,
+    HitReport,
+    Kind,
+    NoticeEvent,
+    NoticeRequest,
+    Person,
+    Priority,
+    SignedRequest,
+)
 from interpol_mesh.messaging import compose
 from interpol_mesh.notices import expiry_for
 from interpol_mesh.notices import store as notices
@@ -46,9 +56,10 @@ async def publish_to_ccc(
     request = NoticeRequest(
         notice_type="red", title="Wanted", purpose="Locate and arrest", requesting_office=requesting, person=person
     )
+    signed = notice_request_envelope(signer_of(mesh.root / "keys", requesting), request, notice_id=notice_id)
     event = NoticeEvent(
         event="published", notice_id=notice_id, notice_type="red", requesting_office=requesting, notice=request,
-        published_at=now, expires_at=expiry_for(now),
+        published_at=now, expires_at=expiry_for(now), request=SignedRequest.model_validate_json(signed),
     )  # fmt: skip
     async with ctx.transaction() as uow:
         await uow.send(

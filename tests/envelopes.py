@@ -99,3 +99,21 @@ def of_size(h: Header, signer: FileSigner, size: int) -> bytes:
         if len(data) >= size:
             return data
         text += "x" * max(1, (size - len(data)) * 3 // 4)
+
+
+# -- Co-signed notices -------------------------------------------------------------------------------
+
+
+def notice_request_envelope(signer: FileSigner, request: BaseModel, *, notice_id: str | None = None,
+                            created_at: datetime | None = None) -> bytes:  # fmt: skip
+    """The requesting office's own signed `notice-request` (to the GS); its message id is the notice id."""
+    h = header(signer.office_id, ["gs"], kind="notice-request", created_at=created_at)
+    if notice_id is not None:
+        h = h.model_copy(update={"message_id": notice_id})
+    return sealed(h, request, signer)
+
+
+def carried(envelope: bytes) -> dict[str, Any]:
+    """A signed envelope as a notice event carries it in `request` (the DSSE JSON object)."""
+    outer: dict[str, Any] = json.loads(envelope)
+    return outer

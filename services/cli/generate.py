@@ -224,12 +224,14 @@ NOTICE: Json = {
     "requesting_office": "ncb.fr",
 }  # fmt: skip
 NEXT_KEY = example_signer("ncb.de next", "ncb.de", "ncb.de/20260105T120000-example")
-# kind, sender, recipients, language, extra header fields, body (a function of the earlier examples' digests)
-EXAMPLES_TABLE: list[tuple[str, str, tuple[str, ...], str, Json, Callable[[dict[str, str]], Json]]] = [
+# kind, sender, recipients, language, extra header fields, body (a function of the earlier examples' envelopes)
+EXAMPLES_TABLE: list[tuple[str, str, tuple[str, ...], str, Json, Callable[[dict[str, Sealed]], Json]]] = [
     ("notice-request", "ncb.fr", ("gs",), "fr-FR", {"priority": "urgent"}, lambda _: NOTICE),
-    ("notice-event", "gs", ("ncb.de", "ncb.es"), "en", {"correlation_id": _message_id(1)}, lambda _: {
+    # The published notice carries the requester's own signed request (the first example), byte for byte.
+    ("notice-event", "gs", ("ncb.de", "ncb.es"), "en", {"correlation_id": _message_id(1)}, lambda earlier: {
         "event": "published", "notice_id": NOTICE_ID, "notice_type": "red", "requesting_office": "ncb.fr",
-        "notice": NOTICE, "published_at": _at(10), "expires_at": "2031-01-05T00:00:00+00:00"}),
+        "notice": NOTICE, "published_at": _at(10), "expires_at": "2031-01-05T00:00:00+00:00",
+        "request": json.loads(earlier["notice-request"].data)}),
     ("diffusion", "ncb.de", ("ncb.fr", "ncb.es"), "de-DE", {"expires_at": _at(30 * 24 * 60)}, lambda _: {
         "diffusion_type": "wanted-person", "title": "BEISPIEL – Festnahmeersuchen wegen schweren Raubes",
         "text": "Fiktiver Fall: Bitte um Aufenthaltsermittlung und Festnahme.",
@@ -244,8 +246,8 @@ EXAMPLES_TABLE: list[tuple[str, str, tuple[str, ...], str, Json, Callable[[dict[
         "notice_id": NOTICE_ID, "notice_type": "red", "requesting_office": "ncb.fr", "hit_at": _at(20),
         "country": "ES", "place": "Aeropuerto Adolfo Suárez Madrid-Barajas, T4", "subject_detained": True,
         "description": "Control fronterizo: coincidencia con la notificación roja (ejemplo ficticio)."}),
-    ("receipt", "ncb.fr", ("ncb.es",), "fr-FR", {"correlation_id": _message_id(5)}, lambda digests: {
-        "receipt_type": "acknowledged", "for_message_id": _message_id(5), "digest": digests["hit-report"],
+    ("receipt", "ncb.fr", ("ncb.es",), "fr-FR", {"correlation_id": _message_id(5)}, lambda earlier: {
+        "receipt_type": "acknowledged", "for_message_id": _message_id(5), "digest": earlier["hit-report"].digest,
         "at": _at(50)}),
     ("key-rotation", "ncb.de", ("gs",), "en", {"priority": "urgent"}, lambda _: {
         "new_key_id": NEXT_KEY.key_id, "new_public_key": NEXT_KEY.public_key_b64(), "overlap_seconds": 86_400}),
@@ -259,12 +261,12 @@ def example_envelopes() -> dict[str, tuple[Header, Sealed]]:
     if missing:
         raise SystemExit(f"no example for kind(s) {', '.join(missing)}: add one to EXAMPLES_TABLE in {__file__}")
     out: dict[str, tuple[Header, Sealed]] = {}
-    digests: dict[str, str] = {}
+    earlier: dict[str, Sealed] = {}
     for n, (kind, sender, recipients, language, extra, body) in enumerate(table, start=1):
         fields = {"message_id": _message_id(n), "kind": kind, "sender": sender, "recipients": recipients}
         header = Header.model_validate(fields | {"created_at": _at(10 * (n - 1)), "language": language, **extra})
-        sealed = seal(header, BODY_MODELS[kind].model_validate(body(digests)), example_signer(sender, sender))
-        digests[kind] = sealed.digest
+        sealed = seal(header, BODY_MODELS[kind].model_validate(body(earlier)), example_signer(sender, sender))
+        earlier[kind] = sealed
         out[kind] = (header, sealed)
     return {kind: out[kind] for kind in BODY_MODELS}
 

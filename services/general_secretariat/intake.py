@@ -38,13 +38,14 @@ async def on_notice_request(uow: UnitOfWork, verified: Verified) -> None:
             {**screening.model_dump(), "threshold_issues": issues, "auto_checks_passed": False}
         )
     now = ctx.clock.now()
+    signers = notices.signers_of(verified, "requester")  # the requester's own signature over its request
     if not screening.auto_refuse:
         await notices.insert_notice(
             conn, notice_id=notice_id, request=request, status="pending-review", now=now, screening=screening
         )
         await notices.record(
             conn, notice_id, action="received", status="pending-review", at=now, actor=request.requesting_office,
-            message_id=notice_id,
+            message_id=notice_id, signers=signers,
         )  # fmt: skip
         return
     await notices.insert_notice(
@@ -64,6 +65,7 @@ async def on_notice_request(uow: UnitOfWork, verified: Verified) -> None:
         at=now,
         actor=request.requesting_office,
         message_id=notice_id,
+        signers=signers,
     )
     message_id = await send_refusal(uow, notice_id, request, AUTO_REFUSAL, screening)
     await notices.record(

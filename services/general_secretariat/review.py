@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import interpol_mesh.notices.store as notices
 from interpol_mesh.clock import utc
-from interpol_mesh.messages import NoticeEvent, NoticeRequest, Priority
-from interpol_mesh.messaging import UnitOfWork, compose
+from interpol_mesh.envelope.signers import signed_request_of
+from interpol_mesh.messages import NoticeEvent, NoticeRequest, Priority, SignedRequest
+from interpol_mesh.messaging import OfficeContext, UnitOfWork, compose
 from interpol_mesh.notices import InvalidTransition, Screening, expiry_for, recipients_for
 from interpol_mesh.notices.refusal import refusal_message
+from interpol_mesh.notices.views import Signature
 from interpol_mesh.storage import tables
 
 
@@ -52,6 +54,23 @@ async def request_envelope_meta(conn: AsyncConnection, notice_id: str) -> tuple[
     i = tables.inbox
     row = (await conn.execute(sa.select(i.c.language, i.c.priority).where(i.c.message_id == notice_id))).first()
     return (row.language, row.priority) if row is not None else (None, "routine")
+
+
+async def signed_request(conn: AsyncConnection, notice_id: str) -> SignedRequest | None:
+    """The requesting office's envelope exactly as received (the notice id is the request's message id)."""
+    i = tables.inbox
+    query = sa.select(i.c.envelope).where(i.c.message_id == notice_id, i.c.kind == "notice-request")
+    raw = (await conn.execute(query)).scalar()
+    return signed_request_of(bytes(raw)) if raw is not None else None
+
+
+def _signers(ctx: OfficeContext, requester: str, signed: SignedRequest | None) -> list[Signature]:
+    """The history's view of an event the GS sends: the requester's signatures inside, the GS's outside."""
+    inner = (
+        [{"office_id": requester, "key_id": s.keyid, "role": "requester"} for s in signed.signatures] if signed else []
+    )
+    outer = {"office_id": ctx.office.id, "key_id": ctx.signer.key_id, "role": "publisher"}
+    return [Signature.model_validate(s) for s in [*inner, outer]]
 
 
 async def send_refusal(
@@ -121,14 +140,18 @@ async def _publish(
         decision_reason=reason, published_at=now, expires_at=expires_at,
     )  # fmt: skip
     recipients = recipients_for(request.distribution, request.requesting_office, ctx.directory)
+    signed = await signed_request(conn, notice_id)
+    if signed is None:  # every reviewable notice came in as a signed request: its inbox row is the proof
+        raise DecisionNotAllowed("cannot publish: the requesting office's signed request is not in the inbox")
     # The reviewer's reason stays at the GS: it is internal deliberation, not part of the notice.
     event = NoticeEvent(
         event="published", notice_id=notice_id, notice_type=request.notice_type, requesting_office=request.requesting_office,
-        notice=request, published_at=now, expires_at=expires_at,
+        notice=request, published_at=now, expires_at=expires_at, request=signed,
     )  # fmt: skip
     message_id = await _send_event(uow, notice_id, event, recipients)
     await notices.record(
-        conn, notice_id, action="published", status="published", at=now, actor=reviewer, reason=reason, message_id=message_id
+        conn, notice_id, action="published", status="published", at=now, actor=reviewer, reason=reason,
+        message_id=message_id, signers=_signers(ctx, request.requesting_office, signed),
     )  # fmt: skip
     return Outcome(notice_id, "published", message_id, recipients)
 
@@ -143,17 +166,19 @@ async def cancel(uow: UnitOfWork, notice_id: str, *, reason: str, reviewer: str 
     reason = reason.strip()
     await notices.transition(conn, notice_id, current=row.status, status="cancelled", now=now)
     request = NoticeRequest.model_validate(row.request)
+    signed = await signed_request(conn, notice_id)  # a cancellation may be the GS's alone, but carries it if held
     recipients = await _published_recipients(conn, notice_id) or recipients_for(
         request.distribution, request.requesting_office, ctx.directory
     )
     event = NoticeEvent(
         event="cancelled", notice_id=notice_id, notice_type=request.notice_type, requesting_office=request.requesting_office,
         notice=request, published_at=utc(row.published_at), expires_at=utc(row.expires_at) if row.expires_at else None,
-        reason=reason,
+        reason=reason, request=signed,
     )  # fmt: skip
     message_id = await _send_event(uow, notice_id, event, recipients)
     await notices.record(
-        conn, notice_id, action="cancelled", status="cancelled", at=now, actor=reviewer, reason=reason, message_id=message_id
+        conn, notice_id, action="cancelled", status="cancelled", at=now, actor=reviewer, reason=reason,
+        message_id=message_id, signers=_signers(ctx, request.requesting_office, signed),
     )  # fmt: skip
     return Outcome(notice_id, "cancelled", message_id, recipients)
 

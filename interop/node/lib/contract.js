@@ -112,7 +112,8 @@ export class Contract {
       if (schema[key]) {
         for (const branch of schema[key]) {
           const [b, bf] = this.#resolve(branch, file);
-          if (b && jsonType(data) === (b.type ?? jsonType(data))) return this.#walk(b, bf, data, path, found);
+          const t = jsonType(data);
+          if (b && (b.type === undefined || b.type === t || (b.type === "number" && t === "integer"))) return this.#walk(b, bf, data, path, found);
         }
         return data;
       }

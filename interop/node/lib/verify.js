@@ -11,7 +11,6 @@ export const SKEW_NS = 5n * 60n * 1_000_000_000n;
 export const KEY_DIRECTORY_TYPE = "application/vnd.interpol-mesh.key-directory.v1+json";
 const PAYLOAD_TYPE = /^application\/vnd\.interpol-mesh\.([^.\s]+)\.v([0-9]+)\+json$/;
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const SIG = /^[A-Za-z0-9+/]{86}==$/;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 let defaultContract = null;
@@ -65,6 +64,7 @@ export function ed25519Key(rawB64) {
 }
 
 export function ed25519Verify(key, message, sig) {
+  if (sig.length !== 64) return false; // a signature that is not 64 bytes is a bad signature
   try {
     return edVerify(null, message, key, sig);
   } catch {
@@ -120,7 +120,6 @@ function envelopeShape(env, what = "envelope") {
   const sigs = env.signatures.map((s, i) => {
     if (!isPlainObject(s) || Object.keys(s).sort().join(",") !== "keyid,sig") refuse("malformed", `${what} signature ${i} must have exactly keyid and sig`);
     if (typeof s.keyid !== "string") refuse("malformed", `${what} signature ${i} keyid is not a string`);
-    if (typeof s.sig !== "string" || !SIG.test(s.sig)) refuse("malformed", `${what} signature ${i} sig is not the standard base64 of 64 bytes`);
     const sig = b64decode(s.sig);
     if (sig === null) refuse("malformed", `${what} signature ${i} sig is not standard padded base64`);
     if (seen.has(s.keyid)) refuse("malformed", `${what} key id ${s.keyid} listed twice`);
@@ -166,17 +165,28 @@ export function verifyKeyDirectory(rawBytes, trustAnchorB64, { schemaDir } = {})
       revokedFrom: k.revoked_from == null ? null : instant(k.revoked_from),
     });
   }
-  return { version: doc.version, issued_at: doc.issued_at, keys: doc.keys, byKeyId };
+  const offices = [...new Set(doc.keys.map((k) => k.office_id))].sort();
+  return { version: doc.version, issued_at: doc.issued_at, keys: doc.keys, byKeyId, offices };
 }
 
 // ---------- subject ----------
 
-/** mesh.v1.direct.<sender>.<recipient> or mesh.v1.notice.<recipient> (sender: the GS). */
-function subjectSender(subject) {
+/**
+ * mesh.v1.direct.<sender>.<recipient> or mesh.v1.notice.<recipient> (sender: the GS). A token is an
+ * office id as itself if that is an office, else with its first "_" turned into "." (vectors/README.md).
+ */
+function subjectSender(subject, offices) {
   const t = String(subject ?? "").split(".");
-  if (t.length === 5 && t[0] === "mesh" && t[1] === "v1" && t[2] === "direct") return { sender: t[3], recipient: t[4] };
-  if (t.length === 4 && t[0] === "mesh" && t[1] === "v1" && t[2] === "notice") return { sender: "gs", recipient: t[3] };
-  return { sender: null, recipient: null };
+  let family = null;
+  let token = null;
+  if (t.length === 5 && t[0] === "mesh" && t[1] === "v1" && t[2] === "direct") [family, token] = ["direct", t[3]];
+  else if (t.length === 4 && t[0] === "mesh" && t[1] === "v1" && t[2] === "notice") [family, token] = ["notice", "gs"];
+  let office = null;
+  if (token !== null) {
+    if (offices.has(token)) office = token;
+    else if (offices.has(token.replace("_", "."))) office = token.replace("_", ".");
+  }
+  return { family, token, office };
 }
 
 // ---------- the envelope ----------
@@ -211,13 +221,14 @@ function open(bytes, ctx) {
   if (!pt || !c.kinds.includes(pt[1])) refuse("unsupported-type", `payload type ${env.payloadType} is not a v1 kind this receiver knows`);
   const kind = pt[1];
   // 4-6, for each signature in turn
-  const subj = subjectSender(ctx.subject);
+  const subj = subjectSender(ctx.subject, offices);
   const message = pae(env.payloadType, env.payload);
   const signers = [];
   for (const s of env.sigs) {
     const rec = dir.byKeyId.get(s.keyid);
     if (!rec) refuse("unknown-key", `key id ${s.keyid} is not in the key directory (version ${dir.version})`);
-    if (subj.sender === null || officeToken(rec.office_id) !== subj.sender) refuse("wrong-office-key", `key ${s.keyid} belongs to ${rec.office_id}, not to the subject's sender ${subj.sender}`);
+    if (subj.office === null) refuse("header-mismatch", `subject ${ctx.subject} names no known office as sender`);
+    if (rec.office_id !== subj.office) refuse("wrong-office-key", `key ${s.keyid} belongs to ${rec.office_id}, not to the subject's sender ${subj.office}`);
     if (!ed25519Verify(rec.key, message, s.sig)) refuse("bad-signature", `signature by ${s.keyid} does not verify over PAE(payloadType, payload)`);
     signers.push(rec);
   }
@@ -235,8 +246,7 @@ function open(bytes, ctx) {
   if (!isPlainObject(content.body)) refuse("malformed", "signed body is not a JSON object");
   // 8
   if (header.kind !== kind) refuse("header-mismatch", `signed kind ${header.kind} is not the payload type's ${kind}`);
-  const senderOffice = [...offices].find((o) => officeToken(o) === subj.sender);
-  if (senderOffice === undefined) refuse("header-mismatch", `subject ${ctx.subject} names no known office as sender`);
+  const senderOffice = subj.office;
   if (header.sender !== senderOffice) refuse("header-mismatch", `signed sender ${header.sender} is not the subject's sender ${senderOffice}`);
   for (const r of header.recipients) if (!offices.has(r)) refuse("header-mismatch", `signed recipient ${r} is not an office of the directory`);
   // 9
@@ -245,6 +255,15 @@ function open(bytes, ctx) {
   for (const k of signers) {
     if (k.revokedFrom !== null && k.revokedFrom <= created) refuse("revoked-key", `key ${k.key_id} revoked from ${k.revoked_from}, signed at ${header.created_at}`);
     if (created < k.validFrom || (k.validUntil !== null && created >= k.validUntil)) refuse("key-not-valid-at-signing-time", `key ${k.key_id} valid [${k.valid_from}, ${k.valid_until ?? "∞"}), signed at ${header.created_at}`);
+  }
+  // 10, continued: the bus's storage time bounds a backdated signature
+  const stored = ctx.storedAt == null ? null : instant(ctx.storedAt);
+  if (ctx.storedAt != null && stored === null) throw new Error(`stored_at ${ctx.storedAt} is not an RFC 3339 time with offset`);
+  if (stored !== null) {
+    for (const k of signers) {
+      if (k.revokedFrom !== null && stored >= k.revokedFrom) refuse("revoked-key", `key ${k.key_id} revoked from ${k.revoked_from}; the bus stored the message at ${ctx.storedAt}`);
+      if (k.validUntil !== null && stored >= k.validUntil + SKEW_NS) refuse("key-not-valid-at-signing-time", `key ${k.key_id} valid until ${k.valid_until}; the bus stored the message at ${ctx.storedAt}, more than 5 minutes later`);
+    }
   }
   // 11
   if (created - now > SKEW_NS) refuse("from-the-future", `created_at ${header.created_at} is more than 5 minutes after ${ctx.now}`);
@@ -267,6 +286,9 @@ function open(bytes, ctx) {
   };
   // signer policy, after step 13
   if (kind === "notice-event") result.cosigners = noticeEventPolicy(c, dir, result.header, result.body, content.body);
+  // the kind travels on its subject family (vectors/README.md step 15)
+  const family = kind === "notice-event" ? "notice" : "direct";
+  if (subj.family !== family) refuse("header-mismatch", `a ${kind} travels on mesh.v1.${family}.…, not on ${ctx.subject}`);
   return result;
 }
 
@@ -357,14 +379,19 @@ export function decideVector(vector, context) {
   const no = (reason, detail) => ({ ...r, outcome: "refuse", reason, detail });
   if ((state.accepted_message_ids ?? []).includes(r.header.message_id)) return no("replay", `message ${r.header.message_id} was already accepted`);
   if (r.kind === "receipt") {
-    const why = receiptProblem(r, state.sent ?? [], instant(vector.now));
+    const why = receiptProblem(r, state.sent ?? [], vector.now);
     if (why) return no("receipt-mismatch", why);
   }
   if (state.processing_fails) return no("processing-failed", "the handler failed on every attempt");
   return r;
 }
 
-function receiptProblem(r, sent, now) {
+/**
+ * Why an accepted receipt (openEnvelope result of kind "receipt") does not prove delivery, or null.
+ * sent: [{message_id, recipients, digest, created_at}] = what this office sent; now: RFC 3339 clock.
+ */
+export function receiptProblem(r, sent, nowText) {
+  const now = instant(nowText);
   const b = r.body;
   const s = sent.find((m) => m.message_id === b.for_message_id);
   if (!s) return `receipt for ${b.for_message_id}, which this office did not send`;

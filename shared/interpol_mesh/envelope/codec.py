@@ -17,7 +17,9 @@ from interpol_mesh.crypto import KeyDirectory, KeyRecord, Signer, pae
 from interpol_mesh.envelope.header import Header, SignedOf
 from interpol_mesh.envelope.rejection import Rejected
 from interpol_mesh.envelope.signers import CoSigner, check_signers
+from interpol_mesh.envelope.unknown_fields import prune, recorded
 from interpol_mesh.messages import BODY_MODELS, kind_of, payload_type
+from interpol_mesh.messages.registry import other_major
 from interpol_mesh.strict_json import loads_strict
 
 MAX_ENVELOPE_BYTES = 256 * 1024
@@ -41,6 +43,9 @@ class Verified:
     raw: bytes
     directory_version: int  # the key directory that verified it: part of the verification record
     cosigners: tuple[CoSigner, ...] = ()  # signatures inside the message the signer policy required
+    # Fields of the signed header and body this receiver does not know (a newer v1 sender's optional
+    # fields), as dotted paths such as `body.person.x_new`: ignored, kept in `raw`, never seen by handlers.
+    ignored_fields: tuple[str, ...] = ()
 
 
 def digest_of(raw: bytes) -> str:
@@ -118,25 +123,34 @@ def _verify_all(
     return records
 
 
-def _signed_content(kind: str, payload: bytes) -> tuple[Header, BaseModel | None, str | None]:
-    """Parse the signed bytes once, strictly (no coercion): the header, and the body or why it is invalid.
+def _signed_content(kind: str, payload: bytes) -> tuple[Header, BaseModel | None, str | None, tuple[str, ...]]:
+    """Parse the signed bytes once, strictly (no coercion): the header, the body or why it is invalid, what was ignored.
 
+    Fields no model of this version knows, at any depth of header and body, are dropped first (within
+    v1 a sender may add optional fields, `unknown_fields`); the rest is then validated strictly as JSON.
     A header that does not follow the schema makes the envelope `malformed`; a body that does not is
     `schema-invalid`, reported only after the header checks so that the header's reason comes first.
     """
     parsed = _strict(payload, "signed payload")
     if not isinstance(parsed, dict) or parsed.keys() != _SIGNED_KEYS:
         raise Rejected("malformed", "the signed payload has exactly header and body")
+    pruned, dropped = prune(_SIGNED[kind], parsed)
+    ignored = recorded(dropped)
+    if dropped:
+        try:  # the parsed values re-serialised: every JSON type is kept, so strict checks see what was signed
+            payload = json.dumps(pruned, allow_nan=False, separators=(",", ":")).encode()
+        except (ValueError, RecursionError) as exc:  # a number too large for a double reads as infinity
+            raise Rejected("malformed", f"signed payload is not JSON with one reading: {str(exc)[:200]}") from None
     try:
         content = _SIGNED[kind].model_validate_json(payload, strict=True)
-        return content.header, content.body, None
+        return content.header, content.body, None, ignored
     except ValidationError as exc:
         errors = exc.errors()
     header_errors = [e for e in errors if e["loc"][:1] != ("body",)]
     if header_errors:
         raise Rejected("malformed", f"signed header invalid: {_where(header_errors[0])}") from None
-    header = Header.model_validate_json(json.dumps(parsed["header"]), strict=True)
-    return header, None, f"{kind} body: {_where(errors[0], skip=1)}"
+    header = Header.model_validate_json(json.dumps(pruned["header"]), strict=True)
+    return header, None, f"{kind} body: {_where(errors[0], skip=1)}", ignored
 
 
 def _where(error: Any, skip: int = 0) -> str:
@@ -165,9 +179,12 @@ def open_envelope(
     ptype, payload, sigs = _outer(raw)
     kind = kind_of(ptype)
     if kind is None:
+        major = other_major(ptype)
+        if major is not None:
+            raise Rejected("unsupported-version", f"payload type {ptype[:120]!r} is v{major}; this receiver speaks v1")
         raise Rejected("unsupported-type", f"payload type {ptype[:120]!r}")
     records = _verify_all(ptype, payload, sigs, keys, subject_sender)
-    header, body, body_problem = _signed_content(kind, payload)
+    header, body, body_problem, ignored = _signed_content(kind, payload)
     mid = header.message_id
     if header.kind != kind or header.sender != subject_sender:
         raise Rejected("header-mismatch", f"header says {header.sender}/{header.kind}", message_id=mid)
@@ -187,7 +204,7 @@ def open_envelope(
     cosigners = check_signers(kind, header, body, keys, now=now)
     return Verified(
         header=header, body=body, key_id=sigs[0][0], digest=digest_of(raw), raw=raw, directory_version=keys.version,
-        cosigners=cosigners,
+        cosigners=cosigners, ignored_fields=ignored,
     )  # fmt: skip
 
 

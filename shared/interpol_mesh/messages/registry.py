@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel
@@ -24,6 +25,8 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
 }
 _PREFIX = "application/vnd.interpol-mesh."
 _SUFFIX = f".v{SCHEMA_MAJOR}+json"
+# Any kind name (known or not) and any major version: what tells "another version" from "not ours".
+_VERSIONED = re.compile(r"application/vnd\.interpol-mesh\.[a-z0-9]+(?:-[a-z0-9]+)*\.v(0|[1-9][0-9]{0,8})\+json")
 
 
 def payload_type(kind: str) -> str:
@@ -37,3 +40,16 @@ def kind_of(payload_type_value: str) -> str | None:
         if kind in BODY_MODELS:
             return kind
     return None
+
+
+def other_major(payload_type_value: str) -> int | None:
+    """The major version of a mesh payload type of a version other than this one, else None.
+
+    `application/vnd.interpol-mesh.<kind>.v<N>+json` with N != 1 is refused as `unsupported-version`
+    (a v2 sender, or a v2 message on a v1 subject by mistake), whatever the kind: a v1 receiver cannot
+    know the kinds of v2. Anything else it does not know stays `unsupported-type`.
+    """
+    match = _VERSIONED.fullmatch(payload_type_value)
+    if match is None or int(match.group(1)) == SCHEMA_MAJOR:
+        return None
+    return int(match.group(1))

@@ -72,11 +72,12 @@ class Decision:
     verified_at: float = 0.0  # wall clock: its checks done (end of `verify`)
     # The span of this envelope's `deliver` (tracing on only): the parent of its verify, commit and receipt.
     trace: Context | None = None
+    about: str | None = None  # a refused receipt: the message of ours it named (quarantine `about_message_id`)
 
-    def refused(self, rejected: Rejected) -> Decision:
+    def refused(self, rejected: Rejected, about: str | None = None) -> Decision:
         """This delivery refused after all (a replay, a mismatched receipt, a failed handler)."""
         return Decision(self.msg, None, rejected, self.sender_token, self.stream_seq, self.kind,
-                        self.turn, self.verified_at, self.trace)  # fmt: skip
+                        self.turn, self.verified_at, self.trace, about)  # fmt: skip
 
 
 def _unknown_key(decision: Decision) -> bool:
@@ -368,7 +369,11 @@ class InboxConsumer:
                 rejected.append(d.refused(Rejected("replay", f"message {mid} already delivered", message_id=mid)))
         # A receipt that does not match what was sent to its signer is refused before it changes anything.
         refused = await refused_receipts(conn, [v for v, _ in accepted if v.header.kind == "receipt"], now)
-        rejected += [d.refused(refused[v.header.message_id]) for v, d in accepted if v.header.message_id in refused]
+        rejected += [
+            d.refused(refused[v.header.message_id], about=getattr(v.body, "for_message_id", None))
+            for v, d in accepted
+            if v.header.message_id in refused
+        ]
         stored = [(v, d) for v, d in accepted if v.header.message_id not in refused]
         await self._accept(uow, stored, now)
         await self._quarantine(uow, rejected, now)
@@ -419,6 +424,7 @@ class InboxConsumer:
                     "notice_type": body.get("notice_type"), "language": h.language, "priority": h.priority,
                     "correlation_id": h.correlation_id, "created_at": h.created_at, "expires_at": h.expires_at,
                     "received_at": now, "key_id": v.key_id, "directory_version": v.directory_version,
+                    "ignored_fields": list(v.ignored_fields) or None,
                     "digest": v.digest, "stream_seq": stream_seq, "envelope": v.raw, "body": body,
                     "acknowledged_at": None,
                 }
@@ -471,7 +477,7 @@ class InboxConsumer:
                     "claimed_sender": (d.sender_token or "")[:40] or None, "message_id": r.message_id,
                     "stream_seq": d.stream_seq, "deliveries": d.msg.metadata.num_delivered if d.msg.reply else 1,
                     "raw": raw[:QUARANTINE_PREFIX_BYTES] if r.reason in UNREADABLE else raw,
-                    "raw_size": len(raw), "raw_sha256": digest,
+                    "raw_size": len(raw), "raw_sha256": digest, "about_message_id": d.about,
                 }
             )  # fmt: skip
         await uow.conn.execute(tables.quarantine.insert(), rows)

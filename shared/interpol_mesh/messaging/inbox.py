@@ -15,6 +15,7 @@ from interpol_mesh.clock import utc
 from interpol_mesh.messaging.receipts import receipt_for
 from interpol_mesh.messaging.unit_of_work import UnitOfWork
 from interpol_mesh.storage import tables
+from interpol_mesh.strict_json import loads_strict
 
 
 class InboxItem(BaseModel):
@@ -40,6 +41,11 @@ class Verification(BaseModel):
     key_directory_version: int | None = Field(
         description="The key directory version that verified the message on arrival "
         "(null for messages stored before the version was recorded)"
+    )
+    ignored_fields: list[str] = Field(
+        default=[],
+        description="Fields of the signed header and body this office does not know and ignored (a newer v1 "
+        "sender's optional fields), as dotted paths such as body.person.x_new; they stay in the envelope",
     )
 
 
@@ -137,6 +143,7 @@ async def read_message(conn: AsyncConnection, message_id: str) -> InboxMessage |
             digest_sha256=row.digest,
             checks=CHECKS,
             key_directory_version=row.directory_version,
+            ignored_fields=list(row.ignored_fields or []),
         ),
         envelope_b64=base64.b64encode(row.envelope).decode(),
     )
@@ -167,10 +174,24 @@ async def acknowledge(uow: UnitOfWork, message_id: str) -> datetime | None:
     return now
 
 
+class RefusedReceipt(BaseModel):
+    """A receipt about this message that was refused (`receipt-mismatch`): it proves nothing and counts for nothing."""
+
+    receipt_message_id: str | None = Field(description="The refused receipt's own message id")
+    sender: str | None = Field(description="The office that signed the receipt (its signature verified)")
+    receipt_type: str | None = Field(description="delivered or acknowledged, as the receipt claimed")
+    reason: str
+    detail: str
+    received_at: datetime
+
+
 class RecipientStatus(BaseModel):
     recipient: str
     delivered_at: datetime | None
     acknowledged_at: datetime | None
+    refused_receipts: list[RefusedReceipt] = Field(
+        default=[], description="Receipts from this recipient about this message that did not match what was sent"
+    )
 
 
 class SentStatus(BaseModel):
@@ -179,6 +200,9 @@ class SentStatus(BaseModel):
     created_at: datetime
     published: bool
     recipients: list[RecipientStatus]
+    refused_receipts_from_others: list[RefusedReceipt] = Field(
+        default=[], description="Refused receipts about this message signed by offices that are not its recipients"
+    )
 
 
 async def sent_status(conn: AsyncConnection, message_id: str) -> SentStatus | None:
@@ -192,6 +216,8 @@ async def sent_status(conn: AsyncConnection, message_id: str) -> SentStatus | No
             sa.select(sa.func.count()).select_from(o).where(o.c.message_id == message_id, o.c.published_at.is_(None))
         )
     ).scalar_one()
+    refused = await refused_receipts_about(conn, message_id)
+    recipients = {r.recipient for r in deliveries}
     return SentStatus(
         message_id=message_id,
         kind=row.kind,
@@ -202,10 +228,52 @@ async def sent_status(conn: AsyncConnection, message_id: str) -> SentStatus | No
                 recipient=r.recipient,
                 delivered_at=utc(r.delivered_at) if r.delivered_at else None,
                 acknowledged_at=utc(r.acknowledged_at) if r.acknowledged_at else None,
+                refused_receipts=[x for x in refused if x.sender == r.recipient],
             )
             for r in deliveries
         ],
+        refused_receipts_from_others=[x for x in refused if x.sender not in recipients],
     )
+
+
+MAX_REFUSED_LISTED = 100  # per message: a recipient that floods bad receipts still shows, in /v1/quarantine too
+
+
+async def refused_receipts_about(conn: AsyncConnection, message_id: str) -> list[RefusedReceipt]:
+    """The quarantined receipts that named `message_id`, oldest first (quarantine_0003 onwards).
+
+    Who signed it and what it claimed are read from the stored envelope: a receipt is refused only
+    after every stateless check, so its signature verified and the envelope was kept whole.
+    """
+    q = tables.quarantine
+    rows = (
+        await conn.execute(
+            sa.select(q.c.received_at, q.c.reason, q.c.detail, q.c.message_id, q.c.raw)
+            .where(q.c.about_message_id == message_id)
+            .order_by(q.c.id)
+            .limit(MAX_REFUSED_LISTED)
+        )
+    ).all()
+    refused = []
+    for r in rows:
+        sender, receipt_type = _receipt_claims(bytes(r.raw))
+        refused.append(
+            RefusedReceipt(
+                receipt_message_id=r.message_id, sender=sender, receipt_type=receipt_type, reason=r.reason,
+                detail=r.detail, received_at=utc(r.received_at),
+            )
+        )  # fmt: skip
+    return refused
+
+
+def _receipt_claims(raw: bytes) -> tuple[str | None, str | None]:
+    """The signed sender and receipt type of a stored (verified) receipt envelope; None where unreadable."""
+    try:
+        signed = loads_strict(base64.b64decode(loads_strict(raw)["payload"], validate=True))
+        sender, receipt_type = signed["header"]["sender"], signed["body"]["receipt_type"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None, None
+    return (sender if isinstance(sender, str) else None), (receipt_type if isinstance(receipt_type, str) else None)
 
 
 class QuarantineItem(BaseModel):

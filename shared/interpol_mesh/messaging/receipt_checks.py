@@ -63,3 +63,6 @@ def _problem(
     if receipt.at > now + MAX_CLOCK_SKEW:
         return f"receipt time {receipt.at.isoformat()} is in the future"
     return None
+
+
+receipt_problem = _problem  # the pure check, public for conformance replays (interpol_mesh.testing.conformance)

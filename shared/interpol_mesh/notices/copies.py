@@ -10,16 +10,12 @@ cancelled notice back.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from interpol_mesh.directory import GS_ID
 from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import NoticeEvent
 from interpol_mesh.messaging import UnitOfWork
 from interpol_mesh.notices import store as notices
-
-log = logging.getLogger(__name__)
 
 
 async def on_notice_event(uow: UnitOfWork, verified: Verified) -> None:
@@ -27,11 +23,9 @@ async def on_notice_event(uow: UnitOfWork, verified: Verified) -> None:
     conn, ctx = uow.conn, uow.ctx
     event = verified.body
     assert isinstance(event, NoticeEvent)
+    # Only the GS sends notice events, and a published one carries the requester's signed request:
+    # the signer policy (interpol_mesh.envelope.signers) refused anything else before this runs.
     sender = verified.header.sender
-    if sender != GS_ID:
-        # Only the GS publishes notices; the message stays in the inbox as evidence, the copy is untouched.
-        log.warning("notice event from a non-GS office ignored", extra={"sender": sender, "notice_id": event.notice_id})
-        return
     now = ctx.clock.now()
     row = await notices.get_notice(conn, event.notice_id)
     current = row.status if row is not None else None
@@ -56,5 +50,5 @@ async def on_notice_event(uow: UnitOfWork, verified: Verified) -> None:
         )
     await notices.record(
         conn, event.notice_id, action=event.event, status=status, at=now, actor=sender, reason=event.reason,
-        message_id=verified.header.message_id,
+        message_id=verified.header.message_id, signers=notices.signers_of(verified, "publisher"),
     )  # fmt: skip

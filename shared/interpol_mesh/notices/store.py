@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.envelope import Verified
 from interpol_mesh.messages import NoticeRequest
 from interpol_mesh.notices.screening import Screening
 from interpol_mesh.notices.status import InvalidTransition, check_transition
-from interpol_mesh.notices.views import NoticeDetail, NoticePage, NoticeSummary, detail_of, summary_fields
+from interpol_mesh.notices.views import NoticeDetail, NoticePage, NoticeSummary, Signature, detail_of, summary_fields
 from interpol_mesh.storage import tables
 
 if TYPE_CHECKING:  # the read rule is the API's; the store only applies the one it is given
@@ -94,12 +95,22 @@ async def record(
     actor: str | None = None,
     reason: str | None = None,
     message_id: str | None = None,
+    signers: list[Signature] | None = None,
 ) -> None:
+    """One history entry; `signers` are the signatures of the message it records (requester, publisher)."""
     await conn.execute(
         h.insert().values(
-            notice_id=notice_id, at=at, action=action, status=status, actor=actor, reason=reason, message_id=message_id
+            notice_id=notice_id, at=at, action=action, status=status, actor=actor, reason=reason, message_id=message_id,
+            signers=[s.model_dump() for s in signers] if signers is not None else None,
         )
-    )
+    )  # fmt: skip
+
+
+def signers_of(verified: Verified, role: str) -> list[Signature]:
+    """The signatures a verified message carried: its co-signers (the requester), then its sender in `role`."""
+    inner = [{"office_id": c.office_id, "key_id": c.key_id, "role": c.role} for c in verified.cosigners]
+    outer = {"office_id": verified.header.sender, "key_id": verified.key_id, "role": role}
+    return [Signature.model_validate(s) for s in [*inner, outer]]
 
 
 async def history_message(conn: AsyncConnection, notice_id: str, action: str) -> str | None:

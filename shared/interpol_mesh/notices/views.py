@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from interpol_mesh.clock import utc
 from interpol_mesh.notices.screening import Screening
+
+
+class Signature(BaseModel):
+    """One signature over the message a history entry records: a notice is the requester's and the GS's decision."""
+
+    office_id: str
+    key_id: str
+    role: Literal["requester", "publisher"] = Field(
+        ..., description="`requester`: the office that asked for the notice; `publisher`: the General Secretariat"
+    )
 
 
 class HistoryEntry(BaseModel):
@@ -20,6 +30,9 @@ class HistoryEntry(BaseModel):
     actor: str | None = Field(None, description="Reviewer, office id, or `screening`")
     reason: str | None = None
     message_id: str | None = None
+    signers: list[Signature] = Field(
+        default_factory=list, description="Who signed the message of this entry (empty: no signed message)"
+    )
 
 
 class NoticeSummary(BaseModel):
@@ -76,7 +89,13 @@ def detail_of(row: Any, history: list[Any]) -> NoticeDetail:
         decision_reason=row.decision_reason,
         history=[
             HistoryEntry(
-                at=utc(h.at), action=h.action, status=h.status, actor=h.actor, reason=h.reason, message_id=h.message_id
+                at=utc(h.at),
+                action=h.action,
+                status=h.status,
+                actor=h.actor,
+                reason=h.reason,
+                message_id=h.message_id,
+                signers=[Signature.model_validate(s) for s in h.signers or ()],
             )
             for h in history
         ],

@@ -29,6 +29,9 @@ inbox = sa.Table(
     sa.Column("key_id", sa.String(80), nullable=False),
     # The key directory version that verified the message (NULL: stored before it was recorded).
     sa.Column("directory_version", sa.BigInteger),
+    # Fields of the signed content this v1 receiver did not know and ignored (dotted paths; NULL: none,
+    # or stored before inbox_0004). Part of the verification record, beside the directory version.
+    sa.Column("ignored_fields", sa.JSON),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("stream_seq", sa.BigInteger),
     sa.Column("envelope", sa.LargeBinary, nullable=False),
@@ -91,7 +94,10 @@ quarantine = sa.Table(
     sa.Column("raw", sa.LargeBinary, nullable=False),  # whole, or a prefix of unreadable input
     sa.Column("raw_size", sa.BigInteger, nullable=False),  # of the whole input, as received
     sa.Column("raw_sha256", sa.String(64), nullable=False),  # of the whole input
+    # A refused receipt: the message of ours it was about, so GET /v1/sent/{id} shows it (quarantine_0003).
+    sa.Column("about_message_id", sa.String(36)),
     sa.Index("ix_quarantine_reason", "reason"),
+    sa.Index("ix_quarantine_about", "about_message_id"),
 )
 
 notices = sa.Table(
@@ -125,6 +131,8 @@ notice_history = sa.Table(
     sa.Column("actor", sa.String(80)),
     sa.Column("reason", sa.Text),
     sa.Column("message_id", sa.String(36)),
+    # notices_0003: who signed what this entry records, [{office_id, key_id, role}] (NULL: nothing signed)
+    sa.Column("signers", sa.JSON),
     sa.Index("ix_notice_history_notice", "notice_id", "id"),
 )
 
