@@ -144,7 +144,7 @@ async def test_a_node_ncb_sends_receives_and_proves_delivery_with_digests(
     assert summary["ok"] is True and summary["error"] is None, summary
     [refused] = summary["refused"]
     assert refused["reason"] == "receipt-mismatch" and refused["message_id"] == forged, refused
-    assert "is not that of the envelope sent" in refused["detail"]
+    assert "is not that of the envelope sent" in refused["detail"], refused
 
     # What the Node office sent is what the Python NCB stored, byte for byte.
     sent = summary["sent"]

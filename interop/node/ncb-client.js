@@ -8,9 +8,8 @@
 import { readFileSync } from "node:fs";
 import { BusErrors, connectOffice, inboxConsumer, KEY_DIRECTORY_SUBJECT, lastKeyDirectory, publishEnvelope, storedAt } from "./lib/bus.js";
 import { loadConfig, USAGE } from "./lib/config.js";
-import { receiptProblem } from "./lib/receipts.js";
 import { ClientError, directSubject, loadSigner, makeHeader, natsMsgId, seal, sealReceipt } from "./lib/seal.js";
-import { instant, openEnvelope, Refusal, verifyKeyDirectory } from "./lib/verify.js";
+import { instant, openEnvelope, receiptProblem, Refusal, verifyKeyDirectory } from "./lib/verify.js";
 
 const FETCH_BATCH = 16;
 const FETCH_EXPIRES_MS = [1000, 5000]; // a long poll returns at the first message; the server wants >= 1 s
@@ -100,7 +99,7 @@ class Client {
   constructor(cfg, signer) {
     this.cfg = cfg;
     this.signer = signer;
-    this.sent = new Map(); // message_id -> {recipients, digest, created_at}
+    this.sent = []; // [{message_id, recipients, digest, created_at}]: what receipts are checked against
     this.accepted = new Map(); // message_id -> stream sequence (a redelivery of our own ack is not a replay)
     this.summary = { ok: false, office: cfg.officeId, key_id: signer.keyId, peer: cfg.peerId, key_directory_version: null,
                      sent: null, receipts: [], received: [], refused: [], error: null };
@@ -158,7 +157,7 @@ class Client {
     const subject = directSubject(cfg.officeId, cfg.peerId);
     const msgId = natsMsgId(header.message_id, cfg.peerId);
     const ack = await publishEnvelope(this.js, subject, sealed.data, msgId, this.errors);
-    this.sent.set(header.message_id, { recipients: header.recipients, digest: sealed.digest, created_at: header.created_at });
+    this.sent.push({ message_id: header.message_id, recipients: header.recipients, digest: sealed.digest, created_at: header.created_at });
     this.summary.sent = { message_id: header.message_id, kind: "message", to: cfg.peerId, subject, nats_msg_id: msgId,
                           digest: sealed.digest, bytes: sealed.data.length, stream: ack.stream, seq: ack.seq,
                           duplicate: ack.duplicate };
@@ -200,13 +199,13 @@ class Client {
     }
     const now = new Date().toISOString();
     if (r.kind === "receipt") {
-      const problem = receiptProblem(h, r.body, this.sent, now);
+      const problem = receiptProblem(r, this.sent, now);
       if (problem !== null) {
         this.refuse(m, "receipt-mismatch", problem, h.message_id);
       } else {
         const item = { receipt_type: r.body.receipt_type, for_message_id: r.body.for_message_id, from: h.sender,
                        message_id: h.message_id, key_id: r.signers[0].key_id, digest: r.body.digest,
-                       digest_matches: r.body.digest === this.sent.get(r.body.for_message_id).digest,
+                       digest_matches: r.body.digest === this.sent.find((s) => s.message_id === r.body.for_message_id).digest,
                        verified: true, at: r.body.at };
         this.summary.receipts.push(item);
         this.accepted.set(h.message_id, m.seq);
