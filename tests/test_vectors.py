@@ -31,17 +31,7 @@ def _vector(path: str) -> dict[str, Any]:
 
 # Vectors the Python receiver does not yet decide as the contract says. Each is a strict xfail: it
 # turns red the day the code is fixed, so the entry is removed then, never forgotten.
-DISAGREEMENTS = {
-    "accept/notice-event--request-with-unknown-fields.json": (
-        "signers.py parses the inner notice request with extra='forbid' and refuses it as bad-cosignature, "
-        "while v1 receivers ignore unknown header and body fields (COMMON.md, versioning): a GS that accepts "
-        "such a request publishes a notice every recipient refuses"
-    ),
-    "refuse/malformed--number-overflows-to-infinity.json": (
-        "strict_json.loads_strict reads 1e400 as float('inf') (only the NaN/Infinity literals are refused) and "
-        "pydantic then accepts inf in a float field: the message is accepted"
-    ),
-}
+DISAGREEMENTS: dict[str, str] = {}
 
 
 def _params() -> list[Any]:

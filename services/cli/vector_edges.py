@@ -125,7 +125,7 @@ def _readings() -> list[Vector]:
     dif = sealed(inf_name, "diffusion", "ncb.de", ("ncb.fr",), diffusion)
     infinite = resigned_raw(dif, text_edit(payload_of(dif), b'"max_penalty_years":5.0', b'"max_penalty_years":1e400'),
                             office_signer("ncb.de"))  # fmt: skip
-    z_name, pad_name, fmt_name = "accept/message--time-z-and-nanoseconds", "accept/message--base64-nonzero-pad-bits", \
+    z_name, pad_name, fmt_name = "accept/message--time-z-and-nanoseconds", "refuse/malformed--base64-nonzero-pad-bits", \
         "accept/message--envelope-reformatted"  # fmt: skip
     zulu = resigned(plain(z_name), lambda c: c["header"].update(created_at="2026-01-05T12:00:00.123456789Z"),
                     office_signer("ncb.de"))  # fmt: skip
@@ -158,8 +158,9 @@ def _readings() -> list[Vector]:
           _two_signatures(key_signer("expired"), key_signer("revoked"))),
         Vector(z_name, "created_at written with `Z` and nine fraction digits (RFC 3339 allows both).", "ncb.fr", DE_FR,
                zulu, accept(zulu)),
-        Vector(pad_name, "The payload's base64 has non-zero unused bits before its padding: it decodes to the signed "
-               "bytes, so it verifies (the envelope's text is not canonical anyway).", "ncb.fr", DE_FR, pad, accept(pad)),
+        Vector(pad_name, "The payload's base64 has non-zero unused bits before its padding: another spelling of the "
+               "signed bytes, refused so that every reader decides alike (RFC 4648 section 3.5).", "ncb.fr", DE_FR, pad,
+               refuse("malformed")),
         Vector(fmt_name, "The envelope written by another JSON writer (other key order, whitespace): only the payload "
                "bytes are signed.", "ncb.fr", DE_FR, fmt, accept(fmt)),
     ]  # fmt: skip

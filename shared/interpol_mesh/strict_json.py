@@ -7,7 +7,10 @@ reading. The schema itself is then checked with pydantic in strict JSON mode by 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import math
 from collections import Counter
 from typing import Any
 
@@ -28,10 +31,31 @@ def _no_constant(name: str) -> Any:
     raise StrictJsonError(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    """1e400 is valid JSON text but no double: Python reads it as infinity, which no field may hold."""
+    value = float(text)
+    if math.isinf(value):
+        raise StrictJsonError(f"number {text[:40]} is too large for a double")
+    return value
+
+
 def loads_strict(data: bytes | str) -> Any:
-    """Parse UTF-8 JSON, refusing duplicate object keys anywhere and the non-standard NaN/Infinity.
+    """Parse UTF-8 JSON, refusing duplicate object keys anywhere, NaN/Infinity and numbers beyond a double.
 
     Bytes must be UTF-8 (json.loads would also take UTF-16 or UTF-32, which other readers do not).
     """
     text = data.decode("utf-8") if isinstance(data, bytes) else data
-    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite)
+
+
+def b64decode_canonical(text: str) -> bytes:
+    """Standard padded base64 with one spelling per byte string: the unused low bits before `=` are zero.
+
+    Python's decoder ignores those bits, so several texts would decode to the same signed bytes; a
+    stricter reader refuses them. Refusing them here gives both the same decision (RFC 4648 §3.5).
+    Raises ValueError (binascii.Error) as `base64.b64decode` does.
+    """
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise binascii.Error("non-canonical base64: unused bits before the padding are not zero")
+    return raw

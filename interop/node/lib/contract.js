@@ -29,7 +29,7 @@ function stripAdditionalFalse(node) {
 function makeAjv(opts) {
   const ajv = new Ajv2020({ strict: true, allErrors: false, coerceTypes: false, validateFormats: true, ...opts });
   addFormats(ajv);
-  for (const kw of ["x-max-bytes", "x-payload-type"]) ajv.addKeyword({ keyword: kw, schemaType: ["string", "number"] });
+  for (const kw of ["x-max-bytes", "x-payload-type", "x-unknown-fields"]) ajv.addKeyword({ keyword: kw, schemaType: ["string", "number"] });
   return ajv;
 }
 

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from interpol_mesh.crypto.keys import Signer
 from interpol_mesh.crypto.pae import pae
-from interpol_mesh.strict_json import loads_strict
+from interpol_mesh.strict_json import b64decode_canonical, loads_strict
 
 KEY_DIRECTORY_TYPE = "application/vnd.interpol-mesh.key-directory.v1+json"
 
@@ -98,8 +98,8 @@ def open_directory(signed: bytes, trust_anchor: VerifyKey) -> KeyDirectoryDocume
         outer = loads_strict(signed)
         if outer["payloadType"] != KEY_DIRECTORY_TYPE:
             raise KeyDirectoryRejected("not a key directory")
-        payload = base64.b64decode(outer["payload"], validate=True)
-        sigs = [base64.b64decode(s["sig"], validate=True) for s in outer["signatures"]]
+        payload = b64decode_canonical(outer["payload"])
+        sigs = [b64decode_canonical(s["sig"]) for s in outer["signatures"]]
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise KeyDirectoryRejected(f"malformed key directory: {exc}") from None
     message = pae(KEY_DIRECTORY_TYPE, payload)

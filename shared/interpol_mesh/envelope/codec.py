@@ -20,7 +20,7 @@ from interpol_mesh.envelope.signers import CoSigner, check_signers
 from interpol_mesh.envelope.unknown_fields import prune, recorded
 from interpol_mesh.messages import BODY_MODELS, kind_of, payload_type
 from interpol_mesh.messages.registry import other_major
-from interpol_mesh.strict_json import loads_strict
+from interpol_mesh.strict_json import b64decode_canonical, loads_strict
 
 MAX_ENVELOPE_BYTES = 256 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -98,8 +98,8 @@ def _outer(raw: bytes) -> tuple[str, bytes, list[tuple[str, bytes]]]:
     if len({s["keyid"] for s in signatures}) != len(signatures):
         raise Rejected("malformed", "a key id appears twice among the signatures")
     try:
-        sigs = [(s["keyid"], base64.b64decode(s["sig"], validate=True)) for s in signatures]
-        return ptype, base64.b64decode(payload, validate=True), sigs
+        sigs = [(s["keyid"], b64decode_canonical(s["sig"])) for s in signatures]
+        return ptype, b64decode_canonical(payload), sigs
     except ValueError as exc:  # binascii.Error is a ValueError, as is non-ASCII text
         raise Rejected("malformed", f"bad base64: {exc}") from None
 

@@ -16,7 +16,6 @@ its required sender and co-signature there; the checks themselves are shared.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from interpol_mesh.envelope.header import Header, SignedOf
 from interpol_mesh.envelope.rejection import Rejected
 from interpol_mesh.envelope.unknown_fields import prune
 from interpol_mesh.messages import NoticeEvent, NoticeRequest, SignedRequest, payload_type
-from interpol_mesh.strict_json import loads_strict
+from interpol_mesh.strict_json import b64decode_canonical, loads_strict
 
 
 @dataclass(frozen=True)
@@ -151,8 +150,8 @@ def _open_inner(
     if inner.payloadType != payload_type(inner_kind):
         raise _bad(f"inner payload type {inner.payloadType[:120]!r} is not {inner_kind} v1", mid)
     try:
-        payload = base64.b64decode(inner.payload, validate=True)
-        sigs = [(s.keyid, base64.b64decode(s.sig, validate=True)) for s in inner.signatures]
+        payload = b64decode_canonical(inner.payload)
+        sigs = [(s.keyid, b64decode_canonical(s.sig)) for s in inner.signatures]
     except ValueError:
         raise _bad("inner payload or signature is not standard base64", mid) from None
     if len({key_id for key_id, _ in sigs}) != len(sigs):
