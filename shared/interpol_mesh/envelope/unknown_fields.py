@@ -15,7 +15,9 @@ two or more models is not guessed at: its objects are left whole (no wire model 
 
 from __future__ import annotations
 
+import functools
 import types
+from collections.abc import Callable
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -42,16 +44,29 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+Plan = Callable[[Any, str, list[str]], Any]
+"""How to prune one field's value; a field whose type holds no model has no plan (kept as it is)."""
+
+
+@functools.cache
+def _fields(model: type[BaseModel]) -> dict[str, Plan | None] | None:
+    """Each wire name of `model` with its plan, worked out once per model: pruning is on every receive."""
+    if model.model_config.get("extra") != "forbid":
+        return None
+    return {_wire_name(name, info.alias): _plan(info.annotation) for name, info in model.model_fields.items()}
+
+
 def _model(model: type[BaseModel], data: Any, path: str, ignored: list[str]) -> Any:
-    if not isinstance(data, dict) or model.model_config.get("extra") != "forbid":
+    fields = _fields(model)
+    if fields is None or not isinstance(data, dict):
         return data
-    fields = {_wire_name(name, info.alias): info.annotation for name, info in model.model_fields.items()}
     kept: dict[str, Any] = {}
     for key, value in data.items():
         if key not in fields:
             ignored.append(_join(path, key))
             continue
-        kept[key] = _value(fields[key], value, _join(path, key), ignored)
+        plan = fields[key]
+        kept[key] = value if plan is None else plan(value, _join(path, key), ignored)
     return kept
 
 
@@ -59,32 +74,67 @@ def _wire_name(name: str, alias: str | None) -> str:
     return alias if alias else name
 
 
-def _value(annotation: Any, value: Any, path: str, ignored: list[str]) -> Any:
-    """Prune `value` as the annotation says; anything that is not a model, or a container of one, is kept."""
+def _plan(annotation: Any) -> Plan | None:
+    """Prune a value as the annotation says; anything that is not a model, or a container of one, is kept."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _value(get_args(annotation)[0], value, path, ignored)
+        return _plan(get_args(annotation)[0])
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _model(annotation, value, path, ignored)
+        model = annotation  # looked up when called, so a model may contain itself
+        return lambda value, path, ignored: _model(model, value, path, ignored)
     if origin is Union or origin is types.UnionType:
-        choices = [a for a in get_args(annotation) if a is not type(None)]
-        models = [a for a in choices if _holds_model(a)]
-        if len(models) == 1 and value is not None:
-            return _value(models[0], value, path, ignored)
-        return value
-    if origin in (tuple, list) and isinstance(value, list):
+        models = [a for a in get_args(annotation) if a is not type(None) and _holds_model(a)]
+        if len(models) != 1:
+            return None
+        one = _plan(models[0])
+        return None if one is None else _unless_none(one)
+    if origin in (tuple, list):
         args = get_args(annotation)
         if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(args) != len(value):
-                return value  # the wrong length: strict validation says so
-            return [_value(a, v, f"{path}.{i}", ignored) for i, (a, v) in enumerate(zip(args, value, strict=True))]
-        item = args[0] if args else Any
-        return [_value(item, v, f"{path}.{i}", ignored) for i, v in enumerate(value)]
-    if origin is dict and isinstance(value, dict):
+            return _fixed_tuple([_plan(a) for a in args])
+        item = _plan(args[0]) if args else None
+        return None if item is None else _each(item)
+    if origin is dict:
         args = get_args(annotation)
-        item = args[1] if len(args) == 2 else Any
-        return {k: _value(item, v, f"{path}.{k}", ignored) for k, v in value.items()}
-    return value
+        value_plan = _plan(args[1]) if len(args) == 2 else None
+        return None if value_plan is None else _each_value(value_plan)
+    return None
+
+
+def _unless_none(plan: Plan) -> Plan:
+    return lambda value, path, ignored: value if value is None else plan(value, path, ignored)
+
+
+def _each(item: Plan) -> Plan:
+    def prune_items(value: Any, path: str, ignored: list[str]) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [item(v, f"{path}.{i}", ignored) for i, v in enumerate(value)]
+
+    return prune_items
+
+
+def _fixed_tuple(plans: list[Plan | None]) -> Plan | None:
+    if all(p is None for p in plans):
+        return None
+
+    def prune_positions(value: Any, path: str, ignored: list[str]) -> Any:
+        if not isinstance(value, list) or len(value) != len(plans):
+            return value  # not a list, or the wrong length: strict validation says so
+        return [
+            v if p is None else p(v, f"{path}.{i}", ignored) for i, (p, v) in enumerate(zip(plans, value, strict=True))
+        ]
+
+    return prune_positions
+
+
+def _each_value(item: Plan) -> Plan:
+    def prune_values(value: Any, path: str, ignored: list[str]) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {k: item(v, f"{path}.{k}", ignored) for k, v in value.items()}
+
+    return prune_values
 
 
 def _holds_model(annotation: Any) -> bool:
