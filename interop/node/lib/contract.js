@@ -84,12 +84,43 @@ export class Contract {
 
   /**
    * The fields of `data` that the published schema (`file`) does not declare, at any depth, as
-   * dotted paths under `prefix`; and a copy of `data` without them (what a handler may see).
+   * dotted paths under `prefix` (array items by index: `body.request.signatures.0.x`); and a copy of
+   * `data` without them (what a handler may see).
    */
   unknownFields(file, data, prefix) {
     const found = [];
     const stripped = this.#walk(this.raw.get(file), file, data, prefix, found);
     return { found, stripped };
+  }
+
+  /**
+   * The first of `paths` (key/index lists into `data`, from parseStrict's `fractional`) where the
+   * published schema (`file`) wants an integer, as dotted text; else null. JSON.parse and ajv read
+   * `86400.0` as the integer 86400, but the contract writes an integer without fraction or exponent.
+   */
+  integerWrittenAsFloat(file, data, paths) {
+    for (const path of paths) {
+      if (this.#wantsInteger(this.raw.get(file), file, data, path)) return path.join(".");
+    }
+    return null;
+  }
+
+  #wantsInteger(schema0, file0, data, path) {
+    const [schema, file] = this.#resolve(schema0, file0);
+    if (!schema || typeof schema !== "object") return false;
+    for (const key of ["anyOf", "oneOf"]) {
+      if (schema[key]) {
+        // Only a path every branch that could take this value wants as an integer.
+        const t = jsonType(data);
+        const fits = schema[key].map((b) => this.#resolve(b, file)).filter(([b]) => b && (b.type === undefined || b.type === t || (b.type === "number" && t === "integer")));
+        return fits.length > 0 && fits.every(([b, bf]) => this.#wantsInteger(b, bf, data, path));
+      }
+    }
+    if (path.length === 0) return schema.type === "integer";
+    const [step, ...rest] = path;
+    if (jsonType(data) === "object" && schema.properties && Object.hasOwn(schema.properties, step)) return this.#wantsInteger(schema.properties[step], file, data[step], rest);
+    if (jsonType(data) === "array" && schema.items) return this.#wantsInteger(schema.items, file, data[step], rest);
+    return false; // an unknown field: ignored, whatever its number
   }
 
   #resolve(schema, file) {
@@ -128,7 +159,7 @@ export class Contract {
       return out;
     }
     if (jsonType(data) === "array" && schema.items) {
-      return data.map((v, i) => this.#walk(schema.items, file, v, `${path}[${i}]`, found));
+      return data.map((v, i) => this.#walk(schema.items, file, v, `${path}.${i}`, found));
     }
     return data;
   }

@@ -2,6 +2,9 @@
 // UTF-8 only (invalid bytes refused), no object with the same key twice at any depth, no NaN/Infinity
 // (nor a number literal that overflows to Infinity), nothing but JSON whitespace around the value.
 // JSON.parse silently keeps the last duplicate key, so it cannot be used on signed bytes.
+// It also forgets how a number was written: `86400.0` and `86400` read the same, yet the contract says an
+// integer is written without fraction or exponent. The parser can therefore report the paths (key and
+// index lists) of every number written with a fraction or exponent, for the schema check to judge.
 
 export class StrictJsonError extends Error {}
 
@@ -16,10 +19,13 @@ export function decodeUtf8(bytes) {
   }
 }
 
-/** Parse bytes (Buffer/Uint8Array) or a string strictly; throws StrictJsonError. */
-export function parseStrict(input) {
+/**
+ * Parse bytes (Buffer/Uint8Array) or a string strictly; throws StrictJsonError. If `fractional` (an
+ * array) is given, the path of every number written with a fraction or exponent is pushed onto it.
+ */
+export function parseStrict(input, { fractional } = {}) {
   const text = typeof input === "string" ? input : decodeUtf8(input);
-  const p = new Parser(text);
+  const p = new Parser(text, fractional);
   p.ws();
   const value = p.value(0);
   p.ws();
@@ -31,9 +37,11 @@ const MAX_DEPTH = 200;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
 class Parser {
-  constructor(text) {
+  constructor(text, fractional) {
     this.s = text;
     this.i = 0;
+    this.fractional = fractional;
+    this.path = []; // keys and indices from the root to the value being read
   }
 
   fail(why) {
@@ -77,6 +85,7 @@ class Parser {
     this.i += m[0].length;
     const v = Number(m[0]);
     if (!Number.isFinite(v)) this.fail("number out of range (would read as Infinity)");
+    if (this.fractional && /[.eE]/.test(m[0])) this.fractional.push([...this.path]);
     return v;
   }
 
@@ -153,7 +162,9 @@ class Parser {
       if (this.s[this.i] !== ":") this.fail("expected ':'");
       this.i++;
       this.ws();
+      this.path.push(key);
       obj[key] = this.value(depth + 1);
+      this.path.pop();
       this.ws();
       const c = this.s[this.i];
       if (c === ",") {
@@ -178,7 +189,9 @@ class Parser {
     }
     for (;;) {
       this.ws();
+      this.path.push(arr.length);
       arr.push(this.value(depth + 1));
+      this.path.pop();
       this.ws();
       const c = this.s[this.i];
       if (c === ",") {

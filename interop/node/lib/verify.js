@@ -96,9 +96,10 @@ export function instant(text) {
 
 export const officeToken = (office) => office.replaceAll(".", "_");
 
-function readJson(bytes, what) {
+/** One reading of `bytes` or `malformed`; `fractional` (optional array) collects numbers written with a fraction or exponent. */
+function readJson(bytes, what, fractional) {
   try {
-    return parseStrict(bytes);
+    return parseStrict(bytes, { fractional });
   } catch (e) {
     if (e instanceof StrictJsonError) refuse("malformed", `${what} has no one reading as JSON: ${e.message}`);
     throw e;
@@ -106,6 +107,13 @@ function readJson(bytes, what) {
 }
 
 const isPlainObject = (v) => jsonType(v) === "object";
+
+/** Error text if a number under content[part] is written with a fraction or exponent where `file` wants an integer, else null. */
+function integerAsFloat(c, file, content, part, fractional) {
+  const paths = fractional.filter((p) => p[0] === part).map((p) => p.slice(1));
+  const at = c.integerWrittenAsFloat(file, content[part], paths);
+  return at === null ? null : `${file}: ${part}.${at} is an integer field written with a fraction or exponent`;
+}
 
 /** Step 2 shape: exactly payloadType/payload/signatures, signatures exactly keyid/sig, base64, no id twice. */
 function envelopeShape(env, what = "envelope") {
@@ -146,9 +154,12 @@ export function verifyKeyDirectory(rawBytes, trustAnchorB64, { schemaDir } = {})
   if (!anchor) throw new Error("trust anchor is not a base64 raw Ed25519 public key");
   const message = pae(env.payloadType, env.payload);
   if (!env.sigs.some((s) => ed25519Verify(anchor, message, s.sig))) refuse("bad-signature", "no signature of the key directory verifies with the trust anchor");
-  const doc = readJson(env.payload, "key directory payload");
+  const fractional = [];
+  const doc = readJson(env.payload, "key directory payload", fractional);
   const err = c.check("key-directory.schema.json", doc);
   if (err) refuse("malformed", err);
+  const asFloat = c.integerWrittenAsFloat("key-directory.schema.json", doc, fractional);
+  if (asFloat) refuse("malformed", `key directory ${asFloat} is an integer written with a fraction or exponent`);
   const byKeyId = new Map();
   for (const k of doc.keys) {
     if (byKeyId.has(k.key_id)) refuse("malformed", `key id ${k.key_id} listed twice in the directory`);
@@ -233,9 +244,10 @@ function open(bytes, ctx) {
     signers.push(rec);
   }
   // 7
-  const content = readJson(env.payload, "signed payload");
+  const fractional = [];
+  const content = readJson(env.payload, "signed payload", fractional);
   if (!isPlainObject(content) || Object.keys(content).sort().join(",") !== "body,header") refuse("malformed", "signed payload must be exactly {header, body}");
-  const herr = c.check("header.schema.json", content.header);
+  const herr = c.check("header.schema.json", content.header) ?? integerAsFloat(c, "header.schema.json", content, "header", fractional);
   if (herr) refuse("malformed", `signed header: ${herr}`);
   const header = content.header;
   const created = instant(header.created_at);
@@ -243,7 +255,7 @@ function open(bytes, ctx) {
   const expires = header.expires_at == null ? null : instant(header.expires_at);
   if (header.expires_at != null && expires === null) refuse("malformed", "header.expires_at is not an RFC 3339 instant");
   if (expires !== null && expires <= created) refuse("malformed", "header.expires_at is not after created_at");
-  if (!isPlainObject(content.body)) refuse("malformed", "signed body is not a JSON object");
+  // (a body that is not an object is step 13's: the payload's shape is {header, body}, the body's is its kind's)
   // 8
   if (header.kind !== kind) refuse("header-mismatch", `signed kind ${header.kind} is not the payload type's ${kind}`);
   const senderOffice = subj.office;
@@ -270,7 +282,7 @@ function open(bytes, ctx) {
   // 12
   if (expires !== null && expires <= now) refuse("expired", `expired at ${header.expires_at}`);
   // 13
-  const berr = c.check(`${kind}.schema.json`, content.body);
+  const berr = c.check(`${kind}.schema.json`, content.body) ?? integerAsFloat(c, `${kind}.schema.json`, content, "body", fractional);
   if (berr) refuse("schema-invalid", berr);
 
   const h = c.unknownFields("header.schema.json", header, "header");
@@ -285,7 +297,7 @@ function open(bytes, ctx) {
     digest: sha256hex(bytes),
   };
   // signer policy, after step 13
-  if (kind === "notice-event") result.cosigners = noticeEventPolicy(c, dir, result.header, result.body, content.body);
+  if (kind === "notice-event") result.cosigners = noticeEventPolicy(c, dir, result.header, result.body);
   // the kind travels on its subject family (vectors/README.md step 15)
   const family = kind === "notice-event" ? "notice" : "direct";
   if (subj.family !== family) refuse("header-mismatch", `a ${kind} travels on mesh.v1.${family}.…, not on ${ctx.subject}`);
@@ -294,9 +306,11 @@ function open(bytes, ctx) {
 
 // ---------- signer policy: notice-event ----------
 
-function noticeEventPolicy(c, dir, header, body, rawBody) {
+// `body` has its unknown fields dropped, also inside body.request: the carried envelope is a body field,
+// so its unknown fields (and its signature entries') are ignored; only the outer envelope is exact.
+function noticeEventPolicy(c, dir, header, body) {
   if (header.sender !== "gs") refuse("missing-signer", "a notice event is the General Secretariat's decision");
-  const request = rawBody.request ?? null;
+  const request = body.request ?? null;
   if ((body.event === "published" || body.event === "updated") && request === null) refuse("missing-signer", `a ${body.event} notice must carry the requesting office's signed request`);
   if (request === null) return [];
   const office = body.requesting_office;
@@ -319,16 +333,17 @@ function noticeEventPolicy(c, dir, header, body, rawBody) {
     keys.push(rec);
   }
   let content;
+  const fractional = [];
   try {
-    content = readJson(inner.payload, "co-signed request payload");
+    content = readJson(inner.payload, "co-signed request payload", fractional);
   } catch (e) {
     if (e instanceof Refusal) refuse("bad-cosignature", e.detail);
     throw e;
   }
   if (!isPlainObject(content) || Object.keys(content).sort().join(",") !== "body,header") refuse("bad-cosignature", "co-signed request payload is not exactly {header, body}");
-  const herr = c.check("header.schema.json", content.header);
+  const herr = c.check("header.schema.json", content.header) ?? integerAsFloat(c, "header.schema.json", content, "header", fractional);
   if (herr) refuse("bad-cosignature", `co-signed request header: ${herr}`);
-  const berr = c.check("notice-request.schema.json", content.body);
+  const berr = c.check("notice-request.schema.json", content.body) ?? integerAsFloat(c, "notice-request.schema.json", content, "body", fractional);
   if (berr) refuse("bad-cosignature", `co-signed request body: ${berr}`);
   const ih = content.header;
   if (ih.kind !== "notice-request") refuse("bad-cosignature", `co-signed request kind is ${ih.kind}`);

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash, createPrivateKey, sign } from "node:crypto";
-import { verifyKeyDirectory, openEnvelope, decideVector, pae, sha256hex } from "../lib/verify.js";
+import { verifyKeyDirectory, openEnvelope, decideVector, pae, sha256hex, b64decode } from "../lib/verify.js";
 import { parseStrict } from "../lib/strict-json.js";
 
 const EX = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "proto-schemas", "v1", "examples");
@@ -75,6 +75,12 @@ const cases = [
   ["at the future limit", () => resign((c) => { c.header.created_at = "2026-01-05T14:05:00Z"; }), "accept", null],
   ["expired", () => resign((c) => { c.header.expires_at = "2026-01-05T14:00:00Z"; }), "refuse", "expired"],
   ["body schema", () => resign((c) => { c.body = { ...c.body, title: 7 }; }), "refuse", "schema-invalid"],
+  // the payload is {header, body}; the body's own shape is its kind's schema (step 13), the header's step 7
+  ["body an array", () => resign((c) => { c.body = []; }), "refuse", "schema-invalid"],
+  ["header an array", () => resign((c) => { c.header = []; }), "refuse", "malformed"],
+  // a number field takes an integer, and a fraction; an unknown field's number is nobody's business
+  ["number field written 10.0", () => resign(null, { text: JSON.stringify(contentOf("diffusion.json")).replace('"max_penalty_years":null', '"max_penalty_years":10.0') }), "accept", null],
+  ["unknown field written 1.0", () => resign(null, { text: JSON.stringify(contentOf("diffusion.json")).replace('"body":{', '"body":{"x_score":1.0,') }), "accept", null],
 ];
 
 for (const [name, make, outcome, reason] of cases) {
@@ -92,6 +98,39 @@ test("unknown header and nested body fields are accepted and named", () => {
   assert.equal(r.outcome, "accept", r.detail ?? "");
   assert.deepEqual(r.ignoredFields.sort(), ["body.x_new_field", "header.x_new"]);
   assert.equal("x_new_field" in r.body, false);
+});
+
+// ---- integers are written without fraction or exponent ----
+const KR = ["mesh.v1.direct.ncb_de.gs", "gs"];
+const rotation = (overlap) =>
+  bytesOf(envelope("application/vnd.interpol-mesh.key-rotation.v1+json", JSON.stringify(contentOf("key-rotation.json")).replace('"overlap_seconds":86400', `"overlap_seconds":${overlap}`), "ncb.de"));
+for (const [lexeme, outcome, reason] of [["86400", "accept", null], ["86400.0", "refuse", "schema-invalid"], ["864e2", "refuse", "schema-invalid"], ["8.64E4", "refuse", "schema-invalid"]]) {
+  test(`integer field written ${lexeme}: ${reason ?? outcome}`, () => {
+    const r = open(rotation(lexeme), ...KR);
+    assert.deepEqual([r.outcome, r.reason], [outcome, reason], r.detail ?? "");
+  });
+}
+
+test("strict parser reports numbers written with a fraction or exponent by path", () => {
+  const fractional = [];
+  parseStrict('{"a":1,"b":[2,3.0,{"c":4e0}],"d":{"e":-0.5}}', { fractional });
+  assert.deepEqual(fractional, [["b", 1], ["b", 2, "c"], ["d", "e"]]);
+});
+
+test("base64 with non-zero unused bits before the padding has no one reading", () => {
+  assert.equal(b64decode("QR=="), null);
+  assert.deepEqual(b64decode("QQ=="), Buffer.from("A"));
+  assert.deepEqual(b64decode("QUI="), Buffer.from("AB"));
+  assert.equal(b64decode("QUJ="), null);
+  // the same signed bytes, spelled with the lowest unused bit set: refused before any signature check
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const padded = ["", "x", "xx"].map((x) => resign((c) => { c.body.title += x; })).find((raw) => JSON.parse(raw).payload.endsWith("="));
+  const e = JSON.parse(padded);
+  e.payload = e.payload.replace(/(.)(=+)$/, (_, ch, pad) => alphabet[alphabet.indexOf(ch) | 1] + pad);
+  assert.deepEqual(Buffer.from(e.payload, "base64"), Buffer.from(JSON.parse(padded).payload, "base64"));
+  const r = open(bytesOf(e), ...DIFF);
+  assert.equal(r.reason, "malformed", r.detail ?? "");
+  assert.match(r.detail, /base64/);
 });
 
 test("strict parser: duplicate after escape, lone surrogate, overflow", () => {
@@ -137,6 +176,16 @@ test("request of another notice: cosignature-mismatch", () => {
   other.body.title = "another request";
   const r = open(noticeEvent((c) => { c.body.request = envelope("application/vnd.interpol-mesh.notice-request.v1+json", JSON.stringify(other), "ncb.fr"); }), ...NEV);
   assert.equal(r.reason, "cosignature-mismatch", r.detail ?? "");
+});
+
+test("unknown fields in the carried request envelope and its signature entries are ignored and named", () => {
+  const r = open(noticeEvent((c) => {
+    c.body.request = { ...c.body.request, x_transport: "relay", signatures: c.body.request.signatures.map((g) => ({ ...g, x_signed_with: "hsm" })) };
+  }), ...NEV);
+  assert.equal(r.outcome, "accept", r.detail ?? "");
+  assert.deepEqual(r.ignoredFields.sort(), ["body.request.signatures.0.x_signed_with", "body.request.x_transport"]);
+  assert.deepEqual(r.cosigners.map((c) => c.office_id), ["ncb.fr"]);
+  assert.equal("x_transport" in r.body.request, false);
 });
 
 test("receipt checks", () => {
