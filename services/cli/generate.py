@@ -64,8 +64,23 @@ def _schema(name: str, title: str, description: str, schema: Json) -> bytes:
     return _json({**doc, "title": title, "description": description})
 
 
-def _b64(chars: str) -> Json:
-    return {"type": "string", "contentEncoding": "base64", "pattern": chars}
+# Standard base64 (RFC 4648 alphabet, padded), canonical: the unused low bits before `=` are zero, so each
+# byte string has one spelling (interpol_mesh.strict_json.b64decode_canonical). Nothing about the length of
+# what it decodes to: a signature of the wrong length is step 6's `bad-signature`, not `malformed`.
+STANDARD_BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$"
+
+
+def _b64() -> Json:
+    return {"type": "string", "contentEncoding": "base64", "pattern": STANDARD_BASE64}
+
+
+def example_nonce(message_id: str, recipient: str) -> str:
+    """The random part of an example's Nats-Msg-Id (16 hex digits as senders mint them), fixed here."""
+    return hashlib.sha256(f"{message_id}:{recipient}".encode()).hexdigest()[:16]
+
+
+def example_msg_id(message_id: str, recipient: str) -> str:
+    return f"{message_id}:{recipient}:{example_nonce(message_id, recipient)}"
 
 
 def envelope_schema() -> Json:
@@ -79,12 +94,13 @@ def envelope_schema() -> Json:
                 "description": "A hint to find the key in the key directory; never trusted by itself.",
             },
             "sig": {
-                **_b64("^[A-Za-z0-9+/]{86}==$"),
-                "description": "Ed25519 signature over PAE(payloadType, payload bytes).",
+                **_b64(),
+                "description": "Ed25519 signature over PAE(payloadType, payload bytes): any standard base64 here; "
+                "one that does not decode to a good 64-byte signature is refused at step 6 (bad-signature).",
             },
         },
     }
-    payload = _b64("^[A-Za-z0-9+/]*={0,2}$") | {
+    payload = _b64() | {
         "contentMediaType": "application/json",
         "description": "Standard base64 (RFC 4648, padded) of the exact signed bytes. Verify before parsing.",
     }
@@ -95,8 +111,11 @@ def envelope_schema() -> Json:
         "properties": {
             "payloadType": {
                 "type": "string",
-                "enum": [*map(payload_type, BODY_MODELS), KEY_DIRECTORY_TYPE],
-                "description": "application/vnd.interpol-mesh.<kind>.v<major>+json; bound into the signature by PAE.",
+                "description": "application/vnd.interpol-mesh.<kind>.v<major>+json; bound into the signature by PAE. "
+                "Any string passes this schema (step 2); which types a receiver takes is step 3 "
+                "(unsupported-type, unsupported-version), never malformed. v1 types: "
+                + ", ".join([*map(payload_type, BODY_MODELS), KEY_DIRECTORY_TYPE])
+                + ".",
             },
             "payload": payload,
             "signatures": {
@@ -150,7 +169,14 @@ def signed_content_schema() -> Json:
         "type": "object",
         "additionalProperties": False,
         "required": ["header", "body"],
-        "properties": {"header": {"$ref": "header.schema.json"}, "body": {"type": "object"}},
+        "properties": {
+            "header": {"$ref": "header.schema.json"},
+            "body": {
+                "description": "Checked at step 13, after the header steps, against the schema of its kind "
+                "(allOf below), which requires an object: a body that breaks it, not being an object included, "
+                "is schema-invalid, never malformed."
+            },
+        },
         "allOf": by_kind,
     }
 
@@ -324,7 +350,10 @@ which lists these office keys, valid from {valid_from}:
 ## Examples and the key that verifies each
 
 Subject and `Nats-Msg-Id` are shown for the first recipient; the sender publishes the same bytes once per
-recipient. Verify at `now = {verify_at}` (the expiry and clock-skew checks depend on it).
+recipient, each with its own `Nats-Msg-Id` (`<message_id>:<recipient>:<random nonce>`; the nonces here are
+fixed example values). The notice event travels on the notice subject, every other kind on a direct one
+(`proto-schemas/README.md`, step 15). Verify at `now = {verify_at}` (the expiry and clock-skew checks
+depend on it).
 
 | file | sender | recipients | subject | Nats-Msg-Id | verified with key |
 |---|---|---|---|---|---|
@@ -347,8 +376,9 @@ new key in a later key directory.
 def _examples_readme(envelopes: dict[str, tuple[Header, Sealed]], directory: KeyDirectoryDocument) -> str:
     root = example_root()
     rows = [
-        f"| `{kind}.json` | {h.sender} | {', '.join(h.recipients)} | `{subjects.direct(h.sender, h.recipients[0])}` "
-        f"| `{h.message_id}:{h.recipients[0]}` | `{example_signer(h.sender, h.sender).key_id}` |"
+        f"| `{kind}.json` | {h.sender} | {', '.join(h.recipients)} "
+        f"| `{subjects.for_envelope(h.kind, h.sender, h.recipients[0])}` "
+        f"| `{example_msg_id(h.message_id, h.recipients[0])}` | `{example_signer(h.sender, h.sender).key_id}` |"
         for kind, (h, _) in envelopes.items()
     ]
     return EXAMPLES_README.format(
@@ -384,13 +414,16 @@ Security rules for every receiver:
 - Verify before parse: base64-decode the payload, verify the signature over those exact bytes, and only
   then parse them as JSON. Never re-serialise a payload to verify it.
 - The keyid is only a hint. The key must be listed in the current GS-signed key directory, belong to the
-  office named by the subject's sender token, and be valid and not revoked at header.created_at. A
-  receiver that does not know a key id re-reads the last key directory once before refusing it.
+  office named by the subject's sender token, and be valid and not revoked at header.created_at and at
+  the JetStream storage time. A receiver that does not know a key id re-reads the last key directory
+  once before refusing it.
 - The signed header must agree with the subject (sender) and the payload type (kind), and name the
-  receiver among its recipients. In production NATS publish permissions also bind each office to its
-  own sender token.
-- v1 receivers refuse unknown fields. The full order of checks and the reject reason codes are in
-  proto-schemas/README.md."""
+  receiver among its recipients. A notice-event travels only on the notice channel, every other kind
+  only on the direct channel. NATS permissions (x-office-permissions) also bind each office to its own
+  sender token.
+- v1 receivers ignore unknown fields inside the signed header and body (x-unknown-fields in the
+  schemas); the envelope and the signed content keep exactly their fields. The full order of checks,
+  the strictness rules and the reject reason codes are in proto-schemas/README.md."""
 
 
 def _stream(config: StreamConfig) -> Json:
@@ -435,14 +468,42 @@ def _streams() -> list[Json]:
 
 
 def _consumer() -> Json:
-    config = streams.inbox_consumer("{recipient}")
+    config = streams.inbox_consumer("{identifier}")
     return {
         "durable_name": config.durable_name,
-        "filter_subject": config.filter_subject,
+        "x-durable-name": "{identifier} is the office id with dots and hyphens made underscores "
+        "(lo.new-york -> inbox_lo_new_york; its subject token stays lo_new-york); provisioned by the admin, "
+        "never created by an office",
+        "filter_subjects": subjects.inbox_filters("{recipient}"),
         "ack_policy": config.ack_policy.value if config.ack_policy else None,
         "deliver_policy": config.deliver_policy.value if config.deliver_policy else None,
         "ack_wait_seconds": config.ack_wait,
         "max_ack_pending": config.max_ack_pending,
+    }
+
+
+def _office_permissions() -> Json:
+    """What the server lets an office do (bus/permissions.py), written once with placeholders."""
+    return {
+        "description": "Each office's NKey user, as `interpol-mesh up` configures it. A publish outside this list "
+        "is dropped by the server: the sender sees a PubAck timeout and an asynchronous permissions error. An "
+        "office creates, lists or inspects no stream or consumer: the admin provisions them.",
+        "publish": [
+            subjects.direct("{self}", "{office}") + "  (for every office of the directory, itself included)",
+            "$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}",
+            "$JS.ACK.{stream}.{consumer}.>",
+            "$JS.API.CONSUMER.INFO.{stream}.{consumer}",
+            f"$JS.API.STREAM.MSG.GET.{subjects.KEYS_STREAM}",
+            f"$JS.API.STREAM.MSG.GET.{subjects.KEYS_STREAM}_{{REGION}}  (offices outside the GS's bus region)",
+            "$JS.API.INFO",
+        ],
+        "publish-gs-only": [
+            subjects.notice("{office}") + "  (for every office but the GS)",
+            subjects.KEY_DIRECTORY_SUBJECT,
+        ],
+        "subscribe": ["_INBOX_{self}.>", subjects.KEY_DIRECTORY_SUBJECT],
+        "x-placeholders": "{self}, {office}: subject tokens; {stream}: the office's MESH_DIRECT_{REGION}; "
+        "{consumer}: its durable consumer (x-jetstream-consumer)",
     }
 
 
@@ -470,7 +531,7 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
             "examples": [
                 {
                     "name": f"examples/{kind}.json",
-                    "headers": {"Nats-Msg-Id": f"{header.message_id}:{header.recipients[0]}"},
+                    "headers": {"Nats-Msg-Id": example_msg_id(header.message_id, header.recipients[0])},
                     "payload": json.loads(sealed.data),
                 }
             ],
@@ -485,15 +546,26 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
         "x-body-schema": {"$ref": "key-directory.schema.json"},
         "examples": [{"name": "examples/key-directory.json", "payload": json.loads(key_directory)}],
     }
-    direct_refs = [{"$ref": f"#/channels/direct/messages/{kind}"} for kind in envelopes]
+    direct_kinds = [kind for kind in envelopes if kind != subjects.NOTICE_KIND]
+    direct_refs = [{"$ref": f"#/channels/direct/messages/{kind}"} for kind in direct_kinds]
+    notice_refs = [{"$ref": f"#/channels/notice/messages/{subjects.NOTICE_KIND}"}]
     keys_ref = [{"$ref": "#/channels/keyDirectory/messages/key-directory"}]
+    stream = f"{subjects.DIRECT_STREAM}_{{REGION}} (the recipient's bus region)"
     token = "An office id as one token: dots become underscores (ncb.fr -> ncb_fr, rb.buenos-aires -> rb_buenos-aires)."
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "interpol-mesh bus contract", "version": f"{SCHEMA_MAJOR}", "description": SECURITY_NOTES},
         "defaultContentType": "application/json",
         "servers": {
-            "local": {"host": "127.0.0.1:4222", "protocol": "nats", "description": "interpol-mesh up (single node)"}
+            "local": {
+                "host": "127.0.0.1:4222",
+                "protocol": "nats",
+                "description": "interpol-mesh up (single node). TLS only (tls://), with the development CA "
+                "<DATA_DIR>/tls/ca.pem (certificate for 127.0.0.1, localhost, ::1); each office authenticates as "
+                "its own NKey user (seed file <DATA_DIR>/keys/<office id>.nk) and sets its client inbox prefix to "
+                "_INBOX_<subject token> (the default _INBOX. is not permitted). What it may publish and subscribe "
+                "to: x-office-permissions.",
+            }
         },
         "channels": {
             "direct": {
@@ -504,8 +576,17 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
                     "sender": {"description": f"Sender. {token}"},
                     "recipient": {"description": f"Recipient. {token}"},
                 },
-                "messages": {kind: {"$ref": f"#/components/messages/{kind}"} for kind in envelopes},
-                "x-jetstream-stream": f"{subjects.DIRECT_STREAM}_{{REGION}} (the recipient's bus region)",
+                "messages": {kind: {"$ref": f"#/components/messages/{kind}"} for kind in direct_kinds},
+                "x-jetstream-stream": stream,
+            },
+            "notice": {
+                "address": subjects.notice("{recipient}"),
+                "title": "A notice event from the General Secretariat to one recipient office",
+                "description": "Only the GS publishes here (the sender is gs); a notice-event on a direct subject, "
+                "or any other kind here, is refused as header-mismatch.",
+                "parameters": {"recipient": {"description": f"Recipient. {token}"}},
+                "messages": {subjects.NOTICE_KIND: {"$ref": f"#/components/messages/{subjects.NOTICE_KIND}"}},
+                "x-jetstream-stream": stream,
             },
             "keyDirectory": {
                 "address": subjects.KEY_DIRECTORY_SUBJECT,
@@ -516,10 +597,19 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
         },
         "operations": {
             "sendDirect": _operation("send", "direct", direct_refs, "Publish once per recipient, with Nats-Msg-Id."),
+            "sendNotice": _operation(
+                "send",
+                "notice",
+                notice_refs,
+                "The GS publishes each notice event once per recipient, with Nats-Msg-Id.",
+            ),
             "receiveInbox": _operation(
                 "receive", "direct", direct_refs, "Pull the inbox through its durable consumer; ack after commit."
             )
             | {"x-jetstream-consumer": _consumer()},
+            "receiveNotices": _operation(
+                "receive", "notice", notice_refs, "Through the same durable consumer as receiveInbox (both filters)."
+            ),
             "publishKeyDirectory": _operation("send", "keyDirectory", keys_ref, "The GS publishes each new version."),
             "followKeyDirectory": _operation(
                 "receive", "keyDirectory", keys_ref, "Read the last value at start, then follow; adopt only newer."
@@ -543,6 +633,7 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
             "messages": messages,
         },
         "x-jetstream": {"streams": _streams()},
+        "x-office-permissions": _office_permissions(),
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from interpol_mesh.crypto import KEY_DIRECTORY_TYPE, FileSigner, KeyDirectoryDocument
-from interpol_mesh.envelope import MAX_ENVELOPE_BYTES
 from interpol_offices.cli.vector_kit import GENERATED, NOW, T0, Vector
 
 TEMPLATE = """\
@@ -61,9 +60,9 @@ any language conforms when it reaches every expected decision. The Python receiv
 | `name` | the file's path without `.json` |
 | `description` | what the vector tests, in one sentence |
 | `receiver` | the office id deciding (the one whose inbox this is): the recipient check uses it |
-| `subject` | the NATS subject the message arrived on. Its sender token is `<from>` of `mesh.v1.direct.<from>.<to>`, or the GS (`gs`) for `mesh.v1.notice.<to>`. A token becomes an office id as itself if that is an office, else with its first `_` turned into `.` if that is an office (`ncb_fr` → `ncb.fr`); otherwise the subject names no office → `header-mismatch`. |
+| `subject` | the NATS subject the message arrived on; its sender token names an office as step 0 of `proto-schemas/README.md` says (office id ↔ subject token), else `header-mismatch` |
 | `now` | the receiver's clock (RFC 3339), for the future, expiry and receipt-time checks |
-| `stored_at` | when the bus (JetStream) stored the message, or `null` if unknown; used by the key-time checks below |
+| `stored_at` | when the bus (JetStream) stored the message, or `null` if unknown; used by step 10 |
 | `state.accepted_message_ids` | message ids this receiver already accepted: one more is a `replay` |
 | `state.sent` | messages this receiver sent, each `{{"message_id", "recipients", "digest", "created_at"}}` (the receipt checks) |
 | `state.processing_fails` | `true`: the receiver's handler fails on every attempt, so a message that passes every check ends as `processing-failed` |
@@ -72,87 +71,30 @@ any language conforms when it reaches every expected decision. The Python receiv
 | `expected.reason` | the reason code for `refuse`, `null` for `accept` |
 | `expected.kind`, `expected.message_id` | (accept) the signed header's kind and message id |
 | `expected.cosigners` | (accept, notice events) the signatures carried inside the message beside the sender's: `[{{"office_id", "key_id"}}]` |
-| `expected.ignored_fields` | (accept) unknown fields the receiver ignored, as dotted paths from the signed content (`body.person.x_middle_name`, array items by index), in the order they appear in the payload |
+| `expected.ignored_fields` | (accept) unknown fields the receiver ignored, as dotted paths from the signed content (`body.person.x_middle_name`, `body.request.signatures.0.x_alg`), in the order they appear in the payload |
 
-## The decision, in order
+## The decision
 
-Stop at the first failure; its reason code is the decision. Steps 1–13 are those of
-`proto-schemas/README.md` ("Verifying an envelope, step by step"), which is the reference; in short:
+Decide each vector exactly as `proto-schemas/README.md` says ("Verifying an envelope, step by step":
+steps 0–15, then replay, the receipt checks and processing; "Strict JSON" for what the schemas cannot
+express). That README is the reference; this folder adds nothing to it. The vector's fields are the
+inputs of those steps:
 
-1. more than {max_bytes} bytes → `oversized`
-2. not exactly a DSSE envelope with one reading of the JSON (duplicate key, extra field, non-standard base64,
-   empty or repeated signatures, `NaN`) → `malformed`
-3. payload type `application/vnd.interpol-mesh.<kind>.v<N>+json` with N ≠ 1 (any kind name) →
-   `unsupported-version`; any other payload type that is not a v1 kind this receiver knows → `unsupported-type`
-4. each signature: key id not in the directory → `unknown-key`
-5. key not of the subject's sender → `wrong-office-key` (a subject that names no office: `header-mismatch`
-   before anything else)
-6. Ed25519 over PAE(payloadType, payload bytes) fails (including a signature that is not 64 bytes) → `bad-signature`
-7. the signed payload is not exactly `{{"header", "body"}}` with one reading, or the header breaks
-   `header.schema.json` (types without coercion, distinct recipients, `expires_at` after `created_at`) →
-   `malformed`. Unknown header fields are **ignored**, not refused.
-8. header kind ≠ payload type's kind, header sender ≠ subject's sender, or a recipient that is no office →
-   `header-mismatch`
-9. receiver not among the recipients → `not-a-recipient`
-10. for each signing key at `header.created_at`: `revoked_from` ≤ created_at → `revoked-key`; created_at
-    before `valid_from` or at/after `valid_until` → `key-not-valid-at-signing-time`. Then, if `stored_at` is
-    not null: `stored_at` ≥ `revoked_from` → `revoked-key`; `stored_at` ≥ `valid_until` + 5 minutes →
-    `key-not-valid-at-signing-time` (the bus's clock bounds a backdated signature)
-11. `created_at` more than 5 minutes after `now` → `from-the-future`
-12. `expires_at` set and ≤ `now` → `expired`
-13. the body breaks its kind's schema (types without coercion, required fields, limits) → `schema-invalid`.
-    Unknown body fields, at any depth, are **ignored**, not refused.
-14. **signer policy** (only kind `notice-event`), in this order:
-    - (a) header sender is not `gs` → `missing-signer`;
-    - (b) event `published` or `updated` without `body.request` → `missing-signer` (`cancelled`: optional);
-    - (c) if `body.request` is present (a DSSE envelope as an object: `payloadType`, `payload` in standard base64,
-      `signatures`): its payload type is not `notice-request` v1, or any signature's key is not in the
-      directory, not of `body.requesting_office`, or does not verify over PAE(inner payloadType, inner payload
-      bytes), or the inner payload is not a strict `{{"header","body"}}` notice request (one reading, no
-      coercion; unknown fields ignored as everywhere), or the inner header's
-      kind is not `notice-request` or its sender is not `body.requesting_office`, or an inner key is revoked or
-      not valid at the inner `created_at` → `bad-cosignature`;
-    - (d) inner header `message_id` ≠ `body.notice_id`, or the inner body differs from `body.notice` (comparing with
-      `requesting_office` taken as the inner signed sender), or `body.requesting_office`,
-      `body.notice.requesting_office` and the inner sender are not all the same → `cosignature-mismatch`.
+| step | uses |
+|---|---|
+| 0 (subject), 8 (recipients are offices) | `subject`, `offices.json` |
+| 4–6, 10, 14 (keys, signatures, co-signature) | `key-directory.json` (the same for every vector) |
+| 9 (not a recipient) | `receiver` |
+| 10 (key times) | the signed `created_at`, and `stored_at` unless it is `null` (then skip the storage-time checks) |
+| 11, 12 (future, expired) | `now` |
+| replay | `state.accepted_message_ids`: the header's `message_id` in it → `replay` |
+| receipt checks (kind `receipt`) | `state.sent` and `now`, in this order → `receipt-mismatch`: `body.for_message_id` not in `state.sent`; the receipt's header sender not among that entry's `recipients`; `body.digest` ≠ its `digest`; `body.at` more than 5 minutes before its `created_at`; `body.at` more than 5 minutes after `now` |
+| processing | `state.processing_fails: true` → `processing-failed` |
 
-    The accepted notice's co-signers are the inner signatures: `[{{"office_id", "key_id"}}]`.
-15. the kind must travel on its subject family: a `notice-event` only on `mesh.v1.notice.<to>`, every other
-    kind only on `mesh.v1.direct.<from>.<to>` → `header-mismatch`
-16. the header's `message_id` is in `state.accepted_message_ids` → `replay`
-17. kind `receipt` (this receiver being the sender of the acknowledged message) → `receipt-mismatch` when:
-    `body.for_message_id` is not in `state.sent`; or the receipt's header sender is not among that entry's
-    `recipients`; or `body.digest` ≠ that entry's `digest`; or `body.at` is more than 5 minutes before its
-    `created_at`; or `body.at` is more than 5 minutes after `now`
-18. `state.processing_fails` → `processing-failed`
-19. otherwise → **accept**
-
-Times are compared as instants (the offsets differ between files; `2026-01-05T13:00:00+01:00` equals
-`2026-01-05T12:00:00+00:00`). "5 minutes" is exactly 300 seconds; "more than" is strict.
-
-## Details the steps imply (each has a vector)
-
-- **Several signatures.** Steps 4–6 run for each signature in list order, one signature completely before
-  the next; step 10 likewise takes the keys in list order (for one key: revocation, then validity).
-- **One reading of JSON.** UTF-8 without a byte order mark. Keys are compared after unescaping
-  (`"title"` and `"\\u0074itle"` are the same key, so a duplicate). A lone surrogate escape (`"\\ud800"`) is
-  no character. A number too large for an IEEE double (`1e400`) would read as Infinity. All `malformed`.
-- **Base64.** Standard alphabet with padding; `-` or `_` is `malformed`. Non-zero unused bits before the
-  padding are accepted: the text decodes to the signed bytes. The envelope's own JSON text need not be
-  canonical (key order, whitespace): only the payload bytes are signed; the digest is of the bytes received.
-- **Numbers.** An integer field takes no fraction part, not even `.0` (`schema-invalid` in a body); a number
-  field takes integers.
-- **Times.** RFC 3339 with `T`, an offset or `Z`, any number of fraction digits; no space separator, no leap
-  second (`malformed` in the header). Compared as instants.
-- **Shape.** A signed body that is not a JSON object is `schema-invalid` (step 13); a header that is not one
-  is `malformed` (step 7).
-- **Unknown fields** are ignored in the header and body at any depth, including inside `body.request` (the
-  carried envelope and its signature entries) and inside the co-signed request's own header and body.
-  `expected.ignored_fields` names them by dotted path from the signed content, array items by index
-  (`body.request.signatures.0.x_signed_with`).
-- **Co-signed content** is compared as content: a field omitted on one side equals its default value on the
-  other (`distribution` omitted = `{{"mode": "all", "countries": [], "regions": []}}`); unknown fields are
-  left out of the comparison.
+Otherwise the message is accepted; `expected.kind` and `expected.message_id` are its signed header's,
+`expected.cosigners` the co-signatures step 14 verified (in list order), `expected.ignored_fields` the
+unknown fields it ignored, named as in "Strict JSON". Times in the vectors carry various offsets
+(`2026-01-05T13:00:00+01:00` equals `2026-01-05T12:00:00+00:00`): compare them as instants.
 
 ## Keys and clock
 
@@ -189,7 +131,6 @@ def readme(found: list[Vector], doc: KeyDirectoryDocument, root: FileSigner) -> 
         generated=GENERATED,
         root_id=root.key_id,
         directory_type=KEY_DIRECTORY_TYPE,
-        max_bytes=MAX_ENVELOPE_BYTES,
         version=doc.version,
         issued=doc.issued_at.isoformat(),
         keys="\n".join(
