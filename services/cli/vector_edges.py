@@ -110,6 +110,11 @@ def _two_signatures(first: FileSigner, second: FileSigner) -> Callable[[str], by
     return build
 
 
+def _edited_diffusion(name: str, body: Json, old: bytes, new: bytes) -> bytes:
+    data = sealed(name, "diffusion", "ncb.de", ("ncb.fr",), body)
+    return resigned_raw(data, text_edit(payload_of(data), old, new), office_signer("ncb.de"))
+
+
 def _readings() -> list[Vector]:
     """How the bytes are read: JSON, base64, numbers and times where readers differ most."""
     R = plain_refusal
@@ -140,6 +145,12 @@ def _readings() -> list[Vector]:
           "that is no Unicode character.", payload_edit(b'"text":"Please', b'"text":"\\ud800Please')),
         Vector(inf_name, "A number in the signed body (1e400) is too large for a double: it would read as Infinity.",
                "ncb.fr", DE_FR, infinite, refuse("malformed")),
+        R("malformed", "lone-surrogate-in-unknown-field", "An unknown body field (which a v1 receiver would ignore) "
+          "holds the escape `\\udc00`: no character, refused wherever it is (I-JSON, RFC 7493).",
+          payload_edit(b'"text":"Please', b'"x_note":"\\udc00","text":"Please')),
+        R("malformed", "integer-beyond-2-53", "offence.max_penalty_years is the integer 9007199254740993 (2^53+1): "
+          "beyond what every JSON reader reads exactly (I-JSON, RFC 7493).",
+          lambda n: _edited_diffusion(n, diffusion, b'"max_penalty_years":5.0', b'"max_penalty_years":9007199254740993')),
         R("malformed", "header-time-with-space", "The signed created_at separates date and time with a space, not `T`.",
           header_change(set_field("created_at", "2026-01-05 12:00:00+00:00"))),
         R("malformed", "header-leap-second", "The signed created_at is a leap second (`23:59:60`), which the mesh "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 from interpol_mesh.envelope.rejection import RejectReason
@@ -73,6 +74,12 @@ def _cosign_refusals() -> list[Vector]:
         "requesting_office": "ncb.fr", "notice": notice_content(), "published_at": T0.isoformat(),
         "request": as_signed_request(req)})  # fmt: skip
     changed = notice_content("EXEMPLE — titre modifié par le secrétariat")
+    gs = office_signer("gs")
+    type_name = "refuse/cosignature-mismatch--event-notice-type"
+    other_type = resigned(event(type_name, req), lambda c: c["body"].update(notice_type="yellow"), gs)
+    not_to_gs = resigned(req, lambda c: c["header"].update(recipients=["ncb.de"]), fr)
+    late = (T0 + timedelta(minutes=6)).isoformat()  # the event is signed at T0; 5 minutes of skew allowed
+    signed_late = resigned(req, lambda c: c["header"].update(created_at=late), fr)
     specs: list[tuple[RejectReason, str, str, str, bytes]] = [
         ("missing-signer", "published-without-request", NOTICE_FR,
          "A published notice signed by the GS alone: the requesting office's signed request is missing.",
@@ -120,6 +127,17 @@ def _cosign_refusals() -> list[Vector]:
          "The genuine request of ncb.fr, but the published notice names ncb.de as its requesting office.",
          event("refuse/cosignature-mismatch--requesting-office", req,
                notice=notice_content() | {"requesting_office": "ncb.de"})),
+        ("cosignature-mismatch", "event-notice-type", NOTICE_FR,
+         "The genuine request of a Red Notice, but the event's own notice_type (what inboxes index) says yellow.",
+         other_type),
+        ("cosignature-mismatch", "request-not-to-gs", NOTICE_FR,
+         "A genuine ncb.fr signature over this notice's request, but addressed to ncb.de, not the General "
+         "Secretariat: it was never a request for publication.",
+         event("refuse/cosignature-mismatch--request-not-to-gs", not_to_gs)),
+        ("cosignature-mismatch", "request-signed-after-publication", NOTICE_FR,
+         "The carried request is signed 6 minutes after the GS signed the publication (more than the 5 minutes of "
+         "clock skew): a request comes before its publication.",
+         event("refuse/cosignature-mismatch--request-signed-after-publication", signed_late)),
     ]  # fmt: skip
     return [Vector(f"refuse/{reason}--{variant}", text, "ncb.fr", subject, data, refuse(reason))
             for reason, variant, subject, text, data in specs]  # fmt: skip

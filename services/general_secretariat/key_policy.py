@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from interpol_mesh.bus.streams import DIRECT_MAX_AGE_S
 from interpol_mesh.crypto import KeyRecord
-from interpol_mesh.envelope.codec import MAX_CLOCK_SKEW
+from interpol_mesh.envelope import MAX_CLOCK_SKEW
 
 PRUNE_AFTER = timedelta(seconds=DIRECT_MAX_AGE_S) + MAX_CLOCK_SKEW
 ROTATIONS_PER_DAY = 2

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections import Counter
 from typing import Any
 
@@ -39,13 +40,48 @@ def _finite(text: str) -> float:
     return value
 
 
-def loads_strict(data: bytes | str) -> Any:
-    """Parse UTF-8 JSON, refusing duplicate object keys anywhere, NaN/Infinity and numbers beyond a double.
+MAX_SAFE_INTEGER = 2**53 - 1
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
-    Bytes must be UTF-8 (json.loads would also take UTF-16 or UTF-32, which other readers do not).
+
+def _safe_int(text: str) -> int:
+    """I-JSON (RFC 7493 §2.2): beyond ±(2^53-1) a JavaScript reader rounds, a Python one does not."""
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise StrictJsonError(f"integer {text[:40]} is beyond ±(2^53-1)")
+    return value
+
+
+def _no_lone_surrogate(value: Any) -> None:
+    """I-JSON (RFC 7493 §2.1): a lone surrogate escape is no character; refused in any string or key."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise StrictJsonError("a lone surrogate escape is no Unicode character") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_lone_surrogate(key)
+            _no_lone_surrogate(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_lone_surrogate(item)
+
+
+def loads_strict(data: bytes | str) -> Any:
+    """Parse I-JSON (RFC 7493): UTF-8, no key twice anywhere, no NaN/Infinity, no number beyond what every reader reads alike.
+
+    Bytes must be UTF-8 (json.loads would also take UTF-16 or UTF-32, which other readers do not). A
+    surrogate pair escape is one character; a lone one is refused, known field or not, so an ignored
+    unknown field cannot carry what a known one may not.
     """
     text = data.decode("utf-8") if isinstance(data, bytes) else data
-    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite)
+    parsed = json.loads(
+        text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite, parse_int=_safe_int
+    )
+    if _SURROGATE_ESCAPE.search(text):  # the walk only when an escape could be one
+        _no_lone_surrogate(parsed)
+    return parsed
 
 
 def b64decode_canonical(text: str) -> bytes:

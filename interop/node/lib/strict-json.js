@@ -85,6 +85,8 @@ class Parser {
     this.i += m[0].length;
     const v = Number(m[0]);
     if (!Number.isFinite(v)) this.fail("number out of range (would read as Infinity)");
+    // I-JSON (RFC 7493 §2.2): an integer beyond ±(2^53-1) is read differently by different readers.
+    if (!/[.eE]/.test(m[0]) && !Number.isSafeInteger(v)) this.fail("integer beyond ±(2^53-1)");
     if (this.fractional && /[.eE]/.test(m[0])) this.fractional.push([...this.path]);
     return v;
   }

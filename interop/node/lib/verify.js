@@ -357,6 +357,9 @@ function noticeEventPolicy(c, dir, header, body) {
   // 4: it is this notice's request
   if (ih.message_id !== body.notice_id) refuse("cosignature-mismatch", `co-signed request ${ih.message_id} is not notice ${body.notice_id}`);
   if (!(body.requesting_office === body.notice.requesting_office && body.notice.requesting_office === ih.sender)) refuse("cosignature-mismatch", "requesting office differs between the event, its notice and the signed request");
+  if (body.notice_type !== body.notice.notice_type) refuse("cosignature-mismatch", `the event says a ${body.notice_type} notice, its notice is ${body.notice.notice_type}`);
+  if (!ih.recipients.includes("gs")) refuse("cosignature-mismatch", "the co-signed request was not addressed to the General Secretariat");
+  if (at - instant(header.created_at) > SKEW_NS) refuse("cosignature-mismatch", `the co-signed request is signed at ${ih.created_at}, after its publication at ${header.created_at}`);
   const signed = c.unknownFields("notice-request.schema.json", content.body, "request").stripped;
   const left = c.withDefaults("notice-request.schema.json", { ...signed, requesting_office: ih.sender });
   const right = c.withDefaults("notice-request.schema.json", body.notice);

@@ -1,7 +1,6 @@
 """The signed envelope: header + body, DSSE-signed with Ed25519, verified before it is parsed."""
 
 from interpol_mesh.envelope.codec import (
-    MAX_CLOCK_SKEW,
     MAX_ENVELOPE_BYTES,
     Sealed,
     Verified,
@@ -9,7 +8,7 @@ from interpol_mesh.envelope.codec import (
     open_envelope,
     seal,
 )
-from interpol_mesh.envelope.header import Header
+from interpol_mesh.envelope.header import MAX_CLOCK_SKEW, Header
 from interpol_mesh.envelope.rejection import Rejected, RejectReason
 
 __all__ = [

@@ -7,14 +7,14 @@ import hashlib
 import json
 from collections.abc import Container
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from nacl.exceptions import BadSignatureError
 from pydantic import BaseModel, ValidationError
 
 from interpol_mesh.crypto import KeyDirectory, KeyRecord, Signer, pae
-from interpol_mesh.envelope.header import Header, SignedOf
+from interpol_mesh.envelope.header import MAX_CLOCK_SKEW, Header, SignedOf
 from interpol_mesh.envelope.rejection import Rejected
 from interpol_mesh.envelope.signers import CoSigner, check_signers
 from interpol_mesh.envelope.unknown_fields import prune, recorded
@@ -23,7 +23,6 @@ from interpol_mesh.messages.registry import other_major
 from interpol_mesh.strict_json import b64decode_canonical, loads_strict
 
 MAX_ENVELOPE_BYTES = 256 * 1024
-MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

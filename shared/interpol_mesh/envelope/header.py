@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -12,6 +13,7 @@ from interpol_mesh.messages.common import Timestamp
 
 BCP47 = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 LANGUAGE_TAG_MAX = 35  # what the inbox column holds
+MAX_CLOCK_SKEW = timedelta(minutes=5)  # how far a signed time may be ahead of the clock that judges it
 
 
 class Header(BaseModel):

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from interpol_mesh.crypto import KeyDirectory, pae
 from interpol_mesh.directory import GS_ID
-from interpol_mesh.envelope.header import Header, SignedOf
+from interpol_mesh.envelope.header import MAX_CLOCK_SKEW, Header, SignedOf
 from interpol_mesh.envelope.rejection import Rejected
 from interpol_mesh.envelope.unknown_fields import prune
 from interpol_mesh.messages import NoticeEvent, NoticeRequest, SignedRequest, payload_type
@@ -50,7 +50,7 @@ class CoSignature:
 
     `carried` finds it in the body (None: absent); `required` says whether this body needs it;
     `signer` is the office whose key must have signed it; `mismatch` compares the verified inner
-    message with the outer body and says how they differ (None: they agree).
+    message (header, body) with the outer header and body and says how they differ (None: they agree).
     """
 
     role: str
@@ -58,7 +58,7 @@ class CoSignature:
     carried: Callable[[BaseModel], SignedRequest | None]
     required: Callable[[BaseModel], bool]
     signer: Callable[[BaseModel], str]
-    mismatch: Callable[[BaseModel, Header, BaseModel], str | None]
+    mismatch: Callable[[BaseModel, Header, Header, BaseModel], str | None]
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,14 @@ def _event(body: BaseModel) -> NoticeEvent:
     return body
 
 
-def _notice_mismatch(body: BaseModel, inner_header: Header, inner_body: BaseModel) -> str | None:
-    """The request must be this notice's, and say what the notice says (as the GS attributed it)."""
+def _notice_mismatch(body: BaseModel, header: Header, inner_header: Header, inner_body: BaseModel) -> str | None:
+    """The request must be this notice's, and say what the notice says (as the GS attributed it).
+
+    The event's own summary fields (type, requester) are what inboxes index and filter on, so they
+    are held to the signed request too; and the request must have been a request: addressed to
+    the GS and signed before the publication (an inner signing time is the signer's claim: without
+    the bound, a key revoked later could sign a "request" dated before its revocation at any time).
+    """
     event = _event(body)
     assert isinstance(inner_body, NoticeRequest)
     if inner_header.message_id != event.notice_id:
@@ -85,6 +91,15 @@ def _notice_mismatch(body: BaseModel, inner_header: Header, inner_body: BaseMode
         return (
             f"requesting office {event.requesting_office} / notice's {event.notice.requesting_office}"
             f" / request signed by {inner_header.sender} differ"
+        )
+    if event.notice_type != event.notice.notice_type:
+        return f"the event says a {event.notice_type} notice, the notice is {event.notice.notice_type}"
+    if GS_ID not in inner_header.recipients:
+        return "the signed request was not addressed to the General Secretariat"
+    if inner_header.created_at > header.created_at + MAX_CLOCK_SKEW:
+        return (
+            f"the request is signed at {inner_header.created_at.isoformat()}, after its publication at"
+            f" {header.created_at.isoformat()}"
         )
     # The GS records the signed sender as the requester (intake attribution); the rest is as signed.
     attributed = inner_body.model_copy(update={"requesting_office": inner_header.sender})
@@ -133,7 +148,7 @@ def check_signers(
         return ()
     signer = co.signer(body)
     inner_header, inner_body, key_ids = _open_inner(inner, co.inner_kind, signer, keys, mid)
-    problem = co.mismatch(body, inner_header, inner_body)
+    problem = co.mismatch(body, header, inner_header, inner_body)
     if problem is not None:
         raise Rejected("cosignature-mismatch", problem, message_id=mid)
     return tuple(CoSigner(signer, key_id, inner_header.message_id, co.role) for key_id in key_ids)

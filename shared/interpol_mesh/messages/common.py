@@ -61,7 +61,7 @@ class Strict(BaseModel):
     receiver (a schema rejection), with the field named. Nested models check their own fields.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _no_nul_in_text(self) -> Strict:
