@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+import node_tools
 from barriers import caught_up
 from conftest import MeshFactory
 from interpol_mesh.bus import StreamPlan, subjects
@@ -28,7 +28,6 @@ from interpol_mesh.messaging.receipts import receipt_for
 from interpol_mesh.natsd import NatsServer
 from interpol_mesh.storage import tables
 from interpol_mesh.testing.harness import TestMesh, wait_until
-from interpol_mesh.testing.plugin import not_run
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "interop" / "node"
@@ -38,16 +37,7 @@ CLIENT_TIMEOUT_S = 60
 
 
 def require_node() -> str:
-    """`node` and interop/node's npm packages (`make install`): under CI a failure, else a loud skip."""
-    node = shutil.which("node")
-    if node is None:
-        not_run("Node.js national client did not run: `node` is not on PATH (install Node.js >= 20)", what="Node.js")
-    if not (NODE_DIR / "node_modules" / "nats").is_dir():
-        not_run(
-            "Node.js national client did not run: interop/node/node_modules is missing (run `make install`)",
-            what="npm install",
-        )
-    return node
+    return node_tools.require_node("Node.js national client", "nats")
 
 
 def client_config(mesh: TestMesh, server: NatsServer, path: Path) -> Path:

@@ -4,14 +4,13 @@ Python mesh does, from proto-schemas/ alone: the proof that the contract is enou
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from interpol_mesh.testing.plugin import not_run
+import node_tools
 
 ROOT = Path(__file__).resolve().parents[1]
 V1 = ROOT / "proto-schemas" / "v1"
@@ -19,19 +18,7 @@ NODE_DIR = ROOT / "interop" / "node"
 
 
 def _require_node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        not_run(
-            "NODE VERIFIER DID NOT RUN: `node` (Node.js >= 20) is not installed; install it, then `make install`",
-            "tool",
-        )
-    if not (NODE_DIR / "node_modules" / "ajv").is_dir():
-        not_run(
-            "NODE VERIFIER DID NOT RUN: interop/node/node_modules is missing; run `make install` "
-            "(or `npm ci` in interop/node)",
-            "tool",
-        )
-    return node
+    return node_tools.require_node("Node verifier", "ajv")
 
 
 @pytest.fixture(scope="module")

@@ -236,23 +236,25 @@ async def sent_status(conn: AsyncConnection, message_id: str) -> SentStatus | No
     )
 
 
-MAX_REFUSED_LISTED = 100  # per message: a recipient that floods bad receipts still shows, in /v1/quarantine too
+MAX_REFUSED_LISTED_PER_SENDER = 20  # the newest of each: one office flooding bad receipts hides no other's
 
 
 async def refused_receipts_about(conn: AsyncConnection, message_id: str) -> list[RefusedReceipt]:
     """The quarantined receipts that named `message_id`, oldest first (quarantine_0003 onwards).
 
+    At most the newest MAX_REFUSED_LISTED_PER_SENDER per claimed sender (all are in /v1/quarantine).
     Who signed it and what it claimed are read from the stored envelope: a receipt is refused only
     after every stateless check, so its signature verified and the envelope was kept whole.
     """
     q = tables.quarantine
+    newest = sa.func.row_number().over(partition_by=q.c.claimed_sender, order_by=q.c.id.desc()).label("newest")
+    about = (
+        sa.select(q.c.id, q.c.received_at, q.c.reason, q.c.detail, q.c.message_id, q.c.raw, newest)
+        .where(q.c.about_message_id == message_id)
+        .subquery()
+    )
     rows = (
-        await conn.execute(
-            sa.select(q.c.received_at, q.c.reason, q.c.detail, q.c.message_id, q.c.raw)
-            .where(q.c.about_message_id == message_id)
-            .order_by(q.c.id)
-            .limit(MAX_REFUSED_LISTED)
-        )
+        await conn.execute(sa.select(about).where(about.c.newest <= MAX_REFUSED_LISTED_PER_SENDER).order_by(about.c.id))
     ).all()
     refused = []
     for r in rows:
