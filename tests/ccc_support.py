@@ -56,7 +56,9 @@ async def publish_to_ccc(
     request = NoticeRequest(
         notice_type="red", title="Wanted", purpose="Locate and arrest", requesting_office=requesting, person=person
     )
-    signed = notice_request_envelope(signer_of(mesh.root / "keys", requesting), request, notice_id=notice_id)
+    signed = notice_request_envelope(
+        signer_of(mesh.root / "keys", requesting), request, notice_id=notice_id, created_at=now
+    )  # on the mesh's clock: a request is signed before its publication
     event = NoticeEvent(
         event="published", notice_id=notice_id, notice_type="red", requesting_office=requesting, notice=request,
         published_at=now, expires_at=expiry_for(now), request=SignedRequest.model_validate_json(signed),
