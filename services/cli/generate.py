@@ -25,7 +25,7 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from interpol_mesh.bus import streams, subjects
 from interpol_mesh.bus.supercluster import PRODUCTION_TLS, production_layout, render_server_config
 from interpol_mesh.crypto import KEY_DIRECTORY_TYPE, FileSigner, KeyDirectoryDocument, KeyRecord, sign_directory
-from interpol_mesh.directory import load_directory
+from interpol_mesh.directory import load_directory, office_name
 from interpol_mesh.envelope import MAX_ENVELOPE_BYTES, Header, Sealed, seal
 from interpol_mesh.messages import BODY_MODELS, SCHEMA_MAJOR, payload_type
 from interpol_mesh.natsd import MAX_PAYLOAD_BYTES, render_config
@@ -692,10 +692,31 @@ def supercluster_files() -> Files:
     }
 
 
+def offices_file() -> Files:
+    """The offices of the directory as a receiver needs them (steps 0 and 8) and as an office joins.
+
+    "An office of the directory" decides `header-mismatch`; a national system not written in Python
+    must not have to read the member directory's CSVs to know the set, its subject token, its inbox
+    stream or its consumer.
+    """
+    directory = load_directory()
+    plan = streams.StreamPlan(directory)
+    offices = [
+        {
+            "id": o.id, "kind": o.kind, "name": o.name, "country": o.country,
+            "subject_token": office_name(o.id, "subject"), "consumer": subjects.consumer_name(o.id),
+            "bus_region": directory.bus_region_of(o.id), "inbox_stream": plan.inbox_stream(o.id),
+        }
+        for o in sorted(directory.offices.values(), key=lambda o: o.id)
+    ]  # fmt: skip
+    document = {"$comment": GENERATED, "version": SCHEMA_MAJOR, "offices": offices}
+    return {f"{V1}/offices.json": _json(document)}
+
+
 def render() -> Files:
     """Every generated file, path relative to the repository root -> exact bytes."""
     envelopes = example_envelopes()
-    files = schema_files() | example_files(envelopes) | vector_files()
+    files = schema_files() | example_files(envelopes) | vector_files() | offices_file()
     key_directory = files[f"{EXAMPLES}/key-directory.json"].rstrip(b"\n")
     files[f"{V1}/asyncapi.yaml"] = to_yaml(asyncapi(envelopes, key_directory)).encode()
     files[NATS_CONF] = render_config().encode()
