@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 # tests that need them say so loudly (and fail under CI=true).
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-	  cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	  (cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed) \
+	  || echo "!! npm ci failed in $(NODE_DIR) (no registry?): the Node.js verifier and national client will not run"; \
 	else echo "!! npm not found: the Node.js conformance verifier and national client will not run (install Node.js >= 20)"; fi
 
 install: $(STAMP) $(NODE_STAMP) ## create .venv and install the project with its dev tools (and interop/node's npm packages)

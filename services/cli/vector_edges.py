@@ -153,6 +153,10 @@ def _readings() -> list[Vector]:
           lambda n: _edited_diffusion(n, diffusion, b'"max_penalty_years":5.0', b'"max_penalty_years":9007199254740993')),
         R("malformed", "header-time-with-space", "The signed created_at separates date and time with a space, not `T`.",
           header_change(set_field("created_at", "2026-01-05 12:00:00+00:00"))),
+        R("malformed", "expires-equal-at-microseconds", "created_at 12:00:00.0000001Z and expires_at 12:00:00.0000009Z: "
+          "times are compared at microsecond precision, so expires_at is not after created_at.",
+          header_change(lambda h: h.update(created_at="2026-01-05T12:00:00.0000001Z",
+                                           expires_at="2026-01-05T12:00:00.0000009Z"))),
         R("malformed", "header-leap-second", "The signed created_at is a leap second (`23:59:60`), which the mesh "
           "does not accept.", header_change(set_field("created_at", "2026-01-04T23:59:60+00:00"))),
         R("schema-invalid", "body-not-object", "The signed body is a JSON array, not an object.",

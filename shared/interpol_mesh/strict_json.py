@@ -75,7 +75,11 @@ def loads_strict(data: bytes | str) -> Any:
     surrogate pair escape is one character; a lone one is refused, known field or not, so an ignored
     unknown field cannot carry what a known one may not.
     """
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    if isinstance(data, bytes):
+        text = data.decode("utf-8")  # UTF-8 cannot encode a surrogate: only an escape can carry one
+    else:
+        text = data
+        _no_lone_surrogate(text)  # a str may already hold one
     parsed = json.loads(
         text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite, parse_int=_safe_int
     )

@@ -74,7 +74,9 @@ export function ed25519Verify(key, message, sig) {
 
 export const sha256hex = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
-/** RFC 3339 text -> BigInt nanoseconds since the epoch (null if not a valid instant with offset). */
+/** RFC 3339 text -> BigInt nanoseconds since the epoch (null if not a valid instant with offset).
+ *  Digits after the sixth of the fraction are dropped (README, "Strict JSON": times are compared at
+ *  microsecond precision), so two readers agree at every boundary. */
 export function instant(text) {
   if (typeof text !== "string") return null;
   const m = RFC3339.exec(text);
@@ -90,7 +92,7 @@ export function instant(text) {
     offMin = (oh * 60 + om) * (m[9] === "-" ? -1 : 1);
   }
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  const frac = BigInt((m[7] ?? "").padEnd(9, "0") || "0");
+  const frac = BigInt((m[7] ?? "").slice(0, 6).padEnd(9, "0") || "0");
   return BigInt(ms) * 1_000_000n + frac - BigInt(offMin) * 60_000_000_000n;
 }
 
