@@ -17,7 +17,7 @@ from interpol_mesh.crypto import KeyDirectory, KeyRecord, Signer, pae
 from interpol_mesh.envelope.header import MAX_CLOCK_SKEW, Header, SignedOf
 from interpol_mesh.envelope.rejection import Rejected
 from interpol_mesh.envelope.signers import CoSigner, check_signers
-from interpol_mesh.envelope.unknown_fields import prune, recorded
+from interpol_mesh.envelope.unknown_fields import known_json, prune, recorded
 from interpol_mesh.messages import BODY_MODELS, kind_of, payload_type
 from interpol_mesh.messages.registry import other_major
 from interpol_mesh.strict_json import b64decode_canonical, loads_strict
@@ -133,13 +133,11 @@ def _signed_content(kind: str, payload: bytes) -> tuple[Header, BaseModel | None
     parsed = _strict(payload, "signed payload")
     if not isinstance(parsed, dict) or parsed.keys() != _SIGNED_KEYS:
         raise Rejected("malformed", "the signed payload has exactly header and body")
-    pruned, dropped = prune(_SIGNED[kind], parsed)
+    try:
+        payload, dropped = known_json(_SIGNED[kind], parsed, payload)
+    except (ValueError, RecursionError) as exc:
+        raise Rejected("malformed", f"signed payload is not JSON with one reading: {str(exc)[:200]}") from None
     ignored = recorded(dropped)
-    if dropped:
-        try:  # the parsed values re-serialised: every JSON type is kept, so strict checks see what was signed
-            payload = json.dumps(pruned, allow_nan=False, separators=(",", ":")).encode()
-        except (ValueError, RecursionError) as exc:  # a number too large for a double reads as infinity
-            raise Rejected("malformed", f"signed payload is not JSON with one reading: {str(exc)[:200]}") from None
     try:
         content = _SIGNED[kind].model_validate_json(payload, strict=True)
         return content.header, content.body, None, ignored
@@ -148,7 +146,7 @@ def _signed_content(kind: str, payload: bytes) -> tuple[Header, BaseModel | None
     header_errors = [e for e in errors if e["loc"][:1] != ("body",)]
     if header_errors:
         raise Rejected("malformed", f"signed header invalid: {_where(header_errors[0])}") from None
-    header = Header.model_validate_json(json.dumps(pruned["header"]), strict=True)
+    header = Header.model_validate_json(json.dumps(prune(Header, parsed["header"])[0]), strict=True)  # error path only
     return header, None, f"{kind} body: {_where(errors[0], skip=1)}", ignored
 
 

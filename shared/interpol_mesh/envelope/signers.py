@@ -16,7 +16,6 @@ its required sender and co-signature there; the checks themselves are shared.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +28,7 @@ from interpol_mesh.crypto import KeyDirectory, pae
 from interpol_mesh.directory import GS_ID
 from interpol_mesh.envelope.header import MAX_CLOCK_SKEW, Header, SignedOf
 from interpol_mesh.envelope.rejection import Rejected
-from interpol_mesh.envelope.unknown_fields import prune
+from interpol_mesh.envelope.unknown_fields import known_json
 from interpol_mesh.messages import NoticeEvent, NoticeRequest, SignedRequest, payload_type
 from interpol_mesh.strict_json import b64decode_canonical, loads_strict
 
@@ -208,12 +207,10 @@ def _parse_inner(inner_kind: str, payload: bytes, mid: str) -> tuple[Header, Bas
         raise _bad("the inner signed payload has exactly header and body", mid)
     # The inner request is a v1 message like any other: fields this receiver does not know are
     # ignored (README, "Versioning"), or a request sent by a newer NCB could never be published.
-    pruned, dropped = prune(_INNER_MODELS[inner_kind], parsed)
-    if dropped:
-        try:
-            payload = json.dumps(pruned, allow_nan=False, separators=(",", ":")).encode()
-        except (ValueError, RecursionError) as exc:
-            raise _bad(f"inner payload is not JSON with one reading: {str(exc)[:200]}", mid) from None
+    try:
+        payload, _ = known_json(_INNER_MODELS[inner_kind], parsed, payload)
+    except (ValueError, RecursionError) as exc:
+        raise _bad(f"inner payload is not JSON with one reading: {str(exc)[:200]}", mid) from None
     try:
         content = _INNER_MODELS[inner_kind].model_validate_json(payload, strict=True)
     except ValidationError as exc:

@@ -16,6 +16,7 @@ two or more models is not guessed at: its objects are left whole (no wire model 
 from __future__ import annotations
 
 import functools
+import json
 import types
 from collections.abc import Callable
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -30,6 +31,18 @@ def prune(model: type[BaseModel], data: Any, path: str = "") -> tuple[Any, list[
     """`data` without the keys unknown to `model` at any depth, and the dotted path of each one dropped."""
     ignored: list[str] = []
     return _model(model, data, path, ignored), ignored
+
+
+def known_json(model: type[BaseModel], parsed: Any, payload: bytes) -> tuple[bytes, list[str]]:
+    """The JSON to validate strictly: `payload` itself if nothing is unknown, else the pruned values re-serialised.
+
+    Every JSON type is kept by the round trip, so strict checks see what was signed. Raises
+    ValueError or RecursionError if the pruned values cannot be written as JSON.
+    """
+    pruned, dropped = prune(model, parsed)
+    if not dropped:
+        return payload, dropped
+    return json.dumps(pruned, allow_nan=False, separators=(",", ":")).encode(), dropped
 
 
 def recorded(ignored: list[str]) -> tuple[str, ...]:
