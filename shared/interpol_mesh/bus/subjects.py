@@ -3,6 +3,7 @@
     mesh.v1.direct.<from>.<to>    an envelope from office <from> to office <to>
     mesh.v1.notice.<to>           a notice event (published/updated/cancelled) from the GS to <to>
     mesh.v1.keys.directory        the GS-signed key directory, last value kept (stream MESH_KEYS)
+    mesh.v1.search.<from>         an online police-data search from <from> to the GS (core request/reply)
 
 Office ids become one token each (`ncb.fr` -> `ncb_fr`). Broadcasts (published notices) are
 fanned out by the GS to each permitted recipient's subject: an excluded office never receives
@@ -28,6 +29,18 @@ def direct(sender: str, recipient: str) -> str:
 
 def notice(recipient: str) -> str:
     return f"{PREFIX}.notice.{office_name(recipient, 'subject')}"
+
+
+SEARCH_RESPONDER = GS_ID
+SEARCH_KINDS = ("search-request", "search-result")
+
+
+def search(sender: str) -> str:
+    """An online search is a core NATS request, never stored on a stream; the reply comes on the sender's inbox prefix."""
+    return f"{PREFIX}.search.{office_name(sender, 'subject')}"
+
+
+SEARCH_WILDCARD = f"{PREFIX}.search.*"
 
 
 def for_envelope(kind: str, sender: str, recipient: str) -> str:

@@ -10,8 +10,21 @@ from pydantic import BaseModel
 from interpol_mesh.messages.exchange import Diffusion, FreeTextMessage, HitReport, Receipt
 from interpol_mesh.messages.keys import KeyRotation
 from interpol_mesh.messages.notices import NoticeEvent, NoticeRequest
+from interpol_mesh.messages.records import RecordChange, RecordHit, SearchRequest, SearchResult
 
-Kind = Literal["notice-request", "notice-event", "diffusion", "message", "hit-report", "receipt", "key-rotation"]
+Kind = Literal[
+    "notice-request",
+    "notice-event",
+    "diffusion",
+    "message",
+    "hit-report",
+    "receipt",
+    "key-rotation",
+    "record-change",
+    "search-request",
+    "search-result",
+    "record-hit",
+]
 SCHEMA_MAJOR = 1
 
 BODY_MODELS: dict[str, type[BaseModel]] = {
@@ -22,6 +35,10 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "hit-report": HitReport,
     "receipt": Receipt,
     "key-rotation": KeyRotation,
+    "record-change": RecordChange,
+    "search-request": SearchRequest,
+    "search-result": SearchResult,
+    "record-hit": RecordHit,
 }
 _PREFIX = "application/vnd.interpol-mesh."
 _SUFFIX = f".v{SCHEMA_MAJOR}+json"
