@@ -7,7 +7,6 @@ script; only keys and scores use the folded form.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from interpol_mesh.messages.records import PersonName, PersonQuery, Purpose, WantedPerson
@@ -27,8 +26,13 @@ def fold(name: PersonName) -> tuple[str, ...]:
     raise NotImplementedError
 
 
-def blocking_keys(names: Sequence[PersonName]) -> frozenset[str]:
-    """Keys (at most 40 characters each) under which a record is a candidate: any shared key makes it one."""
+def record_keys(person: WantedPerson) -> frozenset[str]:
+    """Keys (at most 40 characters each) a record is filed under (`police_person_keys`)."""
+    raise NotImplementedError
+
+
+def query_keys(query: PersonQuery) -> frozenset[str]:
+    """Keys to look up: a record sharing any of them is a candidate to score."""
     raise NotImplementedError
 
 

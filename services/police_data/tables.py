@@ -75,7 +75,7 @@ persons = sa.Table(
 person_keys = sa.Table(
     "police_person_keys",
     metadata,
-    sa.Column("key", sa.String(40), primary_key=True, comment="names.blocking_keys"),
+    sa.Column("key", sa.String(40), primary_key=True, comment="names.record_keys"),
     sa.Column("record_id", sa.String(200), primary_key=True),
     sa.Index("ix_police_person_keys_record", "record_id"),
 )

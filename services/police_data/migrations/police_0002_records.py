@@ -77,7 +77,7 @@ def upgrade() -> None:
     op.create_index("ix_police_persons_retention", "police_persons", ["retention_until"])
     op.create_table(
         "police_person_keys",
-        sa.Column("key", sa.String(40), primary_key=True, comment="names.blocking_keys"),
+        sa.Column("key", sa.String(40), primary_key=True, comment="names.record_keys"),
         sa.Column("record_id", sa.String(200), primary_key=True),
     )
     op.create_index("ix_police_person_keys_record", "police_person_keys", ["record_id"])
