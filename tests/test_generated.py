@@ -75,7 +75,7 @@ def _open(raw: bytes, recipient: str, sender: str | None = None) -> Verified:
         subject_sender=sender,
         recipient=recipient,
         keys=_example_keys(),
-        offices=generate.EXAMPLE_OFFICES,
+        offices=generate.EXAMPLE_RECIPIENT_OFFICES,
         now=generate.EXAMPLE_VERIFY_AT,
     )
 
@@ -194,7 +194,7 @@ def test_asyncapi_yaml_parses_to_the_generated_document() -> None:
     document = yaml.safe_load((V1 / "asyncapi.yaml").read_text())
     assert document == expected
     assert document["asyncapi"] == "3.0.0"
-    assert set(document["channels"]) == {"direct", "notice", "keyDirectory"}
+    assert set(document["channels"]) == {"direct", "notice", "search", "searchReply", "keyDirectory"}
 
 
 def test_contract_readme_documents_every_header_field_and_reject_reason() -> None:

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from interpol_mesh.messages import FreeTextMessage, HitReport
+from interpol_mesh.messages.records import RecordHit
 from interpol_mesh.messaging import UnitOfWork
 from interpol_mesh.notices import store as notices
 from interpol_mesh.storage import insert_ignoring_duplicates
@@ -116,6 +117,26 @@ async def hit_subjects(conn: AsyncConnection, report: HitReport) -> tuple[str, .
     joins the case on that notice, marked, and cannot raise it: it counts as routine)."""
     held = await notice_subjects(conn, report.notice_id)
     found = [f"notice:{report.notice_id}", *held, *identifier_subjects(f"{report.description}\n{report.place}")]
+    return tuple(dict.fromkeys(found))
+
+
+def _key(value: str) -> str:
+    """A document number or VIN as identifier_subjects keys it: upper case, letters and digits only."""
+    return re.sub(r"[^A-Z0-9]", "", value.upper())
+
+
+async def record_hit_subjects(conn: AsyncConnection, hit: RecordHit) -> tuple[str, ...]:
+    """`record:<id>` (repeated hits on one record join one open case), the searched document number
+    or VIN (a hit report or message naming the same document or vehicle joins it too), and for a
+    record fed from a notice that notice (and its person, if the CCC holds a copy): a frontline hit
+    on a Red Notice's person record and a hit report on that notice are one case."""
+    found = [f"record:{hit.record_id}"[:_SUBJECT_MAX]]
+    if hit.query.document_number and _key(hit.query.document_number):
+        found.append(f"document:{_key(hit.query.document_number)}"[:_SUBJECT_MAX])
+    if hit.query.vin and _key(hit.query.vin):
+        found.append(f"vehicle:{_key(hit.query.vin)}"[:_SUBJECT_MAX])
+    if hit.notice_id is not None:
+        found += [f"notice:{hit.notice_id}", *await notice_subjects(conn, hit.notice_id)]
     return tuple(dict.fromkeys(found))
 
 

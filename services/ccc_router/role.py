@@ -9,7 +9,7 @@ from interpol_mesh.messaging import OfficeContext
 from interpol_mesh.notices.copies import on_notice_event
 from interpol_mesh.notices.expiry import expire_notices
 from interpol_offices.ccc_router import metrics, presence, roster_store
-from interpol_offices.ccc_router.intake import on_hit_report, on_message
+from interpol_offices.ccc_router.intake import on_hit_report, on_message, on_record_hit
 from interpol_offices.ccc_router.language import detector
 from interpol_offices.ccc_router.presence_routes import router as presence_router
 from interpol_offices.ccc_router.routes_cases import router as cases_router
@@ -46,7 +46,12 @@ def build_role(data_dir: Path = DATA_DIR, poll_seconds: float = 1.0) -> CccRole:
         description=DESCRIPTION,
         routers=[cases_router, roster_router, presence_router, exchange_router],
         # Copies of every published notice, so a hit report can be confirmed (hit_check.py).
-        handlers={"message": on_message, "hit-report": on_hit_report, "notice-event": on_notice_event},
+        handlers={
+            "message": on_message,
+            "hit-report": on_hit_report,
+            "record-hit": on_record_hit,
+            "notice-event": on_notice_event,
+        },
         startup=[load_ccc],
         background=[timer_loop, expire_notices],
         runtime=CccRuntime(data_dir=data_dir, poll_seconds=poll_seconds),

@@ -48,7 +48,9 @@ class Intake:
     priority: Priority
     language_tag: str | None
     involved: tuple[str, ...] = ()
-    detect_text: str | None = None  # defaults to title + text; hit reports pass only the free text
+    # The text the language is checked against: None = title + text; hit reports pass only the free text;
+    # "" = nothing to check, the tag decides (a record hit: the owner's language, intake.on_record_hit).
+    detect_text: str | None = None
     message_id: str | None = None
     sender: str | None = None
     reported_by: str | None = None
@@ -83,7 +85,8 @@ async def open_case(uow: UnitOfWork, rt: CccRuntime, intake: Intake) -> Case:
     """Intake -> language decision -> dispatch chain -> stored case with its deadlines planned."""
     conn, ctx = uow.conn, uow.ctx
     now = ctx.clock.now()
-    decided = language.resolve(intake.language_tag, intake.detect_text or f"{intake.title}\n{intake.text}")
+    detect = f"{intake.title}\n{intake.text}" if intake.detect_text is None else intake.detect_text
+    decided = language.resolve(intake.language_tag, detect)
     decision = await _decide(conn, rt, decided.language, now)
     policy = rt.policies[intake.priority]
     case_id = new_message_id(ctx.clock)

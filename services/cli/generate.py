@@ -46,7 +46,9 @@ EXAMPLE_SEED = b"interpol-mesh example key "
 EXAMPLE_KEYS_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 EXAMPLE_T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 EXAMPLE_VERIFY_AT = EXAMPLE_T0 + timedelta(hours=2)  # a `now` at which every example verifies
-EXAMPLE_OFFICES = ("gs", "ncb.de", "ncb.es", "ncb.fr")
+EXAMPLE_OFFICES = ("gs", "ncb.de", "ncb.es", "ncb.fr")  # the offices that sign an example (a key each)
+# Every office an example names: the CCC signs none but receives the record-hit (step 8 wants an office).
+EXAMPLE_RECIPIENT_OFFICES = (*EXAMPLE_OFFICES, "ccc")
 
 Files = dict[str, bytes]
 Json = dict[str, Any]
@@ -157,6 +159,57 @@ def receiver_schema(schema: Any) -> Any:
     return view
 
 
+def _given(field: str, schema: Json) -> Json:
+    """`field` is present and not null (pydantic's `is not None`), as JSON Schema: `schema` names its type."""
+    return {"required": [field], "properties": {field: schema}, UNKNOWN_FIELDS: "ignore"}
+
+
+def _absent(field: str) -> Json:
+    return {"properties": {field: {"type": "null"}}, UNKNOWN_FIELDS: "ignore"}  # absent or null: "no value"
+
+
+_STRING: Json = {"type": "string"}
+_SUBJECT_FIELD = {"sltd": "document", "smv": "vehicle", "persons": "person"}
+
+
+def _record_change_rules() -> Json:
+    """RecordChange._one_subject: an upsert carries exactly its database's subject, a cancel none."""
+    rules: list[Json] = [
+        {"if": {"required": ["operation", "database"], UNKNOWN_FIELDS: "ignore",
+                "properties": {"operation": {"const": "upsert"}, "database": {"const": database}}},
+         "then": {"allOf": [_given(own, {"type": "object"}), *(_absent(f) for f in _SUBJECT_FIELD.values() if f != own)]}}
+        for database, own in _SUBJECT_FIELD.items()
+    ]  # fmt: skip
+    rules.append({"if": {"required": ["operation"], "properties": {"operation": {"const": "cancel"}}, UNKNOWN_FIELDS: "ignore"},
+                  "then": {"allOf": [_absent(f) for f in _SUBJECT_FIELD.values()]}})  # fmt: skip
+    return {"allOf": rules}
+
+
+# The cross-field rules of the models (their model validators), written into the published schemas so a
+# verifier in another language decides them from the files alone (step 13, schema-invalid).
+CROSS_FIELD_RULES: dict[str, Json] = {
+    "Vehicle": {  # Vehicle._identified
+        "anyOf": [_given("vin", _STRING), _given("plate", _STRING)],
+        "if": _given("plate", _STRING), "then": _given("plate_country", _STRING),
+    },
+    "PersonName": {  # PersonName._some_name: a non-empty family name or given names
+        "anyOf": [_given("family_name", {"type": "string", "minLength": 1}),
+                  _given("given_names", {"type": "string", "minLength": 1})],
+    },
+}  # fmt: skip
+
+
+def body_schema(kind: str) -> Json:
+    """The model's schema with its cross-field rules (CROSS_FIELD_RULES) added where the model has them."""
+    schema: Json = BODY_MODELS[kind].model_json_schema()
+    for name, rules in CROSS_FIELD_RULES.items():
+        if name in schema.get("$defs", {}):
+            schema["$defs"][name] |= rules
+    if kind == "record-change":
+        schema |= _record_change_rules()
+    return schema
+
+
 def signed_content_schema() -> Json:
     by_kind = [
         {
@@ -214,8 +267,8 @@ def schema_files() -> Files:
             KeyDirectoryDocument.model_json_schema(),
         ),
     }
-    for kind, model in BODY_MODELS.items():
-        schema = receiver_schema(model.model_json_schema())
+    for kind in BODY_MODELS:
+        schema = receiver_schema(body_schema(kind))
         about = schema.pop("description", "")
         files[f"{V1}/{kind}.schema.json"] = _schema(
             kind,
@@ -258,8 +311,29 @@ def _message_id(n: int) -> str:
 NOTICE_ID = _message_id(1)  # the GS names a notice by the message id of the request (the first example)
 
 
-def _at(minutes: int) -> str:
-    return (EXAMPLE_T0 + timedelta(minutes=minutes)).isoformat()
+def _at(minutes: int, seconds: float = 0) -> str:
+    return (EXAMPLE_T0 + timedelta(minutes=minutes, seconds=seconds)).isoformat()
+
+
+SLTD_REF = "fr-sltd-2026-004711"
+SLTD_RECORD_ID = f"sltd/ncb.fr/{SLTD_REF}"
+SLTD_DOCUMENT: Json = {"number": "25FX04711", "document_type": "passport", "issuing_country": "FR",
+                       "status": "stolen", "issued_on": "2025-03-14", "expires_on": "2035-03-13",
+                       "reported_on": "2026-01-04"}  # fmt: skip
+SLTD_INSTRUCTIONS = "Saisir le document; informer le BCN Paris (exemple fictif)"
+SLTD_QUERY: Json = {"database": "sltd", "document_number": "25FX04711", "issuing_country": "FR"}
+SEARCH_PLACE = "Aeropuerto Adolfo Suárez Madrid-Barajas, T4, control de pasaportes"
+# The reply subject of the example search: the requester's inbox prefix, then the request's own tokens.
+EXAMPLE_REPLY_TOKENS = "example.1"
+
+
+def example_subject(kind: str, sender: str, recipient: str) -> str:
+    """Where an example travels: a search on the search subject, its result on the request's reply subject."""
+    if kind == "search-request":
+        return subjects.search(sender)
+    if kind == "search-result":
+        return f"{subjects.reply_prefix(recipient)}.{EXAMPLE_REPLY_TOKENS}"
+    return subjects.for_envelope(kind, sender, recipient)
 
 
 NOTICE: Json = {
@@ -304,6 +378,30 @@ EXAMPLES_TABLE: list[tuple[str, str, tuple[str, ...], str, Json, Callable[[dict[
         "at": _at(50)}),
     ("key-rotation", "ncb.de", ("gs",), "en", {"priority": "urgent"}, lambda _: {
         "new_key_id": NEXT_KEY.key_id, "new_public_key": NEXT_KEY.public_key_b64(), "overlap_seconds": 86_400}),
+    # Police data (docs/police-data.md): France reports one of its passports stolen (only the issuing country
+    # may), Spain checks that passport at a border online, the GS answers bound to the request's bytes, and
+    # Spain reports the hit to the owner and the CCC.
+    ("record-change", "ncb.fr", ("gs",), "fr-FR", {}, lambda _: {
+        "operation": "upsert", "database": "sltd", "record_ref": SLTD_REF, "owner_office": "ncb.fr",
+        "document": SLTD_DOCUMENT, "instructions": SLTD_INSTRUCTIONS,
+        "retention_until": "2031-01-05T00:00:00+00:00"}),
+    ("search-request", "ncb.es", ("gs",), "es-ES", {}, lambda _: {
+        "query": SLTD_QUERY, "purpose": "border-check", "place": SEARCH_PLACE}),
+    # The answer comes 180 ms after the request (within its 2 s deadline), naming it by id and digest.
+    ("search-result", "gs", ("ncb.es",), "en", {"created_at": _at(80, seconds=0.18), "correlation_id": _message_id(9)},
+     lambda earlier: {
+        "for_message_id": _message_id(9), "request_digest": earlier["search-request"].digest,
+        "searched_at": _at(80, seconds=0.17), "hits": [{
+            "record_id": SLTD_RECORD_ID, "database": "sltd", "owner_office": "ncb.fr", "record_ref": SLTD_REF,
+            "score": 1.0, "reasons": ["exact document number and issuing country"],
+            "instructions": SLTD_INSTRUCTIONS, "document": SLTD_DOCUMENT, "revision": 41873}]}),
+    ("record-hit", "ncb.es", ("ncb.fr", "ccc"), "es-ES",
+     {"priority": "urgent", "correlation_id": _message_id(9), "created_at": _at(80, seconds=0.25)},
+     lambda _: {
+        "search_id": _message_id(9), "record_id": SLTD_RECORD_ID, "database": "sltd", "owner_office": "ncb.fr",
+        "record_ref": SLTD_REF, "score": 1.0, "reasons": ["exact document number and issuing country"],
+        "mode": "online", "purpose": "border-check", "query": SLTD_QUERY, "country": "ES", "place": SEARCH_PLACE,
+        "hit_at": _at(80, seconds=0.2)}),
 ]  # fmt: skip
 
 
@@ -351,8 +449,9 @@ which lists these office keys, valid from {valid_from}:
 
 Subject and `Nats-Msg-Id` are shown for the first recipient; the sender publishes the same bytes once per
 recipient, each with its own `Nats-Msg-Id` (`<message_id>:<recipient>:<random nonce>`; the nonces here are
-fixed example values). The notice event travels on the notice subject, every other kind on a direct one
-(`proto-schemas/README.md`, step 15). Verify at `now = {verify_at}` (the expiry and clock-skew checks
+fixed example values). The notice event travels on the notice subject, the search request on the search
+subject `mesh.v1.search.<from>` and its result on the request's reply subject (`_INBOX_<requester>.…`, core
+NATS, never stored, so no `Nats-Msg-Id`), every other kind on a direct one (`proto-schemas/README.md`, step 15). Verify at `now = {verify_at}` (the expiry and clock-skew checks
 depend on it).
 
 | file | sender | recipients | subject | Nats-Msg-Id | verified with key |
@@ -373,12 +472,18 @@ new key in a later key directory.
 """
 
 
+def _example_msg_id_cell(h: Header) -> str:
+    if h.kind in subjects.SEARCH_KINDS:
+        return "none (core NATS)"
+    return f"`{example_msg_id(h.message_id, h.recipients[0])}`"
+
+
 def _examples_readme(envelopes: dict[str, tuple[Header, Sealed]], directory: KeyDirectoryDocument) -> str:
     root = example_root()
     rows = [
         f"| `{kind}.json` | {h.sender} | {', '.join(h.recipients)} "
-        f"| `{subjects.for_envelope(h.kind, h.sender, h.recipients[0])}` "
-        f"| `{example_msg_id(h.message_id, h.recipients[0])}` | `{example_signer(h.sender, h.sender).key_id}` |"
+        f"| `{example_subject(h.kind, h.sender, h.recipients[0])}` "
+        f"| {_example_msg_id_cell(h)} | `{example_signer(h.sender, h.sender).key_id}` |"
         for kind, (h, _) in envelopes.items()
     ]
     return EXAMPLES_README.format(
@@ -418,8 +523,9 @@ Security rules for every receiver:
   the JetStream storage time. A receiver that does not know a key id re-reads the last key directory
   once before refusing it.
 - The signed header must agree with the subject (sender) and the payload type (kind), and name the
-  receiver among its recipients. A notice-event travels only on the notice channel, every other kind
-  only on the direct channel. NATS permissions (x-office-permissions) also bind each office to its own
+  receiver among its recipients. A notice-event travels only on the notice channel, a search-request only
+  on the search channel, a search-result only on a reply subject (from the GS), every other kind only on
+  the direct channel. NATS permissions (x-office-permissions) also bind each office to its own
   sender token.
 - v1 receivers ignore unknown fields inside the signed header and body (x-unknown-fields in the
   schemas); the envelope and the signed content keep exactly their fields. The full order of checks,
@@ -536,6 +642,8 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
                 }
             ],
         }
+        if kind in subjects.SEARCH_KINDS:  # core NATS request/reply: no stream, so no Nats-Msg-Id
+            del messages[kind]["headers"], messages[kind]["examples"][0]["headers"]
     messages["key-directory"] = {
         "name": "key-directory",
         "title": "Signed key directory",
@@ -546,7 +654,9 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
         "x-body-schema": {"$ref": "key-directory.schema.json"},
         "examples": [{"name": "examples/key-directory.json", "payload": json.loads(key_directory)}],
     }
-    direct_kinds = [kind for kind in envelopes if kind != subjects.NOTICE_KIND]
+    direct_kinds = [kind for kind in envelopes if subjects.family_for_kind(kind) == "direct"]
+    search_refs = [{"$ref": "#/channels/search/messages/search-request"}]
+    reply_refs = [{"$ref": "#/channels/searchReply/messages/search-result"}]
     direct_refs = [{"$ref": f"#/channels/direct/messages/{kind}"} for kind in direct_kinds]
     notice_refs = [{"$ref": f"#/channels/notice/messages/{subjects.NOTICE_KIND}"}]
     keys_ref = [{"$ref": "#/channels/keyDirectory/messages/key-directory"}]
@@ -588,6 +698,29 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
                 "messages": {subjects.NOTICE_KIND: {"$ref": f"#/components/messages/{subjects.NOTICE_KIND}"}},
                 "x-jetstream-stream": stream,
             },
+            "search": {
+                "address": subjects.search("{sender}"),
+                "title": "An online police-data search (FIND) from an office to the General Secretariat",
+                "description": "Core NATS request/reply, never stored on a stream (no Nats-Msg-Id, no inbox): the "
+                "GS answers in the queue group police_data, and only on a reply subject under the sender's own "
+                "client inbox prefix (_INBOX_<sender>.), which only the sender may subscribe to. A "
+                "search-request anywhere else, or any other kind here, is refused as header-mismatch (step 15).",
+                "parameters": {"sender": {"description": f"Sender. {token}"}},
+                "messages": {"search-request": {"$ref": "#/components/messages/search-request"}},
+            },
+            "searchReply": {
+                "address": subjects.reply_prefix("{requester}") + ".{reply}",
+                "title": "The General Secretariat's signed search-result, on the request's reply subject",
+                "description": "The subject's sender is gs (the one search responder). The result names the "
+                "request's message_id (for_message_id) and the SHA-256 of its exact bytes (request_digest); the "
+                "requester checks both and the GS's signature before using it. A search-result anywhere else, or "
+                "any other kind here, is refused as header-mismatch (step 15).",
+                "parameters": {
+                    "requester": {"description": f"The office that sent the request. {token}"},
+                    "reply": {"description": "The rest of the request's reply subject (one or more tokens)."},
+                },
+                "messages": {"search-result": {"$ref": "#/components/messages/search-result"}},
+            },
             "keyDirectory": {
                 "address": subjects.KEY_DIRECTORY_SUBJECT,
                 "title": "The GS-signed key directory, last value kept",
@@ -610,6 +743,12 @@ def asyncapi(envelopes: dict[str, tuple[Header, Sealed]], key_directory: bytes) 
             "receiveNotices": _operation(
                 "receive", "notice", notice_refs, "Through the same durable consumer as receiveInbox (both filters)."
             ),
+            "search": _operation("send", "search", search_refs, "Core NATS request; wait for the reply (2 s).")
+            | {"reply": {"channel": {"$ref": "#/channels/searchReply"}}},
+            "answerSearch": _operation(
+                "receive", "search", search_refs, "The GS, in queue group police_data: verify, search, answer."
+            )
+            | {"reply": {"channel": {"$ref": "#/channels/searchReply"}, "messages": reply_refs}},
             "publishKeyDirectory": _operation("send", "keyDirectory", keys_ref, "The GS publishes each new version."),
             "followKeyDirectory": _operation(
                 "receive", "keyDirectory", keys_ref, "Read the last value at start, then follow; adopt only newer."

@@ -20,7 +20,7 @@ from interpol_offices.cli.vector_kit import (
 
 def cases() -> list[Vector]:
     """One accept vector per kind (the signed examples; the notice event is in vector_notices), and unknown fields."""
-    from interpol_offices.cli.generate import example_envelopes
+    from interpol_offices.cli.generate import example_envelopes, example_subject
 
     out = []
     examples = example_envelopes()
@@ -32,10 +32,12 @@ def cases() -> list[Vector]:
         if kind == "receipt":
             hit_header, hit = examples["hit-report"]
             state = {"sent": [sent_entry(hit_header, hit.data)]}
+        # A search and its result are core NATS request/reply: never stored, so no storage time.
+        stored_at = None if kind in subjects.SEARCH_KINDS else header.created_at + timedelta(seconds=1)
         out.append(Vector(
             f"accept/{kind}", f"The signed example {kind} from {header.sender}, as published on NATS.", receiver,
-            subjects.for_envelope(kind, header.sender, receiver), sealed_example.data, accept(sealed_example.data),
-            now=header.created_at + timedelta(hours=1), stored_at=header.created_at + timedelta(seconds=1), state=state,
+            example_subject(kind, header.sender, receiver), sealed_example.data, accept(sealed_example.data),
+            now=header.created_at + timedelta(hours=1), stored_at=stored_at, state=state,
         ))  # fmt: skip
     out += _unknown_field_accepts()
     return out

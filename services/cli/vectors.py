@@ -16,7 +16,14 @@ import json
 from typing import Any
 
 from interpol_mesh.crypto import sign_directory
-from interpol_offices.cli import vector_accepts, vector_edges, vector_envelopes, vector_notices, vector_state
+from interpol_offices.cli import (
+    vector_accepts,
+    vector_edges,
+    vector_envelopes,
+    vector_notices,
+    vector_records,
+    vector_state,
+)
 from interpol_offices.cli.vector_kit import VECTORS, Files, Vector, directory, root_signer
 from interpol_offices.cli.vectors_readme import readme
 
@@ -24,7 +31,7 @@ from interpol_offices.cli.vectors_readme import readme
 def vectors() -> list[Vector]:
     """Every vector, accept vectors first, each name once."""
     found = [*vector_accepts.cases(), *vector_envelopes.cases(), *vector_edges.cases(), *vector_notices.cases(),
-             *vector_state.cases()]  # fmt: skip
+             *vector_records.cases(), *vector_state.cases()]  # fmt: skip
     names = [v.name for v in found]
     assert len(names) == len(set(names)), "a vector name twice"
     return sorted(found, key=lambda v: (not v.name.startswith("accept/"), v.name))
@@ -41,7 +48,8 @@ def vector_files() -> Files:
     files: Files = {
         f"{VECTORS}/trust-anchor.pub": (root_signer().public_key_b64() + "\n").encode(),
         f"{VECTORS}/key-directory.json": sign_directory(doc, root_signer()) + b"\n",
-        f"{VECTORS}/offices.json": _json({"offices": sorted({k.office_id for k in doc.keys})}),
+        # The CCC has no key in the vectors' directory but is an office: a record-hit is addressed to it.
+        f"{VECTORS}/offices.json": _json({"offices": sorted({k.office_id for k in doc.keys} | {"ccc"})}),
         f"{VECTORS}/index.json": _json({"version": 1, "vectors": [f"{v.name}.json" for v in found]}),
     }
     for v in found:

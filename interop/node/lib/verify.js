@@ -185,7 +185,8 @@ export function verifyKeyDirectory(rawBytes, trustAnchorB64, { schemaDir } = {})
 // ---------- subject ----------
 
 /**
- * mesh.v1.direct.<sender>.<recipient> or mesh.v1.notice.<recipient> (sender: the GS). A token is an
+ * mesh.v1.direct.<sender>.<recipient>, mesh.v1.notice.<recipient> (sender: the GS), mesh.v1.search.<sender>
+ * or a reply subject _INBOX_<requester>.<…> (sender: the GS). A token is an
  * office id as itself if that is an office, else with its first "_" turned into "." (vectors/README.md).
  */
 function subjectSender(subject, offices) {
@@ -194,6 +195,9 @@ function subjectSender(subject, offices) {
   let token = null;
   if (t.length === 5 && t[0] === "mesh" && t[1] === "v1" && t[2] === "direct") [family, token] = ["direct", t[3]];
   else if (t.length === 4 && t[0] === "mesh" && t[1] === "v1" && t[2] === "notice") [family, token] = ["notice", "gs"];
+  else if (t.length === 4 && t[0] === "mesh" && t[1] === "v1" && t[2] === "search") [family, token] = ["search", t[3]];
+  // a reply subject _INBOX_<requester>.<one or more tokens>: its one sender is the search responder, the GS
+  else if (t.length >= 2 && t[0].startsWith("_INBOX_") && t[0].length > "_INBOX_".length && t.every((x) => x.length > 0)) [family, token] = ["reply", "gs"];
   let office = null;
   if (token !== null) {
     if (offices.has(token)) office = token;
@@ -201,6 +205,10 @@ function subjectSender(subject, offices) {
   }
   return { family, token, office };
 }
+
+// Step 15: the one subject family of each kind; every kind not listed travels on mesh.v1.direct.<from>.<to>.
+// A search and its result are core NATS request/reply, never stored: never on an inbox (direct/notice) subject.
+const FAMILY_OF_KIND = { "notice-event": "notice", "search-request": "search", "search-result": "reply" };
 
 // ---------- the envelope ----------
 
@@ -301,8 +309,8 @@ function open(bytes, ctx) {
   // signer policy, after step 13
   if (kind === "notice-event") result.cosigners = noticeEventPolicy(c, dir, result.header, result.body);
   // the kind travels on its subject family (vectors/README.md step 15)
-  const family = kind === "notice-event" ? "notice" : "direct";
-  if (subj.family !== family) refuse("header-mismatch", `a ${kind} travels on mesh.v1.${family}.…, not on ${ctx.subject}`);
+  const family = FAMILY_OF_KIND[kind] ?? "direct";
+  if (subj.family !== family) refuse("header-mismatch", `a ${kind} travels on the ${family} subject family, not on ${ctx.subject}`);
   return result;
 }
 

@@ -231,7 +231,7 @@ class InboxConsumer:
                 stored_at=_stored_at(msg),
             )
             kind = verified.header.kind
-            if (kind == subjects.NOTICE_KIND) != subjects.is_notice_subject(msg.subject):
+            if not subjects.kind_fits(kind, msg.subject):  # step 15: a search is never on an inbox subject
                 rejected = Rejected(
                     "header-mismatch",
                     f"{kind} may not travel on {msg.subject[:120]}",

@@ -101,7 +101,7 @@ def decide(vector: Json, setting: Setting) -> Decision:
     except Exception as exc:  # as inbound: anything unforeseen is refused, never fatal
         return Decision("refuse", "malformed", f"unreadable envelope: {type(exc).__name__}")
     header = verified.header
-    if (header.kind == subjects.NOTICE_KIND) != subjects.is_notice_subject(subject):
+    if not subjects.kind_fits(header.kind, subject):
         return Decision("refuse", "header-mismatch", f"{header.kind} may not travel on {subject}")
     if header.message_id in state["accepted_message_ids"]:
         return Decision("refuse", "replay", f"message {header.message_id} already delivered")
