@@ -8,6 +8,7 @@ import json
 import nats
 import pytest
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 
 from interpol_mesh.bus import subjects
@@ -140,3 +141,34 @@ async def test_a_missing_or_wrong_credential_is_refused_at_connect(
             ),
             timeout=10,
         )
+
+
+async def test_only_the_gs_reads_searches_and_it_answers_only_on_the_reply_it_was_given(
+    nats_server: NatsServer, mesh_deployment: Deployment
+) -> None:
+    """An online search is core NATS, never stored: the server's permissions are its whole trust boundary."""
+    france_refusals, gs_refusals = Refusals(), Refusals()
+    france = await connect_as(nats_server, mesh_deployment, "ncb.fr", france_refusals)
+    gs = await connect_as(nats_server, mesh_deployment, "gs", gs_refusals)
+    try:
+
+        async def answer(msg: Msg) -> None:
+            await msg.respond(b"answer")
+
+        await gs.subscribe(subjects.SEARCH_WILDCARD, queue="police_data", cb=answer)
+        await gs.flush()
+        reply = await france.request(subjects.search("ncb.fr"), b"search", timeout=5)  # allowed, as a control
+        assert reply.data == b"answer"
+
+        as_germany = subjects.search("ncb.de")
+        await france.publish(as_germany, b"searching as ncb.de")
+        await refused(france_refusals, as_germany)
+        await france.subscribe(subjects.SEARCH_WILDCARD)
+        await refused(france_refusals, subjects.SEARCH_WILDCARD)
+
+        unasked = f"{inbox_prefix('ncb.fr')}.forged.1"  # the GS may not write to an inbox it was not asked on
+        await gs.publish(unasked, b"a result nobody asked for")
+        await refused(gs_refusals, unasked)
+    finally:
+        await france.close()
+        await gs.close()

@@ -9,15 +9,20 @@ from interpol_mesh.notices.routes import router as notices_router
 from interpol_offices.general_secretariat.intake import on_notice_request
 from interpol_offices.general_secretariat.keys import build_key_router, key_authority
 from interpol_offices.general_secretariat.review_routes import router as review_router
+from interpol_offices.police_data import MIGRATIONS as POLICE_MIGRATIONS
+from interpol_offices.police_data.contributions import on_record_change
+from interpol_offices.police_data.find import search_responder
+from interpol_offices.police_data.retention import retention_loop
 
 
 def build_role() -> OfficeRole:
     keys = key_authority()
     return OfficeRole(
         name="general_secretariat",
-        description="General Secretariat: keeps and signs the key directory, reviews notice requests and publishes notices.",
+        description="General Secretariat: keeps and signs the key directory, reviews notice requests and publishes notices; holds the police databases and answers searches.",
         routers=[exchange_router, build_key_router(keys), notices_router, review_router],
-        handlers={"key-rotation": keys.on_rotation, "notice-request": on_notice_request},
+        handlers={"key-rotation": keys.on_rotation, "notice-request": on_notice_request, "record-change": on_record_change},
         startup=[keys.seed],
-        background=[keys.publisher, expire_notices],
+        background=[keys.publisher, expire_notices, search_responder, retention_loop],
+        migrations=POLICE_MIGRATIONS,  # the police databases (SLTD, SMV, persons) live at the GS
     )

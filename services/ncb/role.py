@@ -10,13 +10,15 @@ from interpol_mesh.notices.routes import router as notices_router
 from interpol_offices.ncb.handlers import on_hit_report, on_message
 from interpol_offices.ncb.hit_routes import router as hit_router
 from interpol_offices.ncb.request_routes import router as request_router
+from interpol_offices.police_data.record_routes import router as record_router
+from interpol_offices.police_data.search_routes import router as search_router
 
 
 def build_role() -> OfficeRole:
     return OfficeRole(
         name="ncb",
-        description="National Central Bureau: sends and receives signed diffusions, messages, notice requests and hit reports.",
-        routers=[exchange_router, request_router, notices_router, hit_router],
+        description="National Central Bureau: sends and receives signed diffusions, messages, notice requests and hit reports; contributes records to and searches the police databases.",
+        routers=[exchange_router, request_router, notices_router, hit_router, record_router, search_router],
         handlers={"notice-event": on_notice_event, "message": on_message, "hit-report": on_hit_report},
         background=[expire_notices],
     )

@@ -1,17 +1,58 @@
-"""NCB: one online search at the GS, signed both ways, within a deadline."""
+"""NCB: one online search at the GS, signed both ways, within a deadline.
+
+The answer is believed only if the GS signed it, it names this request's message id and the
+SHA-256 of the exact bytes sent: a result for another request (or another office) is useless here.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+
+from interpol_mesh.bus import subjects
+from interpol_mesh.directory import GS_ID
+from interpol_mesh.envelope import Rejected, open_envelope
 from interpol_mesh.messages.records import SearchRequest, SearchResult
+from interpol_mesh.messaging import compose
 from interpol_mesh.messaging.context import OfficeContext
 
-DEADLINE_SECONDS = 2.0
+DEADLINE_SECONDS = 2.0  # an officer at a border waits no longer; then the national copy, or 503
+REQUEST_LIFETIME = timedelta(seconds=30)  # the GS refuses an older request: a replay is short-lived
 
 
 class SearchUnavailable(Exception):
     """The GS did not answer in time, or its answer did not verify (the reason says which)."""
 
 
-async def search_online(ctx: OfficeContext, request: SearchRequest) -> tuple[str, SearchResult]:
+async def search_online(
+    ctx: OfficeContext, request: SearchRequest, *, deadline: float = DEADLINE_SECONDS
+) -> tuple[str, SearchResult]:
     """The request's message id and the GS's verified result."""
-    raise NotImplementedError
+    out = compose(
+        ctx, kind="search-request", recipients=[GS_ID], body=request, lifetime=REQUEST_LIFETIME,
+        track_delivery=False, priority="urgent",
+    )  # fmt: skip
+    mid = out.header.message_id
+    if not ctx.bus_status.connected:
+        raise SearchUnavailable("the bus is not connected")
+    try:
+        reply = await ctx.nc.request(subjects.search(ctx.office.id), out.sealed.data, timeout=deadline)
+    except NoRespondersError as exc:
+        raise SearchUnavailable("no search responder is running at the GS") from exc
+    except NatsTimeout as exc:
+        raise SearchUnavailable(f"the GS did not answer within {deadline:g} s") from exc
+    try:
+        verified = open_envelope(
+            reply.data, subject_sender=GS_ID, recipient=ctx.office.id, keys=ctx.keyring.current,
+            offices=ctx.directory.offices, now=ctx.clock.now(),
+        )  # fmt: skip
+    except Rejected as exc:
+        raise SearchUnavailable(f"the GS's answer did not verify: {exc.reason}") from exc
+    result = verified.body
+    if verified.header.kind != "search-result" or not isinstance(result, SearchResult):
+        raise SearchUnavailable(f"the GS answered with a {verified.header.kind}")
+    if result.for_message_id != mid or result.request_digest != out.sealed.digest:
+        raise SearchUnavailable("the GS's answer is for another request")
+    return mid, result

@@ -1,14 +1,42 @@
-"""GS background: records past their retention end are deleted (and the copies told), on the injected clock."""
+"""GS background: records past their retention end are deleted, on the injected clock.
+
+The RPD keeps a record no longer than its owner's retention period; a search already ignores a
+record past it (`store.search`), so this sweep only reclaims the rows and leaves the audit trail.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+from interpol_mesh.audit import AuditEvent
 from interpol_mesh.messaging.context import OfficeContext
+from interpol_offices.police_data import store
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_S = 60.0
+BATCH = 500
 
 
 async def sweep_once(ctx: OfficeContext) -> int:
-    """One pass at `ctx.clock.now()`: the number of records deleted."""
-    raise NotImplementedError
+    """One pass at `ctx.clock.now()`: the number of records deleted (at most BATCH, audited one by one)."""
+    async with ctx.transaction() as uow:
+        removed = await store.remove_expired(uow.conn, ctx.clock.now(), limit=BATCH)
+        for rid in removed:
+            uow.audit(AuditEvent(event="record-expired", result="removed", sender=ctx.office.id, detail=rid))
+    return len(removed)
 
 
 async def retention_loop(ctx: OfficeContext) -> None:
-    raise NotImplementedError
+    """Every minute (or at once again while a full batch was removed); a failure is retried next tick."""
+    while True:
+        removed = 0
+        try:
+            removed = await sweep_once(ctx)
+            if removed:
+                log.info("police records past retention removed", extra={"count": removed})
+        except Exception as exc:
+            log.warning("police retention sweep failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+        if removed < BATCH:
+            await asyncio.sleep(SWEEP_INTERVAL_S)

@@ -1,18 +1,33 @@
-"""Records in and out of the police tables, and the one search the GS and a national copy both run.
+"""Records in and out of the police tables, and the one search every holder of them runs.
 
 Visibility is decided in SQL before any scoring: a restricted record the viewer may not see is never
-a candidate, so a search gives no hint that it exists.
+a candidate, so a search gives no hint that it exists (same hits, same work as for an absent record).
+A change replaces the record's rows whole (delete, then insert) inside the caller's unit of work: a
+record is small, and one code path for add and update is one path to get right on both backends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from interpol_mesh.messages.records import Database, Purpose, RecordChange, SearchHit, SearchQuery
+from interpol_mesh.messages.records import (
+    Database,
+    Purpose,
+    RecordChange,
+    SearchHit,
+    SearchQuery,
+    TravelDocument,
+    Vehicle,
+    WantedPerson,
+)
+from interpol_offices.police_data import names, tables
+from interpol_offices.police_data.identifiers import document_key, plate_key
+from interpol_offices.police_data.vin import vin_key
 
 DEFAULT_RETENTION = timedelta(days=5 * 365)  # the RPD's review period; also the most an owner may ask
 MAX_HITS = 20
@@ -33,55 +48,229 @@ class Viewer:
 
 @dataclass(frozen=True)
 class Applied:
-    """What an accepted change did at the GS: what the national copies need to follow it."""
+    """What an accepted change did: the record it names and the GS revision it now carries."""
 
     record_id: str
     revision: int
-    change: RecordChange  # as the copies get it: owner, revision, source_message_id, retention filled in
-    visible_before: frozenset[str] | None  # countries that could see the old version (None: all; empty: no old version)
-    visible_after: frozenset[str] | None  # None: all; for a cancel, empty
+    removed: bool  # a cancel that deleted a record
 
 
-@dataclass(frozen=True)
-class Removed:
-    record_id: str
-    database: Database
-    owner_office: str
-    record_ref: str
-    revision: int
-    visible_to: frozenset[str] | None
+async def next_revision(conn: AsyncConnection) -> int:
+    """The GS's change counter, one row; the UPDATE takes its row lock, so concurrent changes get distinct numbers."""
+    r = tables.revisions
+    row = (
+        await conn.execute(
+            sa.update(r).where(r.c.id == 1).values(last_revision=r.c.last_revision + 1).returning(r.c.last_revision)
+        )
+    ).first()
+    if row is not None:
+        return int(row[0])
+    await conn.execute(sa.insert(r).values(id=1, last_revision=1))
+    return 1
 
 
 async def apply_change(
     conn: AsyncConnection, change: RecordChange, *, source_message_id: str, now: datetime
 ) -> Applied | None:
-    """GS: upsert or delete the owner's record under a new revision; None for a cancel of nothing."""
-    raise NotImplementedError
+    """Upsert or delete the owner's record under a new revision; None for a cancel of a record not held.
+
+    The caller has checked the owner rules (`contributions.py`); identifiers are normalised here, so
+    the exact search compares keys only.
+    """
+    rid = record_id(change.database, change.owner_office, change.record_ref)
+    existing = await _created_at(conn, change.database, rid)
+    if change.operation == "cancel":
+        if existing is None:
+            return None
+        revision = await next_revision(conn)
+        await _delete(conn, change.database, rid)
+        return Applied(rid, revision, removed=True)
+    revision = await next_revision(conn)
+    await _delete(conn, change.database, rid)
+    common: dict[str, Any] = {
+        "record_id": rid,
+        "owner_office": change.owner_office,
+        "record_ref": change.record_ref,
+        "instructions": change.instructions,
+        "restricted": change.visible_to is not None,
+        "source_message_id": source_message_id,
+        "revision": revision,
+        "retention_until": change.retention_until or now + DEFAULT_RETENTION,
+        "created_at": existing or now,
+        "updated_at": now,
+    }
+    table = tables.TABLES_BY_DATABASE[change.database]
+    await conn.execute(sa.insert(table).values(**common, **_subject_columns(change)))
+    if change.visible_to is not None:
+        countries = sorted(set(change.visible_to))
+        if countries:
+            await conn.execute(sa.insert(tables.visibility), [{"record_id": rid, "country": c} for c in countries])
+    if change.person is not None:
+        keys = sorted(names.record_keys(change.person))
+        if keys:
+            await conn.execute(sa.insert(tables.person_keys), [{"key": k, "record_id": rid} for k in keys])
+    return Applied(rid, revision, removed=False)
 
 
-async def apply_copy_change(
-    conn: AsyncConnection, change: RecordChange, *, changed_at: datetime, now: datetime
-) -> bool:
-    """National copy: apply a change from the GS if its revision is newer than the record's (tombstones too)."""
-    raise NotImplementedError
+def _subject_columns(change: RecordChange) -> dict[str, Any]:
+    if change.document is not None:
+        d = change.document
+        return {
+            "number_key": document_key(d.number, field="document.number"),
+            "number": d.number,
+            "issuing_country": d.issuing_country,
+            "document_type": d.document_type,
+            "status": d.status,
+            "issued_on": d.issued_on,
+            "expires_on": d.expires_on,
+            "reported_on": d.reported_on,
+        }
+    if change.vehicle is not None:
+        v = change.vehicle
+        return {
+            "vin_key": vin_key(v.vin) if v.vin else None,
+            "plate_key": plate_key(v.plate, field="vehicle.plate") if v.plate else None,
+            "plate_country": v.plate_country,
+            "details": v.model_dump(mode="json"),
+        }
+    assert change.person is not None  # RecordChange guarantees one subject for an upsert
+    p = change.person
+    return {"details": p.model_dump(mode="json"), "date_of_birth": p.date_of_birth, "notice_id": p.notice_id}
+
+
+async def _created_at(conn: AsyncConnection, database: Database, rid: str) -> datetime | None:
+    table = tables.TABLES_BY_DATABASE[database]
+    value: datetime | None = (
+        await conn.execute(sa.select(table.c.created_at).where(table.c.record_id == rid))
+    ).scalar_one_or_none()
+    return value
+
+
+async def _delete(conn: AsyncConnection, database: Database, rid: str) -> None:
+    table = tables.TABLES_BY_DATABASE[database]
+    await conn.execute(sa.delete(table).where(table.c.record_id == rid))
+    await conn.execute(sa.delete(tables.visibility).where(tables.visibility.c.record_id == rid))
+    if database == "persons":
+        await conn.execute(sa.delete(tables.person_keys).where(tables.person_keys.c.record_id == rid))
+
+
+def _visible(table: sa.Table, viewer: Viewer) -> sa.ColumnElement[bool]:
+    if viewer.sees_all:
+        return sa.true()
+    allowed = sa.exists().where(
+        tables.visibility.c.record_id == table.c.record_id, tables.visibility.c.country == (viewer.country or "")
+    )
+    return sa.or_(table.c.restricted.is_(False), table.c.owner_office == viewer.office_id, allowed)
 
 
 async def search(
     conn: AsyncConnection, query: SearchQuery, *, viewer: Viewer, purpose: Purpose, now: datetime, limit: int = MAX_HITS
 ) -> list[SearchHit]:
-    """Exact for documents and vehicles (score 1.0), fuzzy for persons (at or above the purpose's threshold), best first."""
-    raise NotImplementedError
+    """Exact for documents and vehicles (score 1.0), fuzzy for persons (at or above the purpose's threshold), best first.
+
+    Records past their retention end are never returned, even before the sweep deletes them.
+    """
+    if query.database == "sltd":
+        return await _search_documents(conn, query, viewer, now, limit)
+    if query.database == "smv":
+        return await _search_vehicles(conn, query, viewer, now, limit)
+    return await _search_persons(conn, query, viewer, purpose, now, limit)
 
 
-async def remove_expired(conn: AsyncConnection, now: datetime, *, limit: int = 500) -> list[Removed]:
-    """Delete records past their retention end (and persons whose notice is no longer published)."""
-    raise NotImplementedError
+async def _search_documents(
+    conn: AsyncConnection, query: SearchQuery, viewer: Viewer, now: datetime, limit: int
+) -> list[SearchHit]:
+    if query.document_number is None:
+        return []
+    t = tables.documents
+    where = [t.c.number_key == document_key(query.document_number), t.c.retention_until > now, _visible(t, viewer)]
+    if query.issuing_country is not None:
+        where.append(t.c.issuing_country == query.issuing_country)
+    rows = (await conn.execute(sa.select(t).where(*where).order_by(t.c.record_id).limit(limit))).mappings().all()
+    hits = []
+    for row in rows:
+        document = TravelDocument(
+            number=row["number"], document_type=row["document_type"], issuing_country=row["issuing_country"],
+            status=row["status"], issued_on=row["issued_on"], expires_on=row["expires_on"],
+            reported_on=row["reported_on"],
+        )  # fmt: skip
+        reasons = ["document number exact"] + (["issuing country exact"] if query.issuing_country else [])
+        hits.append(_hit(row, "sltd", 1.0, reasons, document=document))
+    return hits
+
+
+async def _search_vehicles(
+    conn: AsyncConnection, query: SearchQuery, viewer: Viewer, now: datetime, limit: int
+) -> list[SearchHit]:
+    t = tables.vehicles
+    matches: list[sa.ColumnElement[bool]] = []
+    if query.vin is not None:
+        matches.append(t.c.vin_key == vin_key(query.vin))
+    if query.plate is not None:
+        plate = t.c.plate_key == plate_key(query.plate)
+        matches.append(sa.and_(plate, t.c.plate_country == query.plate_country) if query.plate_country else plate)
+    if not matches:
+        return []
+    stmt = sa.select(t).where(sa.or_(*matches), t.c.retention_until > now, _visible(t, viewer))
+    rows = (await conn.execute(stmt.order_by(t.c.record_id).limit(limit))).mappings().all()
+    hits = []
+    for row in rows:
+        reasons = []
+        if query.vin is not None and row["vin_key"] == vin_key(query.vin):
+            reasons.append("VIN exact")
+        if query.plate is not None and row["plate_key"] == plate_key(query.plate):
+            reasons.append(f"plate exact ({row['plate_country']})")
+        hits.append(_hit(row, "smv", 1.0, reasons, vehicle=Vehicle.model_validate(row["details"])))
+    return hits
+
+
+async def _search_persons(
+    conn: AsyncConnection, query: SearchQuery, viewer: Viewer, purpose: Purpose, now: datetime, limit: int
+) -> list[SearchHit]:
+    if query.person is None:
+        return []
+    keys = sorted(names.query_keys(query.person))
+    if not keys:
+        return []
+    t, k = tables.persons, tables.person_keys
+    candidates = sa.select(k.c.record_id).where(k.c.key.in_(keys)).distinct()
+    stmt = sa.select(t).where(t.c.record_id.in_(candidates), t.c.retention_until > now, _visible(t, viewer))
+    rows = (await conn.execute(stmt.limit(names.MAX_CANDIDATES))).mappings().all()
+    threshold = names.THRESHOLDS[purpose]
+    scored = []
+    for row in rows:
+        person = WantedPerson.model_validate(row["details"])
+        match = names.score(query.person, person)
+        if match.score >= threshold:
+            scored.append(_hit(row, "persons", round(match.score, 4), list(match.reasons), person=person))
+    scored.sort(key=lambda h: (-h.score, h.record_id))
+    return scored[:limit]
+
+
+def _hit(row: Any, database: Database, score: float, reasons: list[str], **subject: Any) -> SearchHit:
+    return SearchHit(
+        record_id=row["record_id"], database=database, owner_office=row["owner_office"],
+        record_ref=row["record_ref"], score=score, reasons=tuple(reasons), instructions=row["instructions"],
+        revision=row["revision"], **subject,
+    )  # fmt: skip
 
 
 async def counts(conn: AsyncConnection) -> dict[Database, int]:
-    raise NotImplementedError
+    """Records held per database (the national-copy and operator views; not on a search's path)."""
+    result: dict[Database, int] = {}
+    for database, table in tables.TABLES_BY_DATABASE.items():
+        result[database] = int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())  # type: ignore[index]
+    return result
 
 
-async def remove_for_notice(conn: AsyncConnection, notice_ids: Sequence[str], now: datetime) -> list[Removed]:
-    """Delete the person records fed by these notices (cancelled)."""
-    raise NotImplementedError
+async def remove_expired(conn: AsyncConnection, now: datetime, *, limit: int = 500) -> list[str]:
+    """Delete up to `limit` records past their retention end; their ids (for the audit trail)."""
+    removed: list[str] = []
+    for database, table in tables.TABLES_BY_DATABASE.items():
+        due = sa.select(table.c.record_id).where(table.c.retention_until <= now).order_by(table.c.retention_until)
+        for rid in (await conn.execute(due.limit(limit - len(removed)))).scalars().all():
+            await _delete(conn, database, rid)  # type: ignore[arg-type]
+            removed.append(rid)
+        if len(removed) >= limit:
+            break
+    return removed

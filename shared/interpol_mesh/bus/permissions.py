@@ -7,8 +7,9 @@ let an insider store anything under a recipient nobody consumes (300 MB in 1.4 s
 stream's whole retention); now the server refuses such a publish as a permissions violation, and
 every subject it accepts has a provisioned consumer. It reads only its own durable consumer and
 receives replies only on its own inbox prefix. Only the GS publishes notice events (one subject
-per office it may address) and the key directory. Stream and consumer creation is the admin's
-(`up`, provisioning).
+per office it may address) and the key directory. An NCB publishes its online searches on its own search subject; only the GS
+subscribes to them and answers each on its reply subject (`allow_responses`). Stream and consumer
+creation is the admin's (`up`, provisioning).
 """
 
 from __future__ import annotations
@@ -41,4 +42,17 @@ def permissions_for(office: Office, directory: Directory) -> dict[str, list[str]
         publish += [subjects.notice(o) for o in sorted(directory.offices) if o != office.id]
         publish.append(subjects.KEY_DIRECTORY_SUBJECT)
     subscribe = [f"{inbox_prefix(office.id)}.>", subjects.KEY_DIRECTORY_SUBJECT]
+    if office.kind == "ncb":
+        publish.append(subjects.search(office.id))  # online searches, as itself only
+    if office.id == subjects.SEARCH_RESPONDER:
+        subscribe.append(subjects.SEARCH_WILDCARD)
     return {"publish": publish, "subscribe": subscribe}
+
+
+# The search responder publishes a result only on the reply subject of a request it received,
+# once and within this time (nats-server `allow_responses`): it cannot write to an inbox unasked.
+RESPONSES = {"max": 1, "expires": "10s"}
+
+
+def responses_for(office: Office) -> dict[str, object] | None:
+    return RESPONSES if office.id == subjects.SEARCH_RESPONDER else None

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from interpol_mesh.bus.credentials import ADMIN_USER, public_nkey
-from interpol_mesh.bus.permissions import permissions_for
+from interpol_mesh.bus.permissions import permissions_for, responses_for
 from interpol_mesh.bus.tls import TlsFiles
 from interpol_mesh.directory import Directory
 from interpol_mesh.natsd import write_server_config
@@ -33,9 +33,11 @@ def render_auth(directory: Directory, key_dir: Path, *, accounts: bool = False) 
         perms = permissions_for(office, directory)
         publish = json.dumps(perms["publish"])
         subscribe = json.dumps(perms["subscribe"])
+        responses = responses_for(office)
+        allow_responses = f", allow_responses: {json.dumps(responses)}" if responses else ""
         lines.append(
             f'    {{nkey: "{public_nkey(key_dir, office.id)}", permissions: '
-            f"{{publish: {{allow: {publish}}}, subscribe: {{allow: {subscribe}}}}}}}  # {office.id}"
+            f"{{publish: {{allow: {publish}}}, subscribe: {{allow: {subscribe}}}{allow_responses}}}}}  # {office.id}"
         )
     lines += ["  ]", "}"]
     if accounts:
