@@ -47,15 +47,20 @@ def fold(name: PersonName) -> tuple[str, ...]:
 
 
 def skeleton(token: str) -> str:
-    """First letter kept, later vowels dropped, doubled letters collapsed: 'mohammed' and 'muhammad' -> 'mhmd'."""
-    squeezed = _DOUBLES.sub(r"\1", token)
-    return (squeezed[:1] + _VOWELS.sub("", squeezed[1:]))[:KEY_LENGTH]
+    """Vowels dropped, doubled letters collapsed: 'mohammed' and 'muhammad' -> 'mhmd'.
+
+    A leading vowel goes too: Arabic's ayn (علي, Ali) has no Latin letter, so its fold starts with
+    a consonant ("ly"); an all-vowel token keeps its first letter.
+    """
+    consonants = _DOUBLES.sub(r"\1", _VOWELS.sub("", token))
+    return (consonants or token[:1])[:KEY_LENGTH]
 
 
 def _token_keys(token: str) -> set[str]:
     if len(token) < 2 or token.isdigit():
         return set()
-    keys = {f"s:{skeleton(token)}"}
+    bones = skeleton(token)
+    keys = {f"s:{bones}"} if len(bones) >= 2 else set()  # one consonant would make every "Ali" a candidate
     code = jellyfish.metaphone(token)
     if code:
         keys.add(f"m:{code}"[:KEY_LENGTH])
