@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_DIR := interop/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: help install run test lint fmt types imports gen check-gen check browser clean load bench bench-ccc
+.PHONY: help install run test lint fmt types imports gen check-gen check browser clean load bench bench-ccc bench-police
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ bench: $(STAMP) ## raw nats-py/PyNaCl/asyncpg pipeline vs the mesh on PostgreSQL
 
 bench-ccc: $(STAMP) ## CCC: dispatch decisions/s, and intake-to-dispatch through the NCBs' API at 100 and 1,000 ops/s (BENCH_DATABASE_URL)
 	$(BIN)/python -m interpol_offices.ccc_router.bench --json var/bench-ccc.json $(ARGS)
+
+bench-police: $(STAMP) ## police databases: store.search against the raw indexed query on 1M documents, 200k vehicles, 100k persons (BENCH_DATABASE_URL)
+	$(BIN)/python -m interpol_offices.police_data.bench --json var/bench-police.json $(ARGS)
 
 clean: ## remove ./var (mesh data) and caches
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

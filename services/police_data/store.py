@@ -233,9 +233,14 @@ async def _search_persons(
     if not keys:
         return []
     t, k = tables.persons, tables.person_keys
-    candidates = sa.select(k.c.record_id).where(k.c.key.in_(keys)).distinct()
-    stmt = sa.select(t).where(t.c.record_id.in_(candidates), t.c.retention_until > now, _visible(t, viewer))
-    rows = (await conn.execute(stmt.limit(names.MAX_CANDIDATES))).mappings().all()
+    # The records sharing the most keys first: with a common name, the cap must cut the weakest.
+    shared = sa.func.count().label("shared")
+    candidates = (
+        sa.select(k.c.record_id, shared).where(k.c.key.in_(keys)).group_by(k.c.record_id)
+        .order_by(shared.desc(), k.c.record_id).limit(names.MAX_CANDIDATES).subquery()
+    )  # fmt: skip
+    stmt = sa.select(t).join(candidates, candidates.c.record_id == t.c.record_id)
+    rows = (await conn.execute(stmt.where(t.c.retention_until > now, _visible(t, viewer)))).mappings().all()
     threshold = names.THRESHOLDS[purpose]
     scored = []
     for row in rows:

@@ -1,0 +1,250 @@
+"""`make bench-police`: the police databases' search against the raw database query, in one run.
+
+On PostgreSQL (BENCH_DATABASE_URL, else TEST_DATABASE_URL), in a schema of its own
+(`bench_police`, dropped first): loads synthetic SLTD documents, SMV vehicles and wanted persons
+(COPY, the way a real migration would load them), then for each database runs the same query mix
+twice for `--duration` seconds at `--concurrency` searches in flight:
+
+- raw: the same indexed SELECT (for persons: the same candidate query by shared name keys) through a
+  bare asyncpg pool with a prepared statement, no visibility rule, no models, no scoring: the ceiling;
+- store: `store.search`, what the GS's responder runs per request (SQLAlchemy, the visibility rule
+  in SQL, hits built as wire models; persons scored with `names.score`).
+
+Half the queries hit a record, half miss (most frontline checks miss). It prints searches/s, p50 and
+p99 of each and the ratio store/raw, and writes them to `--json`. The end-to-end path (NCB API,
+signed request over NATS, GS responder, signed answer) is not in these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from interpol_mesh.messages.records import PersonName, PersonQuery, SearchQuery, WantedPerson
+from interpol_offices.police_data import names, store, synthetic, tables
+from interpol_offices.police_data.identifiers import document_key, plate_key
+from interpol_offices.police_data.vin import vin_key
+
+SCHEMA = "bench_police"
+DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+COUNTRIES = ("FR", "DE", "US", "GB", "ES", "IT", "NL", "BR", "CN", "IN", "RU", "MA", "NG", "AR", "JP")
+FAMILY = ("Abdullah", "Ivanov", "Dupont", "Garcia", "Müller", "Nguyen", "Hussein", "Smirnova", "Papadopoulos",
+          "Kowalski", "Okafor", "Haddad", "Mensah", "Rossi", "Silva", "Kim", "Sato", "Cohen", "Popescu", "Yilmaz",
+          "عبد الله", "حسين", "Иванов", "Петров", "Χατζής")  # fmt: skip
+GIVEN = ("Mohammed", "Sergei", "Marc", "Ana", "Jürgen", "Minh", "Ali", "Natalia", "Giorgos", "Jan", "Chidi", "Omar",
+         "Kwame", "Giulia", "João", "Min-jun", "Yuki", "David", "Ioana", "Emre", "محمد", "علي", "Сергей", "Ольга")  # fmt: skip
+Query = Callable[[], Awaitable[Any]]
+
+
+def _engine_url(url: str) -> tuple[str, str]:
+    if not url.startswith("postgresql"):
+        raise SystemExit(f"make bench-police runs on PostgreSQL; BENCH_DATABASE_URL is {url.split(':')[0]}")
+    return url, url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _common(database: str, owner: str, ref: str, revision: int) -> tuple[Any, ...]:
+    rid = store.record_id(database, owner, ref)  # type: ignore[arg-type]
+    return (rid, owner, ref, "seize", False, None, revision, NOW + timedelta(days=1800), NOW, NOW)
+
+
+COMMON = ("record_id", "owner_office", "record_ref", "instructions", "restricted", "source_message_id", "revision",
+          "retention_until", "created_at", "updated_at")  # fmt: skip
+
+
+def _person(rng: random.Random, i: int) -> WantedPerson:
+    main = PersonName(family_name=rng.choice(FAMILY), given_names=f"{rng.choice(GIVEN)} {rng.choice(GIVEN)}")
+    born = date(1950, 1, 1) + timedelta(days=rng.randrange(20000))
+    return WantedPerson(names=(main,), date_of_birth=born, nationalities=(rng.choice(COUNTRIES),))
+
+
+async def load(raw: asyncpg.Connection, counts: dict[str, int], seed: int, schema: str) -> dict[str, Any]:
+    """COPY the synthetic records in; the keys the query mix draws its hits from."""
+    started = time.perf_counter()
+    hits: dict[str, Any] = {}
+    docs = list(synthetic.documents(counts["sltd"], seed, COUNTRIES))
+    rows: list[tuple[Any, ...]] = [(*_common("sltd", f"ncb.{d.issuing_country.lower()}", f"D{i}", i + 1), document_key(d.number),
+             d.number, d.issuing_country, d.document_type, d.status, d.issued_on, d.expires_on, d.reported_on)
+            for i, d in enumerate(docs)]  # fmt: skip
+    cols: tuple[str, ...] = (*COMMON, "number_key", "number", "issuing_country", "document_type", "status", "issued_on", "expires_on",
+            "reported_on")  # fmt: skip
+    await raw.copy_records_to_table("police_documents", records=rows, columns=cols, schema_name=schema)
+    hits["sltd"] = [(document_key(d.number), d.issuing_country) for d in docs[:: max(1, len(docs) // 5000)]]
+    cars = list(synthetic.vehicles(counts["smv"], seed))
+    rows = []
+    for i, v in enumerate(cars):
+        details = json.dumps({"vin": v.vin, "plate": v.plate, "plate_country": v.plate_country, "make": v.make,
+                              "model": v.model, "colour": v.colour, "year": v.year})  # fmt: skip
+        rows.append((*_common("smv", "ncb.fr", f"V{i}", i + 1), vin_key(v.vin) if v.vin else None,
+                     plate_key(v.plate) if v.plate else None, v.plate_country, details))  # fmt: skip
+    cols = (*COMMON, "vin_key", "plate_key", "plate_country", "details")
+    await raw.copy_records_to_table("police_vehicles", records=rows, columns=cols, schema_name=schema)
+    hits["smv"] = [vin_key(v.vin) for v in cars[:: max(1, len(cars) // 5000)] if v.vin]
+    rng = random.Random(seed)
+    people = [_person(rng, i) for i in range(counts["persons"])]
+    rows, keys = [], []
+    for i, p in enumerate(people):
+        rid = f"persons/ncb.fr/P{i}"
+        rows.append((*_common("persons", "ncb.fr", f"P{i}", i + 1), p.model_dump_json(), p.date_of_birth, None))
+        keys += [(k, rid) for k in names.record_keys(p)]
+    cols = (*COMMON, "details", "date_of_birth", "notice_id")
+    await raw.copy_records_to_table("police_persons", records=rows, columns=cols,
+                                    schema_name=schema)  # fmt: skip
+    await raw.copy_records_to_table(
+        "police_person_keys", records=keys, columns=("key", "record_id"), schema_name=schema
+    )
+    hits["persons"] = people[:: max(1, len(people) // 2000)]
+    await raw.execute(f"ANALYZE {schema}.police_documents; ANALYZE {schema}.police_vehicles; "
+                      f"ANALYZE {schema}.police_persons; ANALYZE {schema}.police_person_keys")  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "hits": hits, "keys": len(keys)}
+
+
+async def measure(query: Query, duration: float, concurrency: int) -> dict[str, float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + duration
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            await query()
+            latencies.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100)
+    return {"searches": len(latencies), "per_second": len(latencies) / elapsed, "p50_ms": q[49] * 1000,
+            "p99_ms": q[98] * 1000}  # fmt: skip
+
+
+def rng_choice(r: random.Random, pool: Sequence[Any], miss: Any) -> Any:
+    return r.choice(pool) if r.random() < 0.5 else miss
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    sa_url, pg_url = _engine_url(args.database_url)
+    schema = args.schema
+    raw = await asyncpg.connect(pg_url)
+    await raw.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+    engine: AsyncEngine = create_async_engine(sa_url, pool_size=args.concurrency, max_overflow=0)
+    engine = engine.execution_options(schema_translate_map={None: schema})
+    async with engine.begin() as conn:
+        await conn.run_sync(tables.metadata.create_all)
+    counts = {"sltd": args.documents, "smv": args.vehicles, "persons": args.persons}
+    loaded = await load(raw, counts, args.seed, schema)
+    await raw.close()
+    print(f"loaded {args.documents:,} documents, {args.vehicles:,} vehicles, {args.persons:,} persons "
+          f"({loaded['keys']:,} name keys) in {loaded['seconds']:.1f} s")  # fmt: skip
+    pool = await asyncpg.create_pool(pg_url, min_size=args.concurrency, max_size=args.concurrency,
+                                     server_settings={"search_path": schema})  # fmt: skip
+    viewer = store.Viewer(office_id="ncb.de", country="DE")
+    hits = loaded["hits"]
+    r = random.Random(args.seed)
+    raw_sql = {
+        "sltd": "SELECT * FROM police_documents WHERE number_key = $1 AND issuing_country = $2 LIMIT 20",
+        "smv": "SELECT * FROM police_vehicles WHERE vin_key = $1 LIMIT 20",
+        "persons": "SELECT p.* FROM police_persons p JOIN (SELECT record_id, count(*) AS shared FROM police_person_keys"
+        " WHERE key = ANY($1::text[]) GROUP BY record_id ORDER BY shared DESC, record_id LIMIT 500) c"
+        " ON c.record_id = p.record_id",
+    }
+
+    def draw(database: str) -> Any:
+        if database == "sltd":
+            return rng_choice(r, hits["sltd"], ("ZZ" + str(r.randrange(10**7)), "FR"))
+        if database == "smv":
+            return rng_choice(r, hits["smv"], "ZZZZZ" + str(r.randrange(10**12)))
+        person = rng_choice(r, hits["persons"], None)
+        if person is None:
+            return PersonQuery(names=(PersonName(family_name="Zzyzx", given_names="Quentin"),))
+        return PersonQuery(names=person.names, date_of_birth=person.date_of_birth)
+
+    def raw_query(database: str) -> Query:
+        async def q() -> Any:
+            value = draw(database)
+            async with pool.acquire() as c:
+                statement = await c.prepare(raw_sql[database])  # asyncpg caches it per connection
+                if database == "sltd":
+                    return await statement.fetch(*value)
+                if database == "smv":
+                    return await statement.fetch(value)
+                return await statement.fetch(sorted(names.query_keys(value)))
+
+        return q
+
+    def store_query(database: str) -> Query:
+        async def q() -> Any:
+            value = draw(database)
+            if database == "sltd":
+                query = SearchQuery(database="sltd", document_number=value[0], issuing_country=value[1])
+            elif database == "smv":
+                query = SearchQuery(database="smv", vin=value)
+            else:
+                query = SearchQuery(database="persons", person=value)
+            async with engine.connect() as conn:
+                return await store.search(conn, query, viewer=viewer, purpose="border-check", now=NOW)
+
+        return q
+
+    report: dict[str, Any] = {"loaded": {**counts, "seconds": loaded["seconds"], "name_keys": loaded["keys"]},
+                              "concurrency": args.concurrency, "duration_s": args.duration, "databases": {}}  # fmt: skip
+    print(f"{'database':<9} {'path':<6} {'searches/s':>11} {'p50 ms':>8} {'p99 ms':>8}   ratio store/raw")
+    for database in ("sltd", "smv", "persons"):
+        figures: dict[str, Any] = {}
+        for path, make in (("raw", raw_query), ("store", store_query)):
+            await measure(make(database), min(1.0, args.duration / 5), args.concurrency)  # warm the caches
+            figures[path] = await measure(make(database), args.duration, args.concurrency)
+        ratio = figures["store"]["per_second"] / figures["raw"]["per_second"]
+        figures["ratio"] = ratio
+        report["databases"][database] = figures
+        for path in ("raw", "store"):
+            f = figures[path]
+            tail = f"   {ratio:.2f}" if path == "store" else ""
+            print(f"{database:<9} {path:<6} {f['per_second']:>11,.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f}{tail}")
+    await pool.close()
+    await engine.dispose()
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="make bench-police", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+                   or DEFAULT_DB)  # fmt: skip
+    p.add_argument("--documents", type=int, default=1_000_000, help="SLTD records (default 1,000,000)")
+    p.add_argument("--vehicles", type=int, default=200_000, help="SMV records (default 200,000)")
+    p.add_argument("--persons", type=int, default=100_000, help="wanted persons (default 100,000)")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per path and database (default 10)")
+    p.add_argument("--concurrency", type=int, default=16, help="searches in flight (default 16)")
+    p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--schema", default=SCHEMA, help=f"PostgreSQL schema, dropped and recreated (default {SCHEMA})")
+    p.add_argument("--json", default="var/bench-police.json")
+    args = p.parse_args(argv)
+    if min(args.documents, args.vehicles, args.persons) < 10:
+        p.error("load at least 10 records of each database")
+    try:
+        report = asyncio.run(run(args))
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"make bench-police: cannot use {args.database_url.split('@')[-1]}: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"figures written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
