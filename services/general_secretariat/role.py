@@ -21,7 +21,11 @@ def build_role() -> OfficeRole:
         name="general_secretariat",
         description="General Secretariat: keeps and signs the key directory, reviews notice requests and publishes notices; holds the police databases and answers searches.",
         routers=[exchange_router, build_key_router(keys), notices_router, review_router],
-        handlers={"key-rotation": keys.on_rotation, "notice-request": on_notice_request, "record-change": on_record_change},
+        handlers={
+            "key-rotation": keys.on_rotation,
+            "notice-request": on_notice_request,
+            "record-change": on_record_change,
+        },
         startup=[keys.seed],
         background=[keys.publisher, expire_notices, search_responder, retention_loop],
         migrations=POLICE_MIGRATIONS,  # the police databases (SLTD, SMV, persons) live at the GS
