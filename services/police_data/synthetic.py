@@ -1,9 +1,8 @@
 """Realistic synthetic records for tests and benchmarks: nothing real.
 
-Document numbers in each country's format, VINs with valid check digits, plates, and persons
-named per region and script with their transliterations; a labelled set of misspelt and
-transliterated person queries with the record each should find. This module holds documents
-and vehicles; persons are in synthetic_persons.py.
+Document numbers in each country's format, VINs with valid check digits and plates; persons
+named per region and script are not here yet: the name matcher is measured on the labelled pairs
+of tests/test_police_names.py, and the benchmark draws its persons from small name pools.
 
 Everything is drawn from a seeded `random.Random`, so a seed gives the same records on every
 machine, and `documents(n, seed)` is a prefix of `documents(n + k, seed)`. The benchmark draws
