@@ -203,11 +203,13 @@ async def _search_vehicles(
     conn: AsyncConnection, query: SearchQuery, viewer: Viewer, now: datetime, limit: int
 ) -> list[SearchHit]:
     t = tables.vehicles
+    vin = vin_key(query.vin) if query.vin is not None else None
+    plate_wanted = plate_key(query.plate) if query.plate is not None else None
     matches: list[sa.ColumnElement[bool]] = []
-    if query.vin is not None:
-        matches.append(t.c.vin_key == vin_key(query.vin))
-    if query.plate is not None:
-        plate = t.c.plate_key == plate_key(query.plate)
+    if vin is not None:
+        matches.append(t.c.vin_key == vin)
+    if plate_wanted is not None:
+        plate = t.c.plate_key == plate_wanted
         matches.append(sa.and_(plate, t.c.plate_country == query.plate_country) if query.plate_country else plate)
     if not matches:
         return []
@@ -216,9 +218,9 @@ async def _search_vehicles(
     hits = []
     for row in rows:
         reasons = []
-        if query.vin is not None and row["vin_key"] == vin_key(query.vin):
+        if vin is not None and row["vin_key"] == vin:
             reasons.append("VIN exact")
-        if query.plate is not None and row["plate_key"] == plate_key(query.plate):
+        if plate_wanted is not None and row["plate_key"] == plate_wanted:
             reasons.append(f"plate exact ({row['plate_country']})")
         hits.append(_hit(row, "smv", 1.0, reasons, vehicle=Vehicle.model_validate(row["details"])))
     return hits
