@@ -22,6 +22,7 @@ from interpol_mesh.notices import InvalidTransition, Screening, expiry_for, reci
 from interpol_mesh.notices.refusal import refusal_message
 from interpol_mesh.notices.views import Signature
 from interpol_mesh.storage import tables
+from interpol_offices.police_data import notice_feed
 
 
 class NoticeNotFound(LookupError):
@@ -149,6 +150,9 @@ async def _publish(
         notice=request, published_at=now, expires_at=expires_at, request=signed,
     )  # fmt: skip
     message_id = await _send_event(uow, notice_id, event, recipients)
+    await notice_feed.on_notice_published(
+        uow, notice_id, request, recipients=recipients, expires_at=expires_at, message_id=message_id
+    )
     await notices.record(
         conn, notice_id, action="published", status="published", at=now, actor=reviewer, reason=reason,
         message_id=message_id, signers=_signers(ctx, request.requesting_office, signed),
@@ -176,6 +180,7 @@ async def cancel(uow: UnitOfWork, notice_id: str, *, reason: str, reviewer: str 
         reason=reason, request=signed,
     )  # fmt: skip
     message_id = await _send_event(uow, notice_id, event, recipients)
+    await notice_feed.on_notice_ended(uow, notice_id, request, message_id=message_id)
     await notices.record(
         conn, notice_id, action="cancelled", status="cancelled", at=now, actor=reviewer, reason=reason,
         message_id=message_id, signers=_signers(ctx, request.requesting_office, signed),

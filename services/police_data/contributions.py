@@ -1,4 +1,4 @@
-"""GS: a `record-change` from its owner, checked against the owner rules, then stored.
+"""GS: a `record-change` from its owner, checked against the owner rules, then stored and passed on to the national copies that may see it.
 
 The envelope has verified (the sender is who the subject and signature say); these are the rules
 of the databases themselves. A change that breaks one is refused with a reason code, audited as
@@ -18,6 +18,7 @@ from interpol_mesh.messages.records import RecordChange
 from interpol_mesh.messaging.unit_of_work import UnitOfWork
 from interpol_offices.police_data import store
 from interpol_offices.police_data.errors import FieldError
+from interpol_offices.police_data.national_copy import fan_out
 from interpol_offices.police_data.vin import check_vin
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ async def on_record_change(uow: UnitOfWork, verified: Verified) -> None:
     applied = await store.apply_change(uow.conn, change, source_message_id=header.message_id, now=now)
     rid = store.record_id(change.database, change.owner_office, change.record_ref)
     result = "nothing-to-cancel" if applied is None else "removed" if applied.removed else "stored"
+    if applied is not None:
+        await fan_out(uow, change, applied, header.message_id)
     uow.audit(
         AuditEvent(event="record-change", result=result, message_id=header.message_id, sender=header.sender,
                    digest=verified.digest, detail=f"{rid} revision {applied.revision if applied else '-'}")

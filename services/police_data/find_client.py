@@ -30,13 +30,13 @@ async def search_online(
     ctx: OfficeContext, request: SearchRequest, *, deadline: float = DEADLINE_SECONDS
 ) -> tuple[str, SearchResult]:
     """The request's message id and the GS's verified result."""
+    if not ctx.bus_status.connected:  # before signing: a request that cannot leave costs no signature
+        raise SearchUnavailable("the bus is not connected")
     out = compose(
         ctx, kind="search-request", recipients=[GS_ID], body=request, lifetime=REQUEST_LIFETIME,
         track_delivery=False, priority="urgent",
     )  # fmt: skip
     mid = out.header.message_id
-    if not ctx.bus_status.connected:
-        raise SearchUnavailable("the bus is not connected")
     try:
         reply = await ctx.nc.request(subjects.search(ctx.office.id), out.sealed.data, timeout=deadline)
     except NoRespondersError as exc:

@@ -1,7 +1,7 @@
 """GS background: records past their retention end are deleted, on the injected clock.
 
 The RPD keeps a record no longer than its owner's retention period; a search already ignores a
-record past it (`store.search`), so this sweep only reclaims the rows and leaves the audit trail.
+record past it (`store.search`), so this sweep reclaims the rows, leaves the audit trail, and tells the national copies (`cancel`).
 """
 
 from __future__ import annotations
@@ -12,19 +12,23 @@ import logging
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_offices.police_data import store
+from interpol_offices.police_data.national_copy import expired_change, fan_out
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_S = 60.0
 BATCH = 500
+SWEEP_SOURCE = "00000000-0000-0000-0000-000000000000"  # no owner's message: the GS's clock removed it
 
 
 async def sweep_once(ctx: OfficeContext) -> int:
     """One pass at `ctx.clock.now()`: the number of records deleted (at most BATCH, audited one by one)."""
     async with ctx.transaction() as uow:
         removed = await store.remove_expired(uow.conn, ctx.clock.now(), limit=BATCH)
-        for rid in removed:
-            uow.audit(AuditEvent(event="record-expired", result="removed", sender=ctx.office.id, detail=rid))
+        for applied in removed:
+            uow.audit(AuditEvent(event="record-expired", result="removed", sender=ctx.office.id,
+                                 detail=f"{applied.record_id} revision {applied.revision}"))  # fmt: skip
+            await fan_out(uow, expired_change(applied.record_id), applied, SWEEP_SOURCE)
     return len(removed)
 
 

@@ -13,6 +13,7 @@ from interpol_mesh.messages.records import (
     Purpose,
     RecordChange,
     SearchHit,
+    SearchMode,
     TravelDocument,
     Vehicle,
     WantedPerson,
@@ -83,7 +84,11 @@ class SearchSend(Strict):
     person: PersonQuery | None = None
     purpose: Purpose = "border-check"
     place: str = Field(..., min_length=1, max_length=300, examples=["Roissy-CDG T2E, passport control"])
-    mode: Literal["online"] = Field("online", description="online (FIND): the GS's databases, 2 s deadline")
+    mode: Literal["online", "national-copy", "auto"] = Field(
+        "online",
+        description="online (FIND): the GS's databases, 2 s deadline; national-copy (MIND): this office's replica, "
+        "also with the link down; auto: online, and the national copy if the GS does not answer",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -97,9 +102,26 @@ class SearchSend(Strict):
     )  # fmt: skip
 
 
+class CopyStatus(BaseModel):
+    """This office's national copy, for the operators: what it holds and how fresh it is."""
+
+    keeps_copy: bool
+    last_revision: int = Field(..., description="the newest GS revision applied (0: nothing yet)")
+    copy_as_of: Timestamp | None = Field(None, description="the GS's time of that change")
+    applied_at: Timestamp | None = None
+    records: dict[Database, int]
+    link: Literal["up", "down"]
+
+
 class SearchAnswer(BaseModel):
-    search_id: str = Field(..., description="the signed search-request's message id (in this office's audit trail)")
-    mode: Literal["online"]
+    search_id: str = Field(
+        ..., description="the search's id in this office's audit trail (online: the signed request's)"
+    )
+    mode: SearchMode = Field(..., description="where it was answered: online at the GS, or this office's national copy")
     searched_at: Timestamp
+    copy_as_of: Timestamp | None = Field(
+        None, description="national copy: the GS's time of the newest change it holds (how fresh the answer is)"
+    )
+    link: Literal["up", "down"] = Field(..., description="this office's link to the bus when it answered")
     hits: list[SearchHit]
     hit_reports: list[str] = Field(..., description="message ids of the record-hit reports sent to owners and the CCC")

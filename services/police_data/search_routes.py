@@ -1,14 +1,16 @@
-"""NCB API: `POST /v1/searches`, an officer's frontline search of the GS's databases (FIND).
+"""NCB API: `POST /v1/searches`, an officer's frontline search: online at the GS (FIND) or in the national copy (MIND).
 
 The NCB reads the input first (an MRZ's ICAO 9303 check digits, a VIN's check digit), so a misread
-is a 422 naming the field rather than a miss. Then the signed request to the GS, and one unit of
-work here: the `search` audit event (the only place the terms are kept: never in a log line,
-metric or span), a `record-view` per record shown, and a `record-hit` to each owner and the CCC.
+is a 422 naming the field rather than a miss. Then the signed request to the GS (or, on the
+national copy, the GS's own `store.search` on this office's replica), and one unit of work here:
+the `search` audit event (the only place the terms are kept: never in a log line, metric or span),
+a `record-view` per record shown, and a `record-hit` to each owner and the CCC.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, status
 
@@ -16,13 +18,18 @@ from interpol_mesh.app.deps import CtxDep
 from interpol_mesh.audit import AuditEvent
 from interpol_mesh.auth.deps import OFFICER, requires
 from interpol_mesh.directory import GS_ID
-from interpol_mesh.messages.records import SearchQuery, SearchRequest
+from interpol_mesh.ids import new_message_id
+from interpol_mesh.messages.records import SearchHit, SearchMode, SearchQuery, SearchRequest
+from interpol_mesh.messaging.context import OfficeContext
+from interpol_mesh.messaging.unit_of_work import UnitOfWork
+from interpol_offices.police_data import store
 from interpol_offices.police_data.errors import FieldError
 from interpol_offices.police_data.find_client import SearchUnavailable, search_online
 from interpol_offices.police_data.hits import report_hits
 from interpol_offices.police_data.identifiers import document_key, plate_key
 from interpol_offices.police_data.mrz import parse_mrz
-from interpol_offices.police_data.schemas import SearchAnswer, SearchSend
+from interpol_offices.police_data.national_copy import keeps_copy
+from interpol_offices.police_data.schemas import CopyStatus, SearchAnswer, SearchSend
 from interpol_offices.police_data.vin import check_vin
 
 router = APIRouter(prefix="/v1", tags=["police databases"], dependencies=[requires(OFFICER)])
@@ -56,38 +63,86 @@ def query_of(req: SearchSend, ctx: CtxDep) -> SearchQuery:
     "/searches",
     response_model=SearchAnswer,
     summary="Search the stolen documents, stolen vehicles or wanted persons",
-    responses={422: {"description": "An identifier is misread (the field is named)"},
-               503: {"description": "The GS did not answer within the deadline"}},
+    responses={409: {"description": "national-copy asked at an office that keeps no national copy"},
+               422: {"description": "An identifier is misread (the field is named)"},
+               503: {"description": "The GS did not answer within the deadline (and no national copy to fall back on)"}},
 )  # fmt: skip
 async def search(req: SearchSend, ctx: CtxDep) -> SearchAnswer:
-    """Signs a `search-request` to the GS and waits at most 2 s for its signed answer.
+    """Online: signs a `search-request` to the GS and waits at most 2 s for its signed answer.
+    National copy: searches this office's replica, also with the link down, and says how fresh it is.
 
     Every hit returned is reported at once (`record-hit` to the record's owner and the CCC, once per
-    record): the owner decides what happens to the person, document or vehicle.
+    record; queued in the outbox while the link is down): the owner decides what happens next.
     """
     try:
         query = query_of(req, ctx)
     except FieldError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{exc.field}: {exc.reason}") from exc
-    request = SearchRequest(query=query, purpose=req.purpose, place=req.place)
-    try:
-        search_id, result = await search_online(ctx, request)
-    except SearchUnavailable as exc:
-        async with ctx.transaction() as uow:
-            uow.audit(AuditEvent(event="search", result="unavailable", sender=ctx.office.id, recipients=[GS_ID],
-                                 detail=f"{query.database} online: {exc}"))  # fmt: skip
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"search unavailable: {exc}") from exc
-    hits = list(result.hits)
+    has_copy = keeps_copy(ctx.directory, ctx.office.id)
+    if req.mode == "national-copy" and not has_copy:
+        raise HTTPException(status.HTTP_409_CONFLICT, "mode: this office keeps no national copy; search online")
+    fallback = None
+    if req.mode != "national-copy":
+        request = SearchRequest(query=query, purpose=req.purpose, place=req.place)
+        try:
+            search_id, result = await search_online(ctx, request)
+        except SearchUnavailable as exc:
+            if req.mode == "online" or not has_copy:
+                async with ctx.transaction() as uow:
+                    uow.audit(AuditEvent(event="search", result="unavailable", sender=ctx.office.id,
+                                         recipients=[GS_ID], detail=f"{query.database} online: {exc}"))  # fmt: skip
+                raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"search unavailable: {exc}") from exc
+            fallback = f"online unavailable: {exc}"
+        else:
+            async with ctx.transaction() as uow:
+                reports = await _record(uow, req, query, search_id, "online", list(result.hits), note=None)
+            return SearchAnswer(
+                search_id=search_id, mode="online", searched_at=result.searched_at, hits=list(result.hits),
+                hit_reports=reports, link=_link(ctx),
+            )  # fmt: skip
+    search_id = new_message_id(ctx.clock)
     async with ctx.transaction() as uow:
-        terms = json.dumps(query.model_dump(mode="json", exclude_none=True), ensure_ascii=False, sort_keys=True)
-        uow.audit(AuditEvent(event="search", result=f"{len(hits)} hits", message_id=search_id, sender=ctx.office.id,
-                             recipients=[GS_ID], detail=f"{query.database} online {req.purpose}: {terms}"))  # fmt: skip
-        for hit in hits:
-            uow.audit(AuditEvent(event="record-view", result="shown", message_id=search_id, sender=ctx.office.id,
-                                 detail=f"{hit.record_id} revision {hit.revision}"))  # fmt: skip
-        reports = await report_hits(
-            uow, search_id=search_id, hits=hits, query=query, mode="online", purpose=req.purpose, place=req.place
-        )
+        now = ctx.clock.now()
+        viewer = store.Viewer(ctx.office.id, ctx.office.country)
+        hits = await store.search(uow.conn, query, viewer=viewer, purpose=req.purpose, now=now)
+        state = await store.copy_state(uow.conn)
+        reports = await _record(uow, req, query, search_id, "national-copy", hits, note=fallback)
     return SearchAnswer(
-        search_id=search_id, mode="online", searched_at=result.searched_at, hits=hits, hit_reports=reports
+        search_id=search_id, mode="national-copy", searched_at=now, copy_as_of=state.changed_at, hits=hits,
+        hit_reports=reports, link=_link(ctx),
+    )  # fmt: skip
+
+
+async def _record(
+    uow: UnitOfWork, req: SearchSend, query: SearchQuery, search_id: str, mode: SearchMode, hits: list[SearchHit],
+    *, note: str | None,
+) -> list[str]:  # fmt: skip
+    """The search's audit (the only place its terms are kept), a view per record shown, the hit reports."""
+    ctx = uow.ctx
+    terms = json.dumps(query.model_dump(mode="json", exclude_none=True), ensure_ascii=False, sort_keys=True)
+    result = f"{len(hits)} hits" + (f" ({note})" if note else "")
+    uow.audit(AuditEvent(event="search", result=result, message_id=search_id, sender=ctx.office.id,
+                         recipients=[GS_ID] if mode == "online" else [],
+                         detail=f"{query.database} {mode} {req.purpose}: {terms}"))  # fmt: skip
+    for hit in hits:
+        uow.audit(AuditEvent(event="record-view", result="shown", message_id=search_id, sender=ctx.office.id,
+                             detail=f"{hit.record_id} revision {hit.revision}"))  # fmt: skip
+    return await report_hits(
+        uow, search_id=search_id, hits=hits, query=query, mode=mode, purpose=req.purpose, place=req.place
     )
+
+
+def _link(ctx: OfficeContext) -> Literal["up", "down"]:
+    return "up" if ctx.bus_status.connected else "down"
+
+
+@router.get("/national-copy", response_model=CopyStatus, summary="This office's national copy: size and freshness")
+async def national_copy_status(ctx: CtxDep) -> CopyStatus:
+    """What the copy holds per database and the GS time of the newest change applied (its freshness)."""
+    async with ctx.engine.connect() as conn:
+        state = await store.copy_state(conn)
+        records = await store.counts(conn)
+    return CopyStatus(
+        keeps_copy=keeps_copy(ctx.directory, ctx.office.id), last_revision=state.last_revision,
+        copy_as_of=state.changed_at, applied_at=state.applied_at, records=records, link=_link(ctx),
+    )  # fmt: skip

@@ -9,7 +9,7 @@ record is small, and one code path for add and update is one path to get right o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,12 +47,31 @@ class Viewer:
 
 
 @dataclass(frozen=True)
+class Audience:
+    """Who may see one version of a record: its owner, and every member (`countries` None) or the listed ones."""
+
+    owner_office: str
+    countries: frozenset[str] | None
+
+    def includes(self, office_id: str, country: str | None) -> bool:
+        return office_id == self.owner_office or self.countries is None or (country or "") in self.countries
+
+
+@dataclass(frozen=True)
 class Applied:
-    """What an accepted change did: the record it names and the GS revision it now carries."""
+    """What an accepted change did: the record it names, the GS revision it now carries, who saw it before."""
 
     record_id: str
     revision: int
-    removed: bool  # a cancel that deleted a record
+    removed: bool  # a cancel (or an expiry) that deleted a record
+    before: Audience | None  # who could see the version replaced or removed; None: it was not held
+
+
+@dataclass(frozen=True)
+class _Held:
+    created_at: datetime
+    revision: int
+    audience: Audience
 
 
 async def next_revision(conn: AsyncConnection) -> int:
@@ -72,21 +91,104 @@ async def next_revision(conn: AsyncConnection) -> int:
 async def apply_change(
     conn: AsyncConnection, change: RecordChange, *, source_message_id: str, now: datetime
 ) -> Applied | None:
-    """Upsert or delete the owner's record under a new revision; None for a cancel of a record not held.
+    """GS: upsert or delete the owner's record under a new revision; None for a cancel of a record not held.
 
     The caller has checked the owner rules (`contributions.py`); identifiers are normalised here, so
     the exact search compares keys only.
     """
     rid = record_id(change.database, change.owner_office, change.record_ref)
-    existing = await _created_at(conn, change.database, rid)
     if change.operation == "cancel":
-        if existing is None:
-            return None
-        revision = await next_revision(conn)
-        await _delete(conn, change.database, rid)
-        return Applied(rid, revision, removed=True)
+        return await remove_record(conn, change.database, rid)
+    held = await _held(conn, change.database, rid)
     revision = await next_revision(conn)
     await _delete(conn, change.database, rid)
+    created_at = held.created_at if held else now
+    await _write(conn, change, revision=revision, source_message_id=source_message_id, created_at=created_at, now=now)
+    return Applied(rid, revision, removed=False, before=held.audience if held else None)
+
+
+async def remove_record(conn: AsyncConnection, database: Database, rid: str) -> Applied | None:
+    """GS: delete a record under a new revision (its owner cancelled it, or it ran out); None if not held."""
+    held = await _held(conn, database, rid)
+    if held is None:
+        return None
+    revision = await next_revision(conn)
+    await _delete(conn, database, rid)
+    return Applied(rid, revision, removed=True, before=held.audience)
+
+
+async def apply_copy(conn: AsyncConnection, change: RecordChange, *, changed_at: datetime, now: datetime) -> str:
+    """National copy: apply the GS's change if its revision is newer than what is held; what it did.
+
+    Changes may arrive in any order (redelivery, a consumer restart): a record's revision decides,
+    and a tombstone keeps a cancel's revision so a late upsert cannot bring the record back.
+    """
+    assert change.revision is not None and change.source_message_id is not None  # the copy handler checks
+    rid = record_id(change.database, change.owner_office, change.record_ref)
+    held = await _held(conn, change.database, rid)
+    t = tables.tombstones
+    buried = (await conn.execute(sa.select(t.c.revision).where(t.c.record_id == rid))).scalar_one_or_none()
+    if change.revision <= max(held.revision if held else 0, buried or 0):
+        return "stale"
+    await _delete(conn, change.database, rid)
+    await conn.execute(sa.delete(t).where(t.c.record_id == rid))
+    if change.operation == "cancel":
+        await conn.execute(sa.insert(t).values(record_id=rid, revision=change.revision, deleted_at=now))
+        result = "removed" if held else "nothing-to-cancel"
+    else:
+        created_at = held.created_at if held else now
+        await _write(
+            conn, change, revision=change.revision, source_message_id=change.source_message_id,
+            created_at=created_at, now=now,
+        )  # fmt: skip
+        result = "stored"
+    await _advance_copy_state(conn, change.revision, changed_at=changed_at, now=now)
+    return result
+
+
+async def _advance_copy_state(conn: AsyncConnection, revision: int, *, changed_at: datetime, now: datetime) -> None:
+    s = tables.copy_state
+    newer = s.c.last_revision < revision
+    updated = await conn.execute(
+        sa.update(s).where(s.c.id == 1).values(
+            last_revision=sa.case((newer, revision), else_=s.c.last_revision),
+            changed_at=sa.case((newer, changed_at), else_=s.c.changed_at),
+            applied_at=now,
+        )
+    )  # fmt: skip
+    if updated.rowcount == 0:
+        await conn.execute(sa.insert(s).values(id=1, last_revision=revision, changed_at=changed_at, applied_at=now))
+
+
+@dataclass(frozen=True)
+class CopyState:
+    """How fresh a national copy is: the newest GS revision applied and the GS's time of that change."""
+
+    last_revision: int
+    changed_at: datetime | None
+    applied_at: datetime | None
+
+
+async def copy_state(conn: AsyncConnection) -> CopyState:
+    s = tables.copy_state
+    row = (await conn.execute(sa.select(s).where(s.c.id == 1))).mappings().first()
+    if row is None:
+        return CopyState(0, None, None)
+    return CopyState(int(row["last_revision"]), _aware(row["changed_at"]), _aware(row["applied_at"]))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; the mesh stores UTC only."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+async def _write(
+    conn: AsyncConnection, change: RecordChange, *, revision: int, source_message_id: str, created_at: datetime,
+    now: datetime,
+) -> None:  # fmt: skip
+    rid = record_id(change.database, change.owner_office, change.record_ref)
     common: dict[str, Any] = {
         "record_id": rid,
         "owner_office": change.owner_office,
@@ -96,7 +198,7 @@ async def apply_change(
         "source_message_id": source_message_id,
         "revision": revision,
         "retention_until": change.retention_until or now + DEFAULT_RETENTION,
-        "created_at": existing or now,
+        "created_at": created_at,
         "updated_at": now,
     }
     table = tables.TABLES_BY_DATABASE[change.database]
@@ -109,7 +211,6 @@ async def apply_change(
         keys = sorted(names.record_keys(change.person))
         if keys:
             await conn.execute(sa.insert(tables.person_keys), [{"key": k, "record_id": rid} for k in keys])
-    return Applied(rid, revision, removed=False)
 
 
 def _subject_columns(change: RecordChange) -> dict[str, Any]:
@@ -138,12 +239,17 @@ def _subject_columns(change: RecordChange) -> dict[str, Any]:
     return {"details": p.model_dump(mode="json"), "date_of_birth": p.date_of_birth, "notice_id": p.notice_id}
 
 
-async def _created_at(conn: AsyncConnection, database: Database, rid: str) -> datetime | None:
+async def _held(conn: AsyncConnection, database: Database, rid: str) -> _Held | None:
     table = tables.TABLES_BY_DATABASE[database]
-    value: datetime | None = (
-        await conn.execute(sa.select(table.c.created_at).where(table.c.record_id == rid))
-    ).scalar_one_or_none()
-    return value
+    columns = (table.c.created_at, table.c.revision, table.c.owner_office, table.c.restricted)
+    row = (await conn.execute(sa.select(*columns).where(table.c.record_id == rid))).first()
+    if row is None:
+        return None
+    countries: frozenset[str] | None = None
+    if row.restricted:
+        v = tables.visibility
+        countries = frozenset((await conn.execute(sa.select(v.c.country).where(v.c.record_id == rid))).scalars())
+    return _Held(row.created_at, int(row.revision), Audience(row.owner_office, countries))
 
 
 async def _delete(conn: AsyncConnection, database: Database, rid: str) -> None:
@@ -270,14 +376,15 @@ async def counts(conn: AsyncConnection) -> dict[Database, int]:
     return result
 
 
-async def remove_expired(conn: AsyncConnection, now: datetime, *, limit: int = 500) -> list[str]:
-    """Delete up to `limit` records past their retention end; their ids (for the audit trail)."""
-    removed: list[str] = []
+async def remove_expired(conn: AsyncConnection, now: datetime, *, limit: int = 500) -> list[Applied]:
+    """GS: delete up to `limit` records past their retention end, each under a new revision (for the copies)."""
+    removed: list[Applied] = []
     for database, table in tables.TABLES_BY_DATABASE.items():
         due = sa.select(table.c.record_id).where(table.c.retention_until <= now).order_by(table.c.retention_until)
         for rid in (await conn.execute(due.limit(limit - len(removed)))).scalars().all():
-            await _delete(conn, database, rid)  # type: ignore[arg-type]
-            removed.append(rid)
+            applied = await remove_record(conn, database, rid)  # type: ignore[arg-type]
+            if applied is not None:
+                removed.append(applied)
         if len(removed) >= limit:
             break
     return removed

@@ -1,7 +1,7 @@
 """Police-data tables (SQLAlchemy Core), in their own MetaData: the GS's database and every NCB's.
 
 The national copy is these same tables in an NCB's database, holding only what it may see, so one
-search (`store.search`) serves both. `migrations/` creates exactly these (tests/test_police_tables.py
+search (`store.search`) serves both. `migrations/` creates exactly these (tests/test_migrations.py
 compares them on both backends).
 """
 

@@ -4,7 +4,7 @@ Revision ID: police_0002
 Revises: 0001
 Create Date: 2026-12-02 08:10:00
 
-Written by hand to match services/police_data/tables.py (tests/test_police_tables.py compares them).
+Written by hand to match services/police_data/tables.py (tests/test_migrations.py compares them).
 GS and NCB databases run it (OfficeRole.migrations); the NCB's tables are its national copy.
 """
 
