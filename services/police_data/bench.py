@@ -11,8 +11,8 @@ twice for `--duration` seconds at `--concurrency` searches in flight:
   in SQL, hits built as wire models; persons scored with `names.score`).
 
 Half the queries hit a record, half miss (most frontline checks miss). It prints searches/s, p50 and
-p99 of each and the ratio store/raw, and writes them to `--json`. The end-to-end path (NCB API,
-signed request over NATS, GS responder, signed answer) is not in these figures.
+p99 of each and the ratio store/raw, and writes them to `--json`. Part two (`bench_api.py`, `--no-api`
+to skip it) measures the end-to-end path: the NCB's API, online over NATS and from the national copy.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from interpol_mesh.errors import MeshError
 from interpol_mesh.messages.records import PersonName, PersonQuery, SearchQuery, WantedPerson
 from interpol_offices.police_data import names, store, synthetic, tables
+from interpol_offices.police_data.bench_api import run_api
 from interpol_offices.police_data.identifiers import document_key, plate_key
 from interpol_offices.police_data.vin import vin_key
 
@@ -218,6 +220,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def print_api(report: dict[str, Any]) -> None:
+    api = report["api"]
+    print(f"through the NCB API at {api['searcher']} (hit rate {api['hit_rate']:.0%}), national copy "
+          f"{api['copy_bytes'] / 2**20:,.0f} MiB:")  # fmt: skip
+    print(f"{'database':<9} {'mode':<14} {'searches/s':>11} {'p50 ms':>8} {'p99 ms':>8}   ratio to raw   errors")
+    for database, modes in api["databases"].items():
+        raw = report["databases"][database]["raw"]["per_second"]
+        for mode, f in modes.items():
+            f["ratio_to_raw"] = f["per_second"] / raw
+            print(f"{database:<9} {mode:<14} {f['per_second']:>11,.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f}"
+                  f"   {f['ratio_to_raw']:>12.3f}   {sum(f['errors'].values()) or '-'}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="make bench-police", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -230,14 +245,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=16, help="searches in flight (default 16)")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--schema", default=SCHEMA, help=f"PostgreSQL schema, dropped and recreated (default {SCHEMA})")
+    p.add_argument(
+        "--api",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="part two: searches through the NCB's API, online and from the national copy (default on)",
+    )
+    p.add_argument("--api-hit-rate", type=float, default=0.01, help="share of API searches that hit (default 0.01)")
+    p.add_argument("--pool", type=int, default=3, help="database pool per office in part two (default 3: 15 offices)")
     p.add_argument("--json", default="var/bench-police.json")
     args = p.parse_args(argv)
     if min(args.documents, args.vehicles, args.persons) < 10:
         p.error("load at least 10 records of each database")
     try:
         report = asyncio.run(run(args))
+        if args.api:
+            sa_url, pg_url = _engine_url(args.database_url)
+            report["api"] = run_api(args, sa_url, pg_url, load, NOW)
+            print_api(report)
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"make bench-police: cannot use {args.database_url.split('@')[-1]}: {exc}", file=sys.stderr)
+        return 2
+    except MeshError as exc:  # the mesh of part two could not start (connections, ports): one line, no traceback
+        print(f"make bench-police: {exc}", file=sys.stderr)
         return 2
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
