@@ -8,12 +8,12 @@ owner must act (seize, arrest, locate) and the CCC opens a case in the owner's l
 from __future__ import annotations
 
 from interpol_mesh.messages.records import Purpose, RecordHit, SearchHit, SearchMode, SearchQuery
-from interpol_mesh.messaging import compose
-from interpol_mesh.messaging.unit_of_work import UnitOfWork
+from interpol_mesh.messaging import OfficeContext, compose
+from interpol_mesh.messaging.outbound import Outgoing
 
 
-async def report_hits(
-    uow: UnitOfWork,
+def hit_reports(
+    ctx: OfficeContext,
     *,
     search_id: str,
     hits: list[SearchHit],
@@ -21,9 +21,8 @@ async def report_hits(
     mode: SearchMode,
     purpose: Purpose,
     place: str,
-) -> list[str]:
-    """Compose and send one `record-hit` per record hit; the message ids sent."""
-    ctx = uow.ctx
+) -> list[Outgoing]:
+    """One signed `record-hit` per record hit (CPU only: the caller commits them with the search's audit)."""
     ccc = ctx.directory.of_kind("ccc")[0].id
     country = ctx.office.country or "XX"
     now = ctx.clock.now()
@@ -38,5 +37,4 @@ async def report_hits(
         )  # fmt: skip
         recipients = sorted({hit.owner_office, ccc} - {ctx.office.id})
         outgoing.append(compose(ctx, kind="record-hit", recipients=recipients, body=report, priority="urgent"))
-    await uow.send(*outgoing)
-    return [out.header.message_id for out in outgoing]
+    return outgoing

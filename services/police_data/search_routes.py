@@ -21,11 +21,10 @@ from interpol_mesh.directory import GS_ID
 from interpol_mesh.ids import new_message_id
 from interpol_mesh.messages.records import SearchHit, SearchMode, SearchQuery, SearchRequest
 from interpol_mesh.messaging.context import OfficeContext
-from interpol_mesh.messaging.unit_of_work import UnitOfWork
 from interpol_offices.police_data import store
 from interpol_offices.police_data.errors import FieldError
 from interpol_offices.police_data.find_client import SearchUnavailable, search_online
-from interpol_offices.police_data.hits import report_hits
+from interpol_offices.police_data.hits import hit_reports
 from interpol_offices.police_data.identifiers import document_key, plate_key
 from interpol_offices.police_data.mrz import parse_mrz
 from interpol_offices.police_data.national_copy import keeps_copy
@@ -94,19 +93,18 @@ async def search(req: SearchSend, ctx: CtxDep) -> SearchAnswer:
                 raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"search unavailable: {exc}") from exc
             fallback = f"online unavailable: {exc}"
         else:
-            async with ctx.transaction() as uow:
-                reports = await _record(uow, req, query, search_id, "online", list(result.hits), note=None)
+            reports = await _record(ctx, req, query, search_id, "online", list(result.hits), note=None)
             return SearchAnswer(
                 search_id=search_id, mode="online", searched_at=result.searched_at, hits=list(result.hits),
                 hit_reports=reports, link=_link(ctx),
             )  # fmt: skip
     search_id = new_message_id(ctx.clock)
-    async with ctx.transaction() as uow:
-        now = ctx.clock.now()
+    now = ctx.clock.now()
+    async with ctx.engine.connect() as conn:  # a read: the audit is written with the neighbours' below
         viewer = store.Viewer(ctx.office.id, ctx.office.country)
-        hits = await store.search(uow.conn, query, viewer=viewer, purpose=req.purpose, now=now)
-        state = await store.copy_state(uow.conn)
-        reports = await _record(uow, req, query, search_id, "national-copy", hits, note=fallback)
+        hits = await store.search(conn, query, viewer=viewer, purpose=req.purpose, now=now)
+        state = await store.copy_state(conn)
+    reports = await _record(ctx, req, query, search_id, "national-copy", hits, note=fallback)
     return SearchAnswer(
         search_id=search_id, mode="national-copy", searched_at=now, copy_as_of=state.changed_at, hits=hits,
         hit_reports=reports, link=_link(ctx),
@@ -114,22 +112,27 @@ async def search(req: SearchSend, ctx: CtxDep) -> SearchAnswer:
 
 
 async def _record(
-    uow: UnitOfWork, req: SearchSend, query: SearchQuery, search_id: str, mode: SearchMode, hits: list[SearchHit],
+    ctx: OfficeContext, req: SearchSend, query: SearchQuery, search_id: str, mode: SearchMode, hits: list[SearchHit],
     *, note: str | None,
 ) -> list[str]:  # fmt: skip
-    """The search's audit (the only place its terms are kept), a view per record shown, the hit reports."""
-    ctx = uow.ctx
+    """The search's audit (the only place its terms are kept), a view per record shown, the hit reports:
+    committed before the officer sees the answer, group-committed with concurrent searches (one audit
+    append and one commit for all of them: the audit head is an office's one serial point).
+    """
     terms = json.dumps(query.model_dump(mode="json", exclude_none=True), ensure_ascii=False, sort_keys=True)
     result = f"{len(hits)} hits" + (f" ({note})" if note else "")
-    uow.audit(AuditEvent(event="search", result=result, message_id=search_id, sender=ctx.office.id,
+    events = [AuditEvent(event="search", result=result, message_id=search_id, sender=ctx.office.id,
                          recipients=[GS_ID] if mode == "online" else [],
-                         detail=f"{query.database} {mode} {req.purpose}: {terms}"))  # fmt: skip
+                         detail=f"{query.database} {mode} {req.purpose}: {terms}")]  # fmt: skip
     for hit in hits:
-        uow.audit(AuditEvent(event="record-view", result="shown", message_id=search_id, sender=ctx.office.id,
-                             detail=f"{hit.record_id} revision {hit.revision}"))  # fmt: skip
-    return await report_hits(
-        uow, search_id=search_id, hits=hits, query=query, mode=mode, purpose=req.purpose, place=req.place
+        events.append(AuditEvent(event="record-view", result="shown", message_id=search_id, sender=ctx.office.id,
+                                 detail=f"{hit.record_id} revision {hit.revision}"))  # fmt: skip
+    reports = hit_reports(
+        ctx, search_id=search_id, hits=hits, query=query, mode=mode, purpose=req.purpose, place=req.place
     )
+    assert ctx.writer is not None, "the office is not started"
+    await ctx.writer.submit(reports, events)
+    return [out.header.message_id for out in reports]
 
 
 def _link(ctx: OfficeContext) -> Literal["up", "down"]:

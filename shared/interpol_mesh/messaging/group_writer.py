@@ -1,4 +1,4 @@
-"""Group commit for API sends: concurrent requests share one transaction.
+"""Group commit for API writes: concurrent requests share one transaction.
 
 Each accepted message needs its envelope, delivery and outbox rows and an audit record written
 durably before the API answers 202. Written one transaction per request, that is eight database
@@ -6,14 +6,17 @@ round trips per message and a queue on the audit head lock; here whatever reques
 are written together in one unit of work (one multi-row statement per table, one audit append,
 one commit), and each request is answered when the commit that holds its message has happened.
 If that shared unit of work fails, each request is written in its own, so one bad message fails
-only its own request.
+only its own request. A request may also bring audit events of its own (a police search: the
+search and each record viewed), chained in the same commit as its messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
+from interpol_mesh.audit import AuditEvent
 from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.outbound import Outgoing
 
@@ -22,7 +25,7 @@ log = logging.getLogger(__name__)
 # Messages per transaction: enough to amortise the commit, few enough that one transaction (run
 # in the event loop's thread on SQLite) never holds the loop for long.
 MAX_GROUP_MESSAGES = 512
-_Pending = tuple[list[Outgoing], "asyncio.Future[None]"]
+_Pending = tuple[list[Outgoing], Sequence[AuditEvent], "asyncio.Future[None]"]
 
 
 class GroupWriter:
@@ -30,26 +33,28 @@ class GroupWriter:
         self._ctx = ctx
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
 
-    async def submit(self, outgoing: list[Outgoing]) -> None:
-        """Return once `outgoing` is committed; raise what its transaction raised."""
+    async def submit(self, outgoing: list[Outgoing], audit: Sequence[AuditEvent] = ()) -> None:
+        """Return once `outgoing` (and `audit`) is committed; raise what its transaction raised."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put((outgoing, future))
+        await self._queue.put((outgoing, audit, future))
         await future
 
     async def run(self) -> None:
         while True:
             group = [await self._queue.get()]
-            size = len(group[0][0])
+            size = len(group[0][0]) + len(group[0][1])
             while not self._queue.empty() and size < MAX_GROUP_MESSAGES:
                 group.append(self._queue.get_nowait())
-                size += len(group[-1][0])
+                size += len(group[-1][0]) + len(group[-1][1])
             try:
-                await self._write([o for items, _ in group for o in items])
+                await self._write(
+                    [o for items, _, _ in group for o in items], [e for _, events, _ in group for e in events]
+                )
             except Exception:
                 # One bad message must not fail its neighbours: write them one group each.
-                for items, future in group:
+                for items, events, future in group:
                     try:
-                        await self._write(items)
+                        await self._write(items, events)
                     except Exception as exc:
                         if not future.done():
                             future.set_exception(exc)
@@ -57,10 +62,13 @@ class GroupWriter:
                         if not future.done():
                             future.set_result(None)
                 continue
-            for _, future in group:
+            for _, _, future in group:
                 if not future.done():
                     future.set_result(None)
 
-    async def _write(self, outgoing: list[Outgoing]) -> None:
+    async def _write(self, outgoing: list[Outgoing], audit: Sequence[AuditEvent]) -> None:
         async with self._ctx.transaction() as uow:
-            await uow.send(*outgoing)
+            if outgoing:
+                await uow.send(*outgoing)
+            for event in audit:
+                uow.audit(event)
