@@ -40,7 +40,8 @@ def _run_load(tmp_path: Path, extra_env: dict[str, str]) -> tuple[subprocess.Com
     env.update(DATA_DIR=str(tmp_path / "var"), **extra_env)
     proc = subprocess.run(
         [sys.executable, "-m", "interpol_offices.cli", "load", "--ncbs", NCBS, "--rate", "12", "--duration", "4",
-         "--notices", "1", "--drain", "60", "--base-port", str(_base_port(16)), "--report", str(report)],
+         "--notices", "1", "--drain", "60", "--base-port", str(_base_port(16)), "--report", str(report),
+         "--searches", "5", "--search-hit-rate", "0.3"],
         env=env, capture_output=True, text=True, timeout=280,
     )  # fmt: skip
     assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -65,6 +66,9 @@ def _check(proc: subprocess.CompletedProcess[str], result: dict, tmp_path: Path)
     assert html.startswith("<!doctype html>") and "<svg" in html
     assert "<script" not in html and "src=" not in html and "href=" not in html  # self-contained
     assert "lost / duplicates" in out and "deliveries committed" in out  # the table was printed
+    searches = result["searches"]  # frontline searches beside the messages: each answered in its request
+    assert searches["offered"] > 0 and searches["answered"] == searches["offered"], searches
+    assert searches["with_hits"] > 0 and searches["errors"] == {} and "search answer" in out
 
 
 def test_tiny_load_on_sqlite_loses_and_duplicates_nothing(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 from interpol_mesh.directory import Directory, load_directory
 from interpol_mesh.settings import OfficeSettings
 from interpol_offices.cli.up import select_offices
-from interpol_offices.loadtest import accounting, notices, plot, progress, report, traffic
+from interpol_offices.loadtest import accounting, notices, plot, progress, report, searches, traffic
 from interpol_offices.loadtest.arrivals import Arrivals, Burst
 from interpol_offices.loadtest.generator import Generator
 from interpol_offices.loadtest.httpclient import HttpPool
@@ -131,6 +131,7 @@ async def _run(view: MeshView, args: argparse.Namespace, mesh_pids: list[int]) -
     tail = await _follow_traces(view, holder)
     http = view.http_pool()
     disabled: set[str] = set()
+    search_load: searches.SearchLoad | None = None
     try:
         await _warm_up(view, http)
         try:
@@ -148,6 +149,10 @@ async def _run(view: MeshView, args: argparse.Namespace, mesh_pids: list[int]) -
             raise SystemExit(
                 f"interpol-mesh load: no NCB of region {burst.region!r} in this mesh ({', '.join(sorted(members.by_region))})"
             )
+        plan = searches.plan_of(args, (burst.start_s, burst.start_s + burst.duration_s) if burst else None)
+        if plan is not None:  # before the clock of the run starts: seeding takes a few seconds
+            search_load = searches.SearchLoad(list(members.ncbs), view.ports, http, plan, seed=args.seed)
+            await search_load.seed_records()
         tracker = Tracker(time.time() + 1.0, {o.id for o in view.ncbs()})
         tracker.traced = view.traced
         holder[0] = tracker
@@ -166,7 +171,10 @@ async def _run(view: MeshView, args: argparse.Namespace, mesh_pids: list[int]) -
         print(f"offering {args.rate:g} ops/s from {len(members.ncbs)} NCBs for {args.duration:g} s "
               f"(expected {arrivals.expected_total():.0f} operations)", flush=True)  # fmt: skip
         profiler = _start_profiler(args.profile, mesh_pids)
+        search_task = asyncio.create_task(search_load.run(tracker.t0, stop)) if search_load else None
         await gen.run(arrivals, stop)
+        if search_task is not None:
+            await search_task
         t_end_send = time.time()
         profile = profiler.stop(merged=True).get("all") if profiler else None
         phase[0] = "draining"
@@ -201,7 +209,8 @@ async def _run(view: MeshView, args: argparse.Namespace, mesh_pids: list[int]) -
     result: dict[str, Any] = report.build(config=config, mesh=mesh_info, tracker=tracker, accounting=acc, broadcast=broadcast,
                           t_end_send=t_end_send, load_before=load_before)  # fmt: skip
     result["profile"] = profile
-    text = report.table(result)
+    result["searches"] = search_load.report() if search_load else None
+    text = report.table(result) + "\n".join(["", *searches.table_lines(result["searches"])])
     out = Path(args.report)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=str))

@@ -22,6 +22,7 @@ in interpol_offices/loadtest/traffic.py and docs/performance.md.
   interpol-mesh load --ncbs all --rate 200 --duration 60 --report load-report.json
   interpol-mesh load --ncbs all --rate 200 --duration 300 --burst europe       (x10 for 60 s)
   interpol-mesh load --attach http://127.0.0.1:8100 --ncbs sample --rate 50 --duration 30
+  interpol-mesh load --ncbs sample --rate 20 --duration 60 --searches 150   (police searches, x3 peak)
 """
 
 
@@ -51,6 +52,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--drain", type=float, default=120.0, help="seconds to wait for outstanding deliveries after the run"
+    )
+    p.add_argument("--searches", type=float, default=0.0, metavar="PER_S",
+                   help="frontline police-database searches per second, besides --rate (real average 130-170; default 0)")  # fmt: skip
+    p.add_argument("--search-peak", type=float, default=3.0, metavar="FACTOR",
+                   help="searches x FACTOR in the burst's window, or the middle fifth of the run (default 3)")  # fmt: skip
+    p.add_argument(
+        "--search-hit-rate", type=float, default=0.01, help="share of searches that hit a record (default 0.01)"
     )
     p.add_argument("--seed", type=int, default=1, help="random seed of arrivals and content")
     p.add_argument(
