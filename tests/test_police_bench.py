@@ -23,7 +23,7 @@ def test_bench_police_reports_raw_and_store_for_each_database(
     out = tmp_path / "bench.json"
     code = bench.main(["--database-url", url, "--documents", "300", "--vehicles", "200", "--persons", "200",
                        "--duration", "0.5", "--concurrency", "4", "--json", str(out), "--schema", "bench_police_smoke",
-                       "--api-hit-rate", "0.5", "--pool", "2"])  # fmt: skip
+                       "--api-hit-rate", "0.5", "--pool", "2", "--burst", "40"])  # fmt: skip
     assert code == 0
     report = json.loads(out.read_text())
     for database in ("sltd", "smv", "persons"):
@@ -36,6 +36,8 @@ def test_bench_police_reports_raw_and_store_for_each_database(
             figures = report["api"]["databases"][database][mode]
             assert figures["searches"] > 0 and figures["errors"] == {}, (database, mode, figures)
         assert report["api"]["databases"][database]["online"]["with_hits"] > 0, database
+    sync = report["api"]["sync"]  # a burst of changes reaches Germany's national copy, every one
+    assert sync["held_in_copy"] == 40 and sync["refused"] == {} and sync["lag_gs_to_copy_ms"]["max"] is not None
     printed = capsys.readouterr().out
     assert "ratio store/raw" in printed and "through the NCB API at ncb.de" in printed
 

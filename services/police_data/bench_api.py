@@ -36,7 +36,7 @@ SEARCHER, GS = "ncb.de", "gs"
 MODES = ("online", "national-copy")
 
 
-def run_api(args: Any, sa_url: str, pg_url: str, load: Any, now: Any) -> dict[str, Any]:
+def run_api(args: Any, sa_url: str, pg_url: str, source: str, hits: dict[str, Any], now: Any) -> dict[str, Any]:
     """Start the mesh, load both databases, measure; the mesh and its schemas are gone afterwards."""
     prefix = f"bench_pol_{uuid.uuid4().hex[:6]}_"
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,7 +47,7 @@ def run_api(args: Any, sa_url: str, pg_url: str, load: Any, now: Any) -> dict[st
                            traced=False)  # fmt: skip
         view = mesh.start()
         try:
-            return asyncio.run(_measure_all(view, args, pg_url, prefix, load, now))
+            return asyncio.run(_measure_all(view, args, pg_url, prefix, source, hits, now))
         finally:
             mesh.stop()
             asyncio.run(_drop(settings))
@@ -61,15 +61,31 @@ async def _drop(settings: OfficeSettings) -> None:
         await engine.dispose()
 
 
-async def _measure_all(view: Any, args: Any, pg_url: str, prefix: str, load: Any, now: Any) -> dict[str, Any]:
+async def _copy_tables(raw: asyncpg.Connection, source: str, target: str) -> None:
+    """The records part one loaded, into an office's own tables (server side; its indexes kept up)."""
+    for table in ("police_documents", "police_vehicles", "police_persons", "police_person_keys"):
+        columns = ", ".join(
+            r["column_name"] for r in await raw.fetch(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
+                " ORDER BY ordinal_position", source, table,
+            )
+        )  # fmt: skip
+        await raw.execute(f"INSERT INTO {target}.{table} ({columns}) SELECT {columns} FROM {source}.{table}")
+        await raw.execute(f"ANALYZE {target}.{table}")
+
+
+async def _measure_all(
+    view: Any, args: Any, pg_url: str, prefix: str, source: str, hits: dict[str, Any], now: Any
+) -> dict[str, Any]:
     counts = {"sltd": args.documents, "smv": args.vehicles, "persons": args.persons}
     raw = await asyncpg.connect(pg_url)
+    copy, gs = schema_for(SEARCHER, prefix), schema_for(GS, prefix)
     try:
-        loaded = {}
-        for office in (GS, SEARCHER):
-            loaded[office] = await load(raw, counts, args.seed, schema_for(office, prefix))
-        newest = max(counts.values())
-        copy = schema_for(SEARCHER, prefix)
+        started = time.perf_counter()
+        for schema in (gs, copy):
+            await _copy_tables(raw, source, schema)
+        newest = max(counts.values())  # part one numbered each database's records 1..n
+        await raw.execute(f"INSERT INTO {gs}.police_revisions VALUES (1, $1)", newest)
         await raw.execute(f"INSERT INTO {copy}.police_copy_state VALUES (1, $1, $2, $2)", newest, now)
         size = await raw.fetchval(
             "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -77,8 +93,8 @@ async def _measure_all(view: Any, args: Any, pg_url: str, prefix: str, load: Any
         )  # fmt: skip
     finally:
         await raw.close()
-    print(f"api: loaded the GS and ncb.de's national copy ({int(size) / 2**20:,.0f} MiB with its indexes)", flush=True)
-    hits = loaded[GS]["hits"]
+    print(f"api: loaded the GS and ncb.de's national copy ({int(size) / 2**20:,.0f} MiB with its indexes) "
+          f"in {time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
     http: HttpPool = view.http_pool(per_port=args.concurrency)
     port = view.ports[SEARCHER]
     r = random.Random(args.seed + 1)
@@ -137,6 +153,48 @@ async def _measure_all(view: Any, args: Any, pg_url: str, prefix: str, load: Any
             for mode in MODES:
                 await measure(database, mode, min(2.0, args.duration / 5))  # warm: connections, caches
                 report["databases"][database][mode] = await measure(database, mode, args.duration)
+        report["sync"] = await _burst(http, view.ports["ncb.fr"], pg_url, gs, copy, args)
     finally:
         await http.close()
     return report
+
+
+async def _burst(http: HttpPool, port: int, pg_url: str, gs: str, copy: str, args: Any) -> dict[str, Any]:
+    """`--burst` vehicle records from France at once; how long until Germany's national copy holds them all."""
+    r = random.Random(args.seed + 2)
+    bodies = [{"database": "smv", "record_ref": f"burst-{i}", "vehicle": {"vin": synthetic.vin(r)}}
+              for i in range(args.burst)]  # fmt: skip
+    queue = iter(bodies)
+    refused: dict[str, int] = {}
+    started = time.perf_counter()
+
+    async def worker() -> None:
+        for body in queue:
+            status, answer = await http.request(port, "POST", "/v1/records", body)
+            if status != 202:
+                key = f"HTTP {status} {str(answer)[:80]}"
+                refused[key] = refused.get(key, 0) + 1
+
+    await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+    accepted = time.perf_counter()
+    raw = await asyncpg.connect(pg_url)
+    try:
+        held, deadline = 0, time.monotonic() + 300
+        expect = args.burst - sum(refused.values())
+        while held < expect and time.monotonic() < deadline:
+            held = await raw.fetchval(f"SELECT count(*) FROM {copy}.police_vehicles WHERE record_ref LIKE 'burst-%'")
+            if held < expect:
+                await asyncio.sleep(0.05)  # the copy's own commits are the event: polled with a deadline
+        complete = time.perf_counter()
+        lags = sorted(
+            float(v[0]) for v in await raw.fetch(
+                f"SELECT extract(epoch FROM c.updated_at - g.updated_at) FROM {copy}.police_vehicles c"
+                f" JOIN {gs}.police_vehicles g USING (record_id) WHERE c.record_ref LIKE 'burst-%'"
+            )
+        )  # fmt: skip
+    finally:
+        await raw.close()
+    pick = (lambda q: round(lags[min(len(lags) - 1, int(q * len(lags)))] * 1000, 1)) if lags else (lambda q: None)
+    return {"changes": args.burst, "refused": refused, "held_in_copy": held,
+            "accepted_s": round(accepted - started, 2), "copy_complete_after_last_accept_s": round(complete - accepted, 2),
+            "lag_gs_to_copy_ms": {"p50": pick(0.5), "p99": pick(0.99), "max": pick(1.0)}}  # fmt: skip
