@@ -38,6 +38,12 @@ async def held_at(mesh: TestMesh, office: str, record_id: str, *, present: bool 
     await wait_until(check, what=f"{record_id} {'held' if present else 'gone'} at {office}")
 
 
+async def first_row(mesh: TestMesh, office: str, query: sa.Select[Any]) -> tuple[Any, ...] | None:
+    async with mesh.contexts[office].engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    return tuple(row) if row is not None else None
+
+
 async def record_ids(mesh: TestMesh, office: str) -> set[str]:
     async with mesh.contexts[office].engine.connect() as conn:
         ids: set[str] = set()
@@ -68,6 +74,10 @@ async def test_a_national_copy_holds_what_its_office_may_see_and_answers_with_th
     # Delivered in the GS's order: the third change is here, and the one restricted to Spain never came.
     assert await record_ids(mesh, "ncb.de") == {"sltd/ncb.fr/FR-1", "smv/ncb.fr/FR-CAR"}
     assert await record_ids(mesh, "ncb.fr") == set()  # France keeps no copy
+    d = police.documents
+    held_until = sa.select(d.c.retention_until, d.c.revision).where(d.c.record_id == "sltd/ncb.fr/FR-1")
+    at_gs, at_de = [(await first_row(mesh, o, held_until)) for o in ("gs", "ncb.de")]
+    assert at_gs == at_de  # the GS's retention end and revision, not the copy's own default
 
     status = (await mesh.client("ncb.de").get("/v1/national-copy")).json()
     assert status["keeps_copy"] is True and status["records"] == {"sltd": 1, "smv": 1, "persons": 0}

@@ -82,7 +82,7 @@ async def fan_out(uow: UnitOfWork, change: RecordChange, applied: store.Applied,
     fields = {"revision": applied.revision, "source_message_id": source_message_id}
     outgoing = []
     if now_sees:
-        upsert = change.model_copy(update=fields)
+        upsert = change.model_copy(update={**fields, "retention_until": applied.retention_until})
         outgoing.append(compose(ctx, kind="record-change", recipients=now_sees, body=upsert))
     if lost_sight:
         cancel = RecordChange(

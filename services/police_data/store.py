@@ -65,6 +65,7 @@ class Applied:
     revision: int
     removed: bool  # a cancel (or an expiry) that deleted a record
     before: Audience | None  # who could see the version replaced or removed; None: it was not held
+    retention_until: datetime | None = None  # an upsert's, as stored (the copies keep the GS's, not their own)
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,10 @@ async def apply_change(
     revision = await next_revision(conn)
     await _delete(conn, change.database, rid)
     created_at = held.created_at if held else now
+    change = change.model_copy(update={"retention_until": change.retention_until or now + DEFAULT_RETENTION})
     await _write(conn, change, revision=revision, source_message_id=source_message_id, created_at=created_at, now=now)
-    return Applied(rid, revision, removed=False, before=held.audience if held else None)
+    return Applied(rid, revision, removed=False, before=held.audience if held else None,
+                   retention_until=change.retention_until)  # fmt: skip
 
 
 async def remove_record(conn: AsyncConnection, database: Database, rid: str) -> Applied | None:
