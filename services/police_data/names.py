@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jellyfish
 from anyascii import anyascii
@@ -58,7 +59,14 @@ def fold(name: PersonName) -> tuple[str, ...]:
     fold of Arabic text reads them as u and i there; at the start of a word they stay consonants
     (وليد: Walid). The article al- joined to a word is set apart like the Latin particle.
     """
-    text = " ".join(part for part in (name.given_names, name.family_name) if part)
+    return _fold(name.family_name, name.given_names)
+
+
+# Caches: a search scores up to MAX_CANDIDATES records, and the same names come back search after
+# search; folding is pure, so each name is read once per process (bounded, least recently used).
+@lru_cache(maxsize=1 << 18)
+def _fold(family_name: str | None, given_names: str | None) -> tuple[str, ...]:
+    text = " ".join(part for part in (given_names, family_name) if part)
     arabic = _is_arabic(text)
     if arabic:
         text = _ARABIC_ARTICLE.sub("", _ARABIC_ABD.sub("\u0639\u0628\u062f", text)).replace(_TA_MARBUTA, "a")
@@ -87,11 +95,17 @@ def readings(name: PersonName) -> tuple[tuple[str, ...], ...]:
 
     Only as a second reading: Alexander and Elena keep their first letters in the first one.
     """
-    folded = fold(name)
+    return _readings(name.family_name, name.given_names)
+
+
+@lru_cache(maxsize=1 << 18)
+def _readings(family_name: str | None, given_names: str | None) -> tuple[tuple[str, ...], ...]:
+    folded = _fold(family_name, given_names)
     stripped = tuple(_JOINED_ARTICLE.sub("", t) for t in folded)
     return (folded,) if stripped == folded else (folded, stripped)
 
 
+@lru_cache(maxsize=1 << 16)
 def skeleton(token: str) -> str:
     """Consonants by sound, vowels dropped, doubles collapsed: 'mohammed', 'muhammad' -> 'mhmd'.
 
@@ -134,11 +148,16 @@ def query_keys(query: PersonQuery) -> frozenset[str]:
     return _keys(query.names)
 
 
+@lru_cache(maxsize=1 << 18)
+def _skeletons(tokens: tuple[str, ...]) -> str:
+    return " ".join(skeleton(t) for t in tokens)
+
+
 def _name_similarity(query: tuple[str, ...], candidate: tuple[str, ...]) -> float:
     """Order-free: the better of the spelling and the skeleton comparison (skeletons weigh a little less)."""
     q, c = " ".join(query), " ".join(candidate)
     spelled = max(fuzz.token_sort_ratio(q, c), fuzz.token_set_ratio(q, c)) / 100
-    sq, sc = " ".join(skeleton(t) for t in query), " ".join(skeleton(t) for t in candidate)
+    sq, sc = _skeletons(query), _skeletons(candidate)
     skeletal = 0.95 * fuzz.token_sort_ratio(sq, sc) / 100
     return max(spelled, skeletal)
 
