@@ -26,7 +26,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from interpol_mesh.errors import MeshError
-from interpol_mesh.messages.records import PersonName, PersonQuery, SearchQuery, WantedPerson
-from interpol_offices.police_data import names, store, synthetic, tables
+from interpol_mesh.messages.records import PersonQuery, SearchQuery
+from interpol_offices.police_data import names, store, synthetic, synthetic_persons, tables
 from interpol_offices.police_data.bench_api import run_api
 from interpol_offices.police_data.identifiers import document_key, plate_key
 from interpol_offices.police_data.vin import vin_key
@@ -44,11 +44,6 @@ SCHEMA = "bench_police"
 DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 COUNTRIES = ("FR", "DE", "US", "GB", "ES", "IT", "NL", "BR", "CN", "IN", "RU", "MA", "NG", "AR", "JP")
-FAMILY = ("Abdullah", "Ivanov", "Dupont", "Garcia", "Müller", "Nguyen", "Hussein", "Smirnova", "Papadopoulos",
-          "Kowalski", "Okafor", "Haddad", "Mensah", "Rossi", "Silva", "Kim", "Sato", "Cohen", "Popescu", "Yilmaz",
-          "عبد الله", "حسين", "Иванов", "Петров", "Χατζής")  # fmt: skip
-GIVEN = ("Mohammed", "Sergei", "Marc", "Ana", "Jürgen", "Minh", "Ali", "Natalia", "Giorgos", "Jan", "Chidi", "Omar",
-         "Kwame", "Giulia", "João", "Min-jun", "Yuki", "David", "Ioana", "Emre", "محمد", "علي", "Сергей", "Ольга")  # fmt: skip
 Query = Callable[[], Awaitable[Any]]
 CHUNK = 250_000  # rows per COPY
 
@@ -66,12 +61,6 @@ def _common(database: str, owner: str, ref: str, revision: int) -> tuple[Any, ..
 
 COMMON = ("record_id", "owner_office", "record_ref", "instructions", "restricted", "source_message_id", "revision",
           "retention_until", "created_at", "updated_at")  # fmt: skip
-
-
-def _person(rng: random.Random, i: int) -> WantedPerson:
-    main = PersonName(family_name=rng.choice(FAMILY), given_names=f"{rng.choice(GIVEN)} {rng.choice(GIVEN)}")
-    born = date(1950, 1, 1) + timedelta(days=rng.randrange(20000))
-    return WantedPerson(names=(main,), date_of_birth=born, nationalities=(rng.choice(COUNTRIES),))
 
 
 async def load(raw: asyncpg.Connection, counts: dict[str, int], seed: int, schema: str) -> dict[str, Any]:
@@ -104,8 +93,7 @@ async def load(raw: asyncpg.Connection, counts: dict[str, int], seed: int, schem
     cols = (*COMMON, "vin_key", "plate_key", "plate_country", "details")
     await raw.copy_records_to_table("police_vehicles", records=rows, columns=cols, schema_name=schema)
     hits["smv"] = [vin_key(v.vin) for v in cars[:: max(1, len(cars) // 5000)] if v.vin]
-    rng = random.Random(seed)
-    people = [_person(rng, i) for i in range(counts["persons"])]
+    people = synthetic_persons.population(counts["persons"], seed=seed)
     rows, keys = [], []
     for i, p in enumerate(people):
         rid = f"persons/ncb.fr/P{i}"
@@ -118,6 +106,8 @@ async def load(raw: asyncpg.Connection, counts: dict[str, int], seed: int, schem
         "police_person_keys", records=keys, columns=("key", "record_id"), schema_name=schema
     )
     hits["persons"] = people[:: max(1, len(people) // 2000)]
+    # A miss is a plausible person who is not wanted (same names, other people), not a name nobody has.
+    hits["persons_absent"] = synthetic_persons.population(2000, seed=seed + 99)
     await raw.execute(f"ANALYZE {schema}.police_documents; ANALYZE {schema}.police_vehicles; "
                       f"ANALYZE {schema}.police_persons; ANALYZE {schema}.police_person_keys")  # fmt: skip
     return {"seconds": time.perf_counter() - started, "hits": hits, "keys": len(keys)}
@@ -156,9 +146,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await conn.run_sync(tables.metadata.create_all)
     counts = {"sltd": args.documents, "smv": args.vehicles, "persons": args.persons}
     loaded = await load(raw, counts, args.seed, schema)
-    await raw.close()
     print(f"loaded {args.documents:,} documents, {args.vehicles:,} vehicles, {args.persons:,} persons "
           f"({loaded['keys']:,} name keys) in {loaded['seconds']:.1f} s")  # fmt: skip
+    sizes = await raw.fetch(
+        "SELECT t.relname AS t, pg_relation_size(t.oid) AS data, pg_indexes_size(t.oid) AS idx FROM pg_class t"
+        " JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = $1 AND t.relkind = 'r' ORDER BY 1", schema
+    )  # fmt: skip
+    await raw.close()
+    index_sizes = {r["t"]: {"data_mib": round(r["data"] / 2**20, 1), "indexes_mib": round(r["idx"] / 2**20, 1)}
+                   for r in sizes}  # fmt: skip
+    print("sizes (MiB, data / indexes): " + ", ".join(f"{t} {v['data_mib']:,.0f} / {v['indexes_mib']:,.0f}"
+                                                     for t, v in index_sizes.items() if v["data_mib"]))  # fmt: skip
     pool = await asyncpg.create_pool(pg_url, min_size=args.concurrency, max_size=args.concurrency,
                                      server_settings={"search_path": schema})  # fmt: skip
     viewer = store.Viewer(office_id="ncb.de", country="DE")
@@ -177,9 +175,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             return rng_choice(r, hits["sltd"], ("ZZ" + str(r.randrange(10**7)), "FR"))
         if database == "smv":
             return rng_choice(r, hits["smv"], "ZZZZZ" + str(r.randrange(10**12)))
-        person = rng_choice(r, hits["persons"], None)
-        if person is None:
-            return PersonQuery(names=(PersonName(family_name="Zzyzx", given_names="Quentin"),))
+        person = rng_choice(r, hits["persons"], None) or r.choice(hits["persons_absent"])
         return PersonQuery(names=person.names, date_of_birth=person.date_of_birth)
 
     def raw_query(database: str) -> Query:
@@ -210,6 +206,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         return q
 
     report: dict[str, Any] = {"loaded": {**counts, "seconds": loaded["seconds"], "name_keys": loaded["keys"]},
+                              "sizes": index_sizes,
                               "concurrency": args.concurrency, "duration_s": args.duration, "databases": {}}  # fmt: skip
     print(f"{'database':<9} {'path':<6} {'searches/s':>11} {'p50 ms':>8} {'p99 ms':>8}   ratio store/raw")
     for database in ("sltd", "smv", "persons"):

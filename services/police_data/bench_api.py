@@ -108,12 +108,9 @@ async def _measure_all(
         elif database == "smv":
             out["vin"] = r.choice(hits["smv"]) if hit else synthetic.vin(r)
         else:
-            person = r.choice(hits["persons"]) if hit else None
-            if person is None:
-                out["person"] = {"names": [{"family_name": "Zzyzx", "given_names": "Quentin"}]}
-            else:
-                out["person"] = {"names": [n.model_dump(exclude_none=True) for n in person.names],
-                                 "date_of_birth": person.date_of_birth.isoformat()}  # fmt: skip
+            person = r.choice(hits["persons"] if hit else hits["persons_absent"])  # a miss: a plausible other person
+            out["person"] = {"names": [n.model_dump(exclude_none=True) for n in person.names],
+                             "date_of_birth": person.date_of_birth.isoformat()}  # fmt: skip
         return out
 
     async def measure(database: str, mode: str, duration: float) -> dict[str, Any]:

@@ -30,7 +30,7 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _VOWELS = re.compile(r"[aeiouy]+")
 _DOUBLES = re.compile(r"(.)\1+")
 KEY_LENGTH = 40
-_DIGRAPHS = (("shch", "s"), ("sch", "s"), ("tch", "s"), ("sh", "s"), ("ch", "s"), ("zh", "j"), ("ph", "f"), ("kh", "k"), ("gh", "g"), ("dj", "j"),
+_DIGRAPHS = (("shch", "s"), ("sch", "s"), ("tch", "s"), ("sh", "s"), ("ch", "s"), ("ph", "f"), ("kh", "k"), ("gh", "g"), ("dj", "j"),
              ("th", "t"))  # fmt: skip
 # Arabic, before it is folded: the article al- joined to its word (الحربي: Al-Harbi, Harbi), and
 # ta marbuta, a final -a or -ah in Latin (فاطمة: Fatima, Fatma), written as a vowel, not an h.
@@ -124,8 +124,9 @@ def _token_keys(token: str) -> set[str]:
         return set()
     bones = skeleton(token)
     keys = {f"s:{bones}"} if len(bones) >= 2 else set()  # one consonant would make every "Ali" a candidate
-    if len(bones) >= 5:  # a long name's first sounds survive a typo further in (Kuznetsov, Kuznecov)
-        keys.add(f"p:{bones[:3]}")
+    if len(bones) >= 4:  # a long name's first sounds survive a typo further in (Kuznetsov, Kuznecov), its
+        keys.add(f"p:{bones[:3]}")  # last ones a typo near the start (Sokolov, Stkolov)
+        keys.add(f"x:{bones[-3:]}")
     code = jellyfish.metaphone(token)
     if code:
         keys.add(f"m:{code}"[:KEY_LENGTH])

@@ -158,3 +158,46 @@ def labelled_queries(people: list[WantedPerson], count: int, *, seed: int = 12) 
                             date_of_birth=born)  # fmt: skip
         out.append(Labelled(query, index, tuple(changes)))
     return out
+
+
+# Family names made of a script's syllables: a wanted-persons list of 200,000 has tens of
+# thousands of surnames, not the list's hundred; given names stay the list's (they are that common).
+_SYLLABLES = {
+    "latn": ("ba", "ro", "mi", "ka", "de", "lu", "sa", "to", "ne", "vi", "gar", "mon", "ler", "ten", "ski", "son",
+             "ez", "ic", "ber", "al", "do", "fer", "go", "han", "jo", "kir", "mar", "nor", "pe", "ri", "sto", "wen"),
+    "cyrl": ("ко", "ва", "ле", "ни", "ро", "ски", "ен", "ма", "ша", "ти", "бо", "го", "да", "жу", "за", "ми",
+             "па", "се", "ту", "фе", "хо", "че", "лу", "ря"),
+    "arab": ("حم", "سا", "ري", "مد", "كر", "نا", "عب", "ود", "ين", "شا", "زي", "قا", "طا", "فر", "لي", "جم",
+             "بد", "رح", "سل", "هد", "غا", "ضي", "تو", "خل"),
+    "grek": ("πα", "δο", "που", "κο", "στα", "νι", "μα", "θε", "ρο", "λα", "κα", "τσ", "γε", "δη", "φι", "χα"),
+}  # fmt: skip
+_ENDINGS = {"latn": ("", "", "a", "o", "er"), "cyrl": ("ов", "ев", "ин", "ова", "енко"), "arab": ("", "ي", "ان"),
+            "grek": ("ος", "ης", "ου", "ίδης")}  # fmt: skip
+
+
+POPULATION_SHARE = {"latn": 0.40, "arab": 0.35, "cyrl": 0.18, "grek": 0.07}  # an assumption, not a statistic
+
+
+def population(count: int, *, seed: int = 21, common_share: float = 0.3) -> list[WantedPerson]:
+    """`count` wanted persons for a benchmark: surnames mostly generated, `common_share` from the list."""
+    rng = random.Random(seed)
+    by_script: dict[str, dict[str, list[NameVariants]]] = {}
+    for v in name_variants():
+        by_script.setdefault(v.script, {}).setdefault(v.part, []).append(v)
+    scripts = sorted(by_script)
+    weights = [POPULATION_SHARE[script] for script in scripts]
+    people = []
+    for _ in range(count):
+        script = rng.choices(scripts, weights)[0]
+        given_list = by_script[script]["given"]
+        given = " ".join(rng.choice(given_list).native for _ in range(1 + (rng.random() < 0.4)))
+        if rng.random() < common_share:
+            family = rng.choice(by_script[script]["family"]).native
+        else:
+            syllables = _SYLLABLES[script]
+            family = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))) + rng.choice(_ENDINGS[script])
+            family = family[:1].upper() + family[1:]
+        born = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 55))
+        people.append(WantedPerson(names=(PersonName(family_name=family, given_names=given),), date_of_birth=born,
+                                   nationalities=(SCRIPTS[script],)))  # fmt: skip
+    return people
