@@ -9,8 +9,10 @@ cancellation removes it everywhere.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from conftest import MeshFactory
@@ -52,11 +54,19 @@ async def record_ids(mesh: TestMesh, office: str) -> set[str]:
     return ids
 
 
-def test_the_holders_file_names_ncbs_of_the_directory() -> None:
+def test_the_holders_file_names_ncbs_of_the_directory(tmp_path: Path) -> None:
     from interpol_mesh.directory import load_directory
+    from interpol_mesh.errors import ConfigError
 
-    holders = national_copy.copy_holders(load_directory())
+    directory = load_directory()
+    national_copy.check_holders(directory)
+    holders = national_copy.copy_holders(directory)
     assert "ncb.de" in holders and "ncb.fr" not in holders
+    stale = tmp_path / "national_copies.csv"
+    stale.write_text("office,reason\nncb.de,tests\nncb.xx,left the directory\n")
+    with pytest.raises(ConfigError, match="ncb.xx is not an NCB"):
+        national_copy.check_holders(directory, stale)  # the GS does not start on it...
+    assert national_copy.copy_holders(directory, stale) == ("ncb.de",)  # ...and a running office skips it
 
 
 async def test_a_national_copy_holds_what_its_office_may_see_and_answers_with_the_link_down(
@@ -188,6 +198,9 @@ async def test_a_published_red_notice_is_a_wanted_person_until_it_is_cancelled(m
         assert hit["owner_office"] == "ncb.fr" and hit["instructions"].startswith("arrest")
         assert hit["person"]["notice_id"] == notice_id and hit["person"]["notice_type"] == "red"
     assert (await search(mesh, "ncb.es", query))["hits"][0]["record_id"] == rid
+    # France owns the record but not its life: it follows the notice (no widening, no early cancel).
+    refused = await mesh.client("ncb.fr").delete(f"/v1/records/persons/notice-{notice_id}")
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("record_ref:")
 
     cancel = await mesh.client("gs").post(
         f"/v1/notices/{notice_id}/cancel", json={"reason": "Person arrested and extradited.", "reviewer": "ndtf.martin"}

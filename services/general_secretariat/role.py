@@ -12,6 +12,7 @@ from interpol_offices.general_secretariat.review_routes import router as review_
 from interpol_offices.police_data import MIGRATIONS as POLICE_MIGRATIONS
 from interpol_offices.police_data.contributions import on_record_change
 from interpol_offices.police_data.find import search_responder
+from interpol_offices.police_data.national_copy import check_holders_at_start
 from interpol_offices.police_data.retention import retention_loop
 
 
@@ -26,7 +27,7 @@ def build_role() -> OfficeRole:
             "notice-request": on_notice_request,
             "record-change": on_record_change,
         },
-        startup=[keys.seed],
+        startup=[keys.seed, check_holders_at_start],
         background=[keys.publisher, expire_notices, search_responder, retention_loop],
         migrations=POLICE_MIGRATIONS,  # the police databases (SLTD, SMV, persons) live at the GS
     )

@@ -23,6 +23,7 @@ from interpol_offices.police_data.vin import check_vin
 
 log = logging.getLogger(__name__)
 
+NOTICE_REF_PREFIX = "notice-"  # notice_feed.record_ref: the GS writes these, from the notice itself
 MAX_RETENTION = store.DEFAULT_RETENTION + timedelta(days=1)  # a day of slack for the owner's clock
 
 REFUSALS = {
@@ -32,6 +33,7 @@ REFUSALS = {
     "retention-too-long": "retention_until is more than 5 years ahead",
     "copy-fields-set": "revision and source_message_id are the GS's to set",
     "invalid-identifier": "the VIN's check digit (or another identifier) is wrong",
+    "fed-by-a-notice": "a notice's person record follows its notice: change or cancel the notice",
 }
 
 
@@ -44,6 +46,8 @@ def refusal_of(change: RecordChange, sender: str, directory: Directory, now: dat
         return "not-the-owner"
     if change.revision is not None or change.source_message_id is not None:
         return "copy-fields-set"
+    if change.database == "persons" and change.record_ref.startswith(NOTICE_REF_PREFIX):
+        return "fed-by-a-notice"
     if change.document is not None and change.document.issuing_country != office.country:
         return "not-the-issuing-country"
     if change.retention_until is not None and change.retention_until > now + MAX_RETENTION:

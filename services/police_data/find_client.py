@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
@@ -23,7 +24,14 @@ REQUEST_LIFETIME = timedelta(seconds=30)  # the GS refuses an older request: a r
 
 
 class SearchUnavailable(Exception):
-    """The GS did not answer in time, or its answer did not verify (the reason says which)."""
+    """The GS did not answer in time, or its answer did not verify (the reason says which).
+
+    `message_id`: the signed request's, if one was sent (it may have reached the GS: audited).
+    """
+
+    def __init__(self, reason: str, message_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.message_id = message_id
 
 
 async def search_online(
@@ -40,19 +48,21 @@ async def search_online(
     try:
         reply = await ctx.nc.request(subjects.search(ctx.office.id), out.sealed.data, timeout=deadline)
     except NoRespondersError as exc:
-        raise SearchUnavailable("no search responder is running at the GS") from exc
+        raise SearchUnavailable("no search responder is running at the GS", mid) from exc
     except NatsTimeout as exc:
-        raise SearchUnavailable(f"the GS did not answer within {deadline:g} s") from exc
+        raise SearchUnavailable(f"the GS did not answer within {deadline:g} s", mid) from exc
+    except NatsError as exc:  # the link dropped mid-request (closed, reconnecting, buffer full)
+        raise SearchUnavailable(f"the bus failed the request: {type(exc).__name__}", mid) from exc
     try:
         verified = open_envelope(
             reply.data, subject_sender=GS_ID, recipient=ctx.office.id, keys=ctx.keyring.current,
             offices=ctx.directory.offices, now=ctx.clock.now(),
         )  # fmt: skip
     except Rejected as exc:
-        raise SearchUnavailable(f"the GS's answer did not verify: {exc.reason}") from exc
+        raise SearchUnavailable(f"the GS's answer did not verify: {exc.reason}", mid) from exc
     result = verified.body
     if verified.header.kind != "search-result" or not isinstance(result, SearchResult):
-        raise SearchUnavailable(f"the GS answered with a {verified.header.kind}")
+        raise SearchUnavailable(f"the GS answered with a {verified.header.kind}", mid)
     if result.for_message_id != mid or result.request_digest != out.sealed.digest:
-        raise SearchUnavailable("the GS's answer is for another request")
+        raise SearchUnavailable("the GS's answer is for another request", mid)
     return mid, result

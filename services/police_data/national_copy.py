@@ -23,6 +23,7 @@ from interpol_mesh.envelope import Verified
 from interpol_mesh.errors import ConfigError
 from interpol_mesh.messages.records import RecordChange
 from interpol_mesh.messaging import compose
+from interpol_mesh.messaging.context import OfficeContext
 from interpol_mesh.messaging.unit_of_work import UnitOfWork
 from interpol_offices.police_data import DATA_DIR, store
 
@@ -51,14 +52,26 @@ def _read_holders(path: Path) -> tuple[str, ...]:
     return tuple(offices)
 
 
-def copy_holders(directory: Directory, path: Path = HOLDERS_FILE) -> tuple[str, ...]:
-    """The NCBs that keep a national copy; an id that is not an NCB of the directory is a ConfigError."""
-    holders = _read_holders(path)
-    for office_id in holders:
-        office = directory.offices.get(office_id)
-        if office is None or office.kind != "ncb":
+def _is_ncb(directory: Directory, office_id: str) -> bool:
+    office = directory.offices.get(office_id)
+    return office is not None and office.kind == "ncb"
+
+
+def check_holders(directory: Directory, path: Path = HOLDERS_FILE) -> None:
+    """At start: an id that is not an NCB of the member directory is a ConfigError (one line, no start)."""
+    for office_id in _read_holders(path):
+        if not _is_ncb(directory, office_id):
             raise ConfigError(f"{path}: {office_id} is not an NCB of the member directory")
-    return holders
+
+
+async def check_holders_at_start(ctx: OfficeContext) -> None:
+    check_holders(ctx.directory)
+
+
+def copy_holders(directory: Directory, path: Path = HOLDERS_FILE) -> tuple[str, ...]:
+    """The NCBs that keep a national copy. One the directory no longer lists is skipped (checked at
+    start, but a directory can change under a running office): a search or a change never fails on it."""
+    return tuple(o for o in _read_holders(path) if _is_ncb(directory, o))
 
 
 def keeps_copy(directory: Directory, office_id: str) -> bool:

@@ -17,6 +17,7 @@ from interpol_mesh.messages.notices import NoticeRequest
 from interpol_mesh.messages.records import PersonName, RecordChange, WantedPerson
 from interpol_mesh.messaging.unit_of_work import UnitOfWork
 from interpol_offices.police_data import store
+from interpol_offices.police_data.contributions import NOTICE_REF_PREFIX
 from interpol_offices.police_data.national_copy import fan_out
 
 INSTRUCTIONS = {
@@ -27,7 +28,7 @@ MAX_DOCUMENT_NUMBERS = 10
 
 
 def record_ref(notice_id: str) -> str:
-    return f"notice-{notice_id}"
+    return f"{NOTICE_REF_PREFIX}{notice_id}"  # an owner's own change to it is refused (contributions.py)
 
 
 def person_change(

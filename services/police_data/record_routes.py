@@ -24,7 +24,7 @@ from interpol_offices.police_data.vin import check_vin
 
 router = APIRouter(prefix="/v1", tags=["police databases"], dependencies=[requires(OFFICER)])
 _FIELD_OF = {"not-the-issuing-country": "document.issuing_country", "retention-too-long": "retention_until",
-             "invalid-identifier": "vehicle.vin"}  # fmt: skip
+             "invalid-identifier": "vehicle.vin", "fed-by-a-notice": "record_ref"}  # fmt: skip
 
 
 def _check(change: RecordChange, ctx: CtxDep) -> None:

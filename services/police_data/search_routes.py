@@ -80,20 +80,22 @@ async def search(req: SearchSend, ctx: CtxDep) -> SearchAnswer:
     has_copy = keeps_copy(ctx.directory, ctx.office.id)
     if req.mode == "national-copy" and not has_copy:
         raise HTTPException(status.HTTP_409_CONFLICT, "mode: this office keeps no national copy; search online")
-    fallback = None
+    fallback: tuple[str, AuditEvent] | None = None
     if req.mode != "national-copy":
         request = SearchRequest(query=query, purpose=req.purpose, place=req.place)
         try:
             search_id, result = await search_online(ctx, request)
         except SearchUnavailable as exc:
+            # The signed request may have reached the GS with the terms: its id is in the trail either way.
+            unanswered = AuditEvent(event="search", result="unavailable", message_id=exc.message_id,
+                                    sender=ctx.office.id, recipients=[GS_ID], detail=f"{query.database} online: {exc}")  # fmt: skip
             if req.mode == "online" or not has_copy:
                 async with ctx.transaction() as uow:
-                    uow.audit(AuditEvent(event="search", result="unavailable", sender=ctx.office.id,
-                                         recipients=[GS_ID], detail=f"{query.database} online: {exc}"))  # fmt: skip
+                    uow.audit(unanswered)
                 raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"search unavailable: {exc}") from exc
-            fallback = f"online unavailable: {exc}"
+            fallback = (f"online unavailable: {exc}", unanswered)
         else:
-            reports = await _record(ctx, req, query, search_id, "online", list(result.hits), note=None)
+            reports = await _record(ctx, req, query, search_id, "online", list(result.hits), fallback=None)
             return SearchAnswer(
                 search_id=search_id, mode="online", searched_at=result.searched_at, hits=list(result.hits),
                 hit_reports=reports, link=_link(ctx),
@@ -104,7 +106,7 @@ async def search(req: SearchSend, ctx: CtxDep) -> SearchAnswer:
         viewer = store.Viewer(ctx.office.id, ctx.office.country)
         hits = await store.search(conn, query, viewer=viewer, purpose=req.purpose, now=now)
         state = await store.copy_state(conn)
-    reports = await _record(ctx, req, query, search_id, "national-copy", hits, note=fallback)
+    reports = await _record(ctx, req, query, search_id, "national-copy", hits, fallback=fallback)
     return SearchAnswer(
         search_id=search_id, mode="national-copy", searched_at=now, copy_as_of=state.changed_at, hits=hits,
         hit_reports=reports, link=_link(ctx),
@@ -113,15 +115,16 @@ async def search(req: SearchSend, ctx: CtxDep) -> SearchAnswer:
 
 async def _record(
     ctx: OfficeContext, req: SearchSend, query: SearchQuery, search_id: str, mode: SearchMode, hits: list[SearchHit],
-    *, note: str | None,
+    *, fallback: tuple[str, AuditEvent] | None,
 ) -> list[str]:  # fmt: skip
     """The search's audit (the only place its terms are kept), a view per record shown, the hit reports:
     committed before the officer sees the answer, group-committed with concurrent searches (one audit
     append and one commit for all of them: the audit head is an office's one serial point).
     """
     terms = json.dumps(query.model_dump(mode="json", exclude_none=True), ensure_ascii=False, sort_keys=True)
-    result = f"{len(hits)} hits" + (f" ({note})" if note else "")
-    events = [AuditEvent(event="search", result=result, message_id=search_id, sender=ctx.office.id,
+    result = f"{len(hits)} hits" + (f" ({fallback[0]})" if fallback else "")
+    events = [fallback[1]] if fallback else []
+    events += [AuditEvent(event="search", result=result, message_id=search_id, sender=ctx.office.id,
                          recipients=[GS_ID] if mode == "online" else [],
                          detail=f"{query.database} {mode} {req.purpose}: {terms}")]  # fmt: skip
     for hit in hits:

@@ -73,6 +73,7 @@ class _Held:
     created_at: datetime
     revision: int
     audience: Audience
+    retention_until: datetime
 
 
 async def next_revision(conn: AsyncConnection) -> int:
@@ -100,8 +101,8 @@ async def apply_change(
     rid = record_id(change.database, change.owner_office, change.record_ref)
     if change.operation == "cancel":
         return await remove_record(conn, change.database, rid)
+    revision = await next_revision(conn)  # first: its row lock orders every change, so what is held is current
     held = await _held(conn, change.database, rid)
-    revision = await next_revision(conn)
     await _delete(conn, change.database, rid)
     created_at = held.created_at if held else now
     change = change.model_copy(update={"retention_until": change.retention_until or now + DEFAULT_RETENTION})
@@ -110,12 +111,18 @@ async def apply_change(
                    retention_until=change.retention_until)  # fmt: skip
 
 
-async def remove_record(conn: AsyncConnection, database: Database, rid: str) -> Applied | None:
-    """GS: delete a record under a new revision (its owner cancelled it, or it ran out); None if not held."""
+async def remove_record(
+    conn: AsyncConnection, database: Database, rid: str, *, expired_at: datetime | None = None
+) -> Applied | None:
+    """GS: delete a record under a new revision (its owner cancelled it, or it ran out); None if not held.
+
+    `expired_at`: only if its retention end has passed then, read under the lock (its owner may
+    have renewed it since the sweep listed it).
+    """
+    revision = await next_revision(conn)  # first: its row lock orders every change, so what is held is current
     held = await _held(conn, database, rid)
-    if held is None:
+    if held is None or (expired_at is not None and _aware(held.retention_until) > expired_at):  # type: ignore[operator]
         return None
-    revision = await next_revision(conn)
     await _delete(conn, database, rid)
     return Applied(rid, revision, removed=True, before=held.audience)
 
@@ -244,7 +251,7 @@ def _subject_columns(change: RecordChange) -> dict[str, Any]:
 
 async def _held(conn: AsyncConnection, database: Database, rid: str) -> _Held | None:
     table = tables.TABLES_BY_DATABASE[database]
-    columns = (table.c.created_at, table.c.revision, table.c.owner_office, table.c.restricted)
+    columns = (table.c.created_at, table.c.revision, table.c.owner_office, table.c.restricted, table.c.retention_until)
     row = (await conn.execute(sa.select(*columns).where(table.c.record_id == rid))).first()
     if row is None:
         return None
@@ -252,7 +259,7 @@ async def _held(conn: AsyncConnection, database: Database, rid: str) -> _Held | 
     if row.restricted:
         v = tables.visibility
         countries = frozenset((await conn.execute(sa.select(v.c.country).where(v.c.record_id == rid))).scalars())
-    return _Held(row.created_at, int(row.revision), Audience(row.owner_office, countries))
+    return _Held(row.created_at, int(row.revision), Audience(row.owner_office, countries), row.retention_until)
 
 
 async def _delete(conn: AsyncConnection, database: Database, rid: str) -> None:
@@ -385,7 +392,7 @@ async def remove_expired(conn: AsyncConnection, now: datetime, *, limit: int = 5
     for database, table in tables.TABLES_BY_DATABASE.items():
         due = sa.select(table.c.record_id).where(table.c.retention_until <= now).order_by(table.c.retention_until)
         for rid in (await conn.execute(due.limit(limit - len(removed)))).scalars().all():
-            applied = await remove_record(conn, database, rid)  # type: ignore[arg-type]
+            applied = await remove_record(conn, database, rid, expired_at=now)  # type: ignore[arg-type]
             if applied is not None:
                 removed.append(applied)
         if len(removed) >= limit:
