@@ -64,7 +64,7 @@ def test_the_holders_file_names_ncbs_of_the_directory(tmp_path: Path) -> None:
     assert "ncb.de" in holders and "ncb.fr" not in holders
     stale = tmp_path / "national_copies.csv"
     stale.write_text("office,reason\nncb.de,tests\nncb.xx,left the directory\n")
-    with pytest.raises(ConfigError, match="ncb.xx is not an NCB"):
+    with pytest.raises(ConfigError, match=r"ncb\.xx is not an NCB"):
         national_copy.check_holders(directory, stale)  # the GS does not start on it...
     assert national_copy.copy_holders(directory, stale) == ("ncb.de",)  # ...and a running office skips it
 
