@@ -59,8 +59,14 @@ async def test_rotation_then_revocation_propagate_to_every_office(make_mesh: Mes
     await wait_until(switched, what="ncb.fr to switch to its new key")
     key_file = mesh.root / "keys" / "ncb.fr.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    listed = (await mesh.client("ncb.es").get("/v1/keys", params={"office_id": "ncb.fr"})).json()["keys"]
-    by_id = {k["key_id"]: k for k in listed}
+
+    async def listed_at_es() -> dict[str, dict[str, object]] | None:
+        """Spain's view of France's keys once the GS's new directory reached it (France may switch first)."""
+        listed = (await mesh.client("ncb.es").get("/v1/keys", params={"office_id": "ncb.fr"})).json()["keys"]
+        by_id = {k["key_id"]: k for k in listed}
+        return by_id if new_key in by_id and by_id.get(old_key, {}).get("valid_until") is not None else None
+
+    by_id = await wait_until(listed_at_es, what="ncb.es to list ncb.fr's rotation")
     assert by_id[old_key]["valid_until"] is not None, "old key keeps an overlap window"
     assert by_id[new_key]["valid_until"] is None
 
