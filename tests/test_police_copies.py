@@ -23,21 +23,7 @@ from interpol_mesh.testing.harness import TestMesh, wait_until
 from interpol_offices.police_data import national_copy, retention, store
 from interpol_offices.police_data import tables as police
 from test_notices import RED, decide, notice_at, request_notice
-from test_police_search import PASSPORT, VIN, audit_events, contribute, held_at_gs, search
-
-
-async def held_at(mesh: TestMesh, office: str, record_id: str, *, present: bool = True) -> None:
-    """Wait until `office`'s police tables hold (or no longer hold) the record."""
-
-    async def check() -> bool | None:
-        async with mesh.contexts[office].engine.connect() as conn:
-            found = False
-            for table in police.TABLES_BY_DATABASE.values():
-                row = (await conn.execute(sa.select(table.c.record_id).where(table.c.record_id == record_id))).first()
-                found = found or row is not None
-        return True if found == present else None
-
-    await wait_until(check, what=f"{record_id} {'held' if present else 'gone'} at {office}")
+from test_police_search import PASSPORT, VIN, audit_events, contribute, held_at, held_at_gs, search
 
 
 async def first_row(mesh: TestMesh, office: str, query: sa.Select[Any]) -> tuple[Any, ...] | None:

@@ -28,15 +28,22 @@ async def contribute(mesh: TestMesh, office: str, body: dict[str, Any]) -> dict[
     return dict(response.json())
 
 
-async def held_at_gs(mesh: TestMesh, record_id: str, *, present: bool = True) -> None:
-    async def check() -> bool | None:
-        async with mesh.contexts["gs"].engine.connect() as conn:
-            rows = []
-            for table in police.TABLES_BY_DATABASE.values():
-                rows += (await conn.execute(sa.select(table.c.record_id).where(table.c.record_id == record_id))).all()
-        return True if bool(rows) == present else None
+async def held_at(mesh: TestMesh, office: str, record_id: str, *, present: bool = True) -> None:
+    """Wait until `office`'s police tables hold (or no longer hold) the record."""
 
-    await wait_until(check, what=f"{record_id} {'held' if present else 'gone'} at the GS")
+    async def check() -> bool | None:
+        async with mesh.contexts[office].engine.connect() as conn:
+            found = False
+            for table in police.TABLES_BY_DATABASE.values():
+                row = (await conn.execute(sa.select(table.c.record_id).where(table.c.record_id == record_id))).first()
+                found = found or row is not None
+        return True if found == present else None
+
+    await wait_until(check, what=f"{record_id} {'held' if present else 'gone'} at {office}")
+
+
+async def held_at_gs(mesh: TestMesh, record_id: str, *, present: bool = True) -> None:
+    await held_at(mesh, "gs", record_id, present=present)
 
 
 async def search(mesh: TestMesh, office: str, body: dict[str, Any], expect: int = 200) -> dict[str, Any]:

@@ -9,8 +9,10 @@ probability rate(t) / peak.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -85,3 +87,15 @@ class Arrivals:
             heapq.heappush(heap, (t + self.rng.expovariate(peak), i))
             if self.rng.random() * peak < self.rate_of(office, t):
                 yield t, office
+
+
+async def wait_for_arrival(at: float, stop: asyncio.Event) -> bool:
+    """Sleep until wall-clock time `at` (an arrival's); False if `stop` was set first (open loop: never late-waits)."""
+    delay = at - time.time()
+    if delay > 0:
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return False
+        except TimeoutError:
+            pass
+    return True

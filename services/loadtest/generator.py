@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from interpol_mesh.directory import Office
 from interpol_offices.loadtest import bodies, traffic
-from interpol_offices.loadtest.arrivals import Arrivals
+from interpol_offices.loadtest.arrivals import Arrivals, wait_for_arrival
 from interpol_offices.loadtest.httpclient import HttpError, HttpPool
 from interpol_offices.loadtest.tracker import Tracker
 
@@ -60,13 +60,8 @@ class Generator:
         for offset, office in arrivals:
             if stop.is_set():
                 break
-            delay = t0 + offset - time.time()
-            if delay > 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), delay)
-                    break
-                except TimeoutError:
-                    pass
+            if not await wait_for_arrival(t0 + offset, stop):
+                break
             op = self.rng.choices(self._ops, self._cum)[0]
             now = time.time()
             self.tracker.offered(now)

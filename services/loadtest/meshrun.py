@@ -72,7 +72,8 @@ class MeshView:
         return pool
 
 
-async def _drop_schemas(settings: OfficeSettings) -> None:
+async def drop_mesh_schemas(settings: OfficeSettings) -> None:
+    """Every office schema of a mesh started with these settings (its `db_schema_prefix`)."""
     engine = make_engine(settings.model_copy(update={"office_id": GS_ID}))
     try:
         await drop_schemas(engine, settings.db_schema_prefix)
@@ -133,7 +134,7 @@ class StartedMesh:
                     f"{len(offices)} offices x {2 * s.database_pool_size} connections = {need} > {free} PostgreSQL connections "
                     "free: lower DATABASE_POOL_SIZE, raise max_connections, or run on SQLite (unset DATABASE_URL)"
                 )
-            asyncio.run(_drop_schemas(s))
+            asyncio.run(drop_mesh_schemas(s))
         for sub in ("db", "nats", "log", "trace"):
             shutil.rmtree(s.data_dir / sub, ignore_errors=True)
         s.data_dir.mkdir(parents=True, exist_ok=True)

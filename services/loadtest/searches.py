@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from interpol_mesh.directory import Office
+from interpol_offices.loadtest.arrivals import wait_for_arrival
 from interpol_offices.loadtest.httpclient import HttpError, HttpPool
 from interpol_offices.loadtest.stats import summary_ms
 
@@ -92,13 +93,8 @@ class SearchLoad:
         tasks: set[asyncio.Task[None]] = set()
         t = rng.expovariate(peak_rate)
         while t < self.plan.duration_s and not stop.is_set():
-            delay = t0 + t - time.time()
-            if delay > 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), delay)
-                    break
-                except TimeoutError:
-                    pass
+            if not await wait_for_arrival(t0 + t, stop):
+                break
             if rng.random() * peak_rate < self.plan.rate_at(t):  # thinning: the rate may change over time
                 self.offered += 1
                 task = asyncio.create_task(self._search(rng))

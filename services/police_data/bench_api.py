@@ -27,9 +27,9 @@ import asyncpg
 from interpol_mesh.directory import load_directory
 from interpol_mesh.natsd import free_port_range
 from interpol_mesh.settings import OfficeSettings
-from interpol_mesh.storage import drop_schemas, make_engine, schema_for
+from interpol_mesh.storage import schema_for
 from interpol_offices.loadtest.httpclient import HttpError, HttpPool
-from interpol_offices.loadtest.meshrun import StartedMesh
+from interpol_offices.loadtest.meshrun import StartedMesh, drop_mesh_schemas
 from interpol_offices.police_data import synthetic
 
 SEARCHER, GS = "ncb.de", "gs"
@@ -50,15 +50,7 @@ def run_api(args: Any, sa_url: str, pg_url: str, source: str, hits: dict[str, An
             return asyncio.run(_measure_all(view, args, pg_url, prefix, source, hits, now))
         finally:
             mesh.stop()
-            asyncio.run(_drop(settings))
-
-
-async def _drop(settings: OfficeSettings) -> None:
-    engine = make_engine(settings.model_copy(update={"office_id": GS}))
-    try:
-        await drop_schemas(engine, settings.db_schema_prefix)
-    finally:
-        await engine.dispose()
+            asyncio.run(drop_mesh_schemas(settings))
 
 
 async def _copy_tables(raw: asyncpg.Connection, source: str, target: str) -> None:

@@ -9,12 +9,13 @@ record is small, and one code path for add and update is one path to get right o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from interpol_mesh.clock import utc
 from interpol_mesh.messages.records import (
     Database,
     Purpose,
@@ -121,7 +122,7 @@ async def remove_record(
     """
     revision = await next_revision(conn)  # first: its row lock orders every change, so what is held is current
     held = await _held(conn, database, rid)
-    if held is None or (expired_at is not None and _aware(held.retention_until) > expired_at):  # type: ignore[operator]
+    if held is None or (expired_at is not None and utc(held.retention_until) > expired_at):
         return None
     await _delete(conn, database, rid)
     return Applied(rid, revision, removed=True, before=held.audience)
@@ -184,14 +185,8 @@ async def copy_state(conn: AsyncConnection) -> CopyState:
     row = (await conn.execute(sa.select(s).where(s.c.id == 1))).mappings().first()
     if row is None:
         return CopyState(0, None, None)
-    return CopyState(int(row["last_revision"]), _aware(row["changed_at"]), _aware(row["applied_at"]))
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; the mesh stores UTC only."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    changed, applied = row["changed_at"], row["applied_at"]
+    return CopyState(int(row["last_revision"]), changed and utc(changed), applied and utc(applied))
 
 
 async def _write(
