@@ -64,7 +64,7 @@ REPORT ?= var/load-report.json
 load: $(STAMP) ## traffic from all 196 NCBs (RATE=50 ops/s, DURATION=60 s) through a fresh mesh (or the one at MESH_URL); report + picture in var/
 	$(BIN)/interpol-mesh load --ncbs all --rate $(RATE) --duration $(DURATION) --report $(REPORT) $(ARGS)
 
-bench: $(STAMP) ## raw nats-py/PyNaCl/asyncpg pipeline vs the mesh on PostgreSQL (BENCH_DATABASE_URL), and the 196-NCB broadcast
+bench: $(STAMP) ## minimal pipeline, raw protocol (the mesh's work by hand) and the mesh on PostgreSQL (BENCH_DATABASE_URL), then the 196-NCB broadcast
 	$(BIN)/python -m interpol_offices.loadtest.bench --json var/bench-report.json $(ARGS)
 
 bench-ccc: $(STAMP) ## CCC: dispatch decisions/s, and intake-to-dispatch through the NCBs' API at 100 and 1,000 ops/s (BENCH_DATABASE_URL)

@@ -152,10 +152,11 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             return code
         if args.command == "serve":
+            from interpol_mesh.event_loop import run_fast
             from interpol_offices.cli.serve import office_from_environment, parse_assignments, serve
 
             offices = args.offices or [office_from_environment(os.environ.get("OFFICE_ID"), settings)]
-            asyncio.run(serve(parse_assignments(offices, settings.port), settings))
+            run_fast(serve(parse_assignments(offices, settings.port), settings))  # uvloop: docs/performance.md
             return 0
         if args.command == "provision":
             from interpol_offices.cli.provision_bus import provision_bus

@@ -2,14 +2,18 @@
 
 1. raw (`bench_raw`): plain nats-py + PyNaCl + asyncpg, producer and consumer processes:
    saturated with one commit per batch, saturated with one commit per message, then open-loop rates.
-2. mesh (`bench_mesh`): `interpol-mesh up --ncbs fr,de` (spans exported to files, PostgreSQL), ncb.fr -> ncb.de
-   through the API: saturated (closed loop), then the same open-loop rates. Optionally py-spy on
+2. raw protocol (`bench_protocol`): the mesh's work per message written by hand (HTTP accept, sign,
+   sent/outbox/audit commit, relay, verify, inbox/audit/receipt commit, receipt committed back), driven
+   through its HTTP API like the mesh: saturated (closed loop), then the open-loop rates.
+3. mesh (`bench_mesh`): `interpol-mesh up --ncbs fr,de` on PostgreSQL, untraced (the offices' default;
+   `--stages`: spans exported, for per-stage timings), ncb.fr -> ncb.de through the API: saturated (closed loop), then the same open-loop rates. Optionally py-spy on
    the sender and recipient processes during the saturated run (`--profile DIR`).
-3. broadcast: a full-membership mesh (SQLite: 209 offices need more PostgreSQL connections than a
+4. broadcast: a full-membership mesh (SQLite: 209 offices need more PostgreSQL connections than a
    default server has), notices published one at a time, time to the commit at every NCB.
 
-Ends with `throughput ratio mesh/raw: X.XX` and `p99 latency ratio mesh/raw: X.XX` (at the target rate).
-Schemas are created for the run (`bench_raw_*`, `bench_mesh_*`) and dropped after. A benchmark, not a test:
+Ends with the ratio lines `throughput ratio mesh/raw`, `mesh/raw-protocol` and `mesh-batch/raw`, and
+`p99 latency ratio mesh/raw` and `mesh/raw-protocol` (at the target rate, the first of --rates).
+Schemas are created for the run (`bench_raw_*`, `bench_proto_*`, `bench_mesh_*`) and dropped after. A benchmark, not a test:
 figures depend on what else runs on the machine; the load average is printed with them.
 """
 
@@ -34,11 +38,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from interpol_mesh.directory import load_directory
+from interpol_mesh.event_loop import run_fast
 from interpol_mesh.natsd import NatsServer, free_port_range
 from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import drop_schemas
 from interpol_offices.loadtest import notices
 from interpol_offices.loadtest.bench_mesh import RECIPIENT, SENDER, MeshDriver
+from interpol_offices.loadtest.bench_protocol import ProtocolDriver
 from interpol_offices.loadtest.meshrun import StartedMesh
 from interpol_offices.loadtest.profiling import Profiler
 from interpol_offices.loadtest.stats import summary_ms
@@ -110,6 +116,74 @@ def run_raw(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]
     return out
 
 
+# -- raw protocol ----------------------------------------------------------------------------------
+
+
+def _protocol_scenario(nats_url: str, dsn: str, schema: str, args: argparse.Namespace, *, count: int,
+                       rate: float = 0.0) -> dict[str, Any]:  # fmt: skip
+    """One run of `bench_protocol`: a fresh recipient and sender (own schemas, own stream), driven
+    through the sender's HTTP API like the mesh (closed loop when `rate` is 0, else open loop)."""
+    stream = f"PROTO_{uuid.uuid4().hex[:8].upper()}"
+    base = [sys.executable, "-m", "interpol_offices.loadtest.bench_protocol"]
+    common = ["--nats", nats_url, "--dsn", dsn, "--stream", stream, "--count", str(count)]
+    port = _free_base(1)
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        for role, extra in (("recipient", []), ("sender", ["--port", str(port)])):
+            proc = subprocess.Popen([*base, role, *common, "--schema", f"{schema}_{role}", *extra],
+                                    stdout=subprocess.PIPE, text=True)  # fmt: skip
+            procs.append(proc)
+            assert proc.stdout is not None
+            ready = proc.stdout.readline()
+            if '"ready"' not in ready:
+                raise RuntimeError(f"raw protocol {role} did not start: {ready!r}")
+        driver = ProtocolDriver(port, args.concurrency)
+
+        async def drive() -> None:
+            try:
+                if rate:
+                    await driver.at_rate(rate, count)
+                else:
+                    await driver.saturated(count, args.concurrency)
+            finally:
+                await driver.http.close()
+
+        run_fast(drive())
+        outs = [json.loads(proc.communicate(timeout=300)[0].strip().splitlines()[-1]) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    recipient, sender = outs
+    result = driver.result(recipient["commits"])
+    result.update(bad=recipient["bad"] + sender["bad"], receipts=sender["receipts"], offered_per_s=rate or None)
+    if result["committed"]:
+        result["cpu_ms_per_message"] = {office: round(cpu_s * 1000 / result["committed"], 3)
+                                        for office, cpu_s in ((SENDER, sender["cpu_s"]), (RECIPIENT, recipient["cpu_s"]))}  # fmt: skip
+    return result
+
+
+def run_protocol(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    dsn = db_url.replace("+asyncpg", "")
+    schema = f"bench_proto_{uuid.uuid4().hex[:8]}"
+    server = NatsServer(store_dir=work / "proto-nats", log_path=work / "proto-nats.log")
+    server.start()
+    out: dict[str, Any] = {}
+    try:
+        _say(f"raw protocol: saturated, {args.concurrency} requests in flight ({args.mesh_count} messages) ...")
+        _protocol_scenario(server.url, dsn, schema + "w", args, count=300)  # warm-up, as the mesh gets
+        out["saturated"] = _protocol_scenario(server.url, dsn, schema + "s", args, count=args.mesh_count)
+        for rate in args.rates:
+            _say(f"raw protocol: {rate:g} msg/s offered for {args.duration:g} s ...")
+            out[f"rate_{rate:g}"] = _protocol_scenario(
+                server.url, dsn, schema + f"r{int(rate)}", args, count=int(rate * args.duration), rate=rate
+            )
+    finally:
+        server.stop()
+        asyncio.run(_drop_schemas(db_url, "bench_proto_"))
+    return out
+
+
 # -- mesh --------------------------------------------------------------------------------------------
 
 
@@ -154,6 +228,38 @@ def _profiled(directory: str | None, run: str, targets: dict[str, int], out: dic
             out.setdefault("profile", {})[run] = profiler.stop()
 
 
+def _cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU seconds used so far by each process (`/proc/<pid>/stat`)."""
+    out = {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        out[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def _per_message(before: dict[str, float], after: dict[str, float], result: dict[str, Any]) -> dict[str, float]:
+    """CPU milliseconds each process spent per committed message: steadier than msg/s on a shared
+    machine, and what each change to the hot path is judged by (docs/performance.md)."""
+    n = result.get("committed") or 0
+    return {k: round((after[k] - before[k]) * 1000 / n, 3) for k in before if k in after and n}
+
+
+def _rss_mib(pids: dict[str, int]) -> list[float]:
+    """Resident memory of each process, MiB (`VmRSS`); an office's share is its process's over its offices."""
+    out = []
+    for pid in pids.values():
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return out
+
+
 def _is_office_process(pid: int) -> bool:
     try:
         return b"serve" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -166,10 +272,13 @@ def run_mesh(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any
     directory = load_directory()
     settings = OfficeSettings(data_dir=work / "mesh", database_url=db_url, db_schema_prefix=prefix,
                               database_pool_size=args.pool, log_level="WARNING")  # fmt: skip
-    _say("mesh: starting `interpol-mesh up --ncbs fr,de` on PostgreSQL (spans exported to files) ...")
+    how = "spans exported to files: per-stage timings, their CPU included" if args.stages else "untraced, the default"
+    _say(f"mesh: starting `interpol-mesh up --ncbs fr,de` on PostgreSQL ({how}) ...")
     mesh, view = _start(
-        lambda: StartedMesh(settings, directory, ncbs="fr,de", base_port=_free_base(20), per_process=1), "mesh"
-    )
+        lambda: StartedMesh(settings, directory, ncbs="fr,de", base_port=_free_base(20), per_process=1,
+                            traced=args.stages),
+        "mesh",
+    )  # fmt: skip
     out: dict[str, Any] = {"start_s": round(view.started_in_s, 1)}
     try:
         pids = mesh.pids()
@@ -179,8 +288,10 @@ def run_mesh(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any
                 await driver.saturated(300, 16)  # warm-up: connections, caches, JIT-free Python paths
                 targets = {o: p for o in (SENDER, RECIPIENT) if (p := _office_pid(pids, o))}
                 _say(f"mesh: saturated, {args.concurrency} requests in flight ({args.mesh_count} messages) ...")
+                before = _cpu_seconds(targets)
                 with _profiled(args.profile, "per-request", targets, out):
                     out["saturated"] = await driver.saturated(args.mesh_count, args.concurrency)
+                out["saturated"]["cpu_ms_per_message"] = _per_message(before, _cpu_seconds(targets), out["saturated"])
                 if args.batch:
                     _say(
                         f"mesh: saturated through the batch API, {args.batch} per request ({args.mesh_count * 2} messages) ..."
@@ -191,7 +302,7 @@ def run_mesh(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any
                     _say(f"mesh: {rate:g} msg/s offered for {args.duration:g} s ...")
                     out[f"rate_{rate:g}"] = await driver.at_rate(rate, args.duration)
 
-        asyncio.run(scenarios())
+        run_fast(scenarios())
     finally:
         mesh.stop()
         asyncio.run(_drop_schemas(db_url, prefix))
@@ -234,9 +345,13 @@ def run_broadcast(work: Path, args: argparse.Namespace) -> dict[str, Any]:
             return summary
 
         office_pids = {f"p{pid}": pid for pid in mesh.pids() if _is_office_process(pid)}
+        rss = _rss_mib(office_pids)
         with _profiled(args.profile, "broadcast", office_pids, result := {}):
-            result.update(asyncio.run(publish()))
+            result.update(run_fast(publish()))
         result["start_s"] = round(view.started_in_s, 1)
+        if rss:
+            result["rss_mib"] = {"processes": len(rss), "offices": n, "total": round(sum(rss), 1),
+                                 "per_office": round(sum(rss) / n, 1), "per_process_max": round(max(rss), 1)}  # fmt: skip
         return result
     finally:
         mesh.stop()
@@ -246,30 +361,54 @@ def run_broadcast(work: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _fmt(x: Any) -> str:
-    return "-" if x is None else f"{x:,.1f}" if isinstance(x, float) else str(x)
+    if isinstance(x, float):
+        return f"{x:,.2f}" if abs(x) < 10 else f"{x:,.1f}"
+    return "-" if x is None else str(x)
 
 
 def print_report(r: dict[str, Any], rates: list[float], target_rate: float) -> None:
     raw, mesh = r["raw"], r["mesh"]
-    rows = [("saturated throughput (msg/s)", raw["saturated_batched"]["throughput"], mesh["saturated"]["throughput"])]
+    proto: dict[str, Any] = r.get("protocol") or {}  # absent or failed: its column shows "-"
+
+    def pget(scenario: str, *keys: str) -> Any:
+        value: Any = proto.get(scenario)
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    rows: list[tuple[str, Any, Any, Any]] = [
+        ("saturated throughput (msg/s)", raw["saturated_batched"]["throughput"], pget("saturated", "throughput"),
+         mesh["saturated"]["throughput"]),
+    ]  # fmt: skip
     if "saturated_batch" in mesh:
         rows.append((f"  mesh, batch API ({mesh['saturated_batch']['batch_size']}/request)", raw["saturated_batched"]["throughput"],
-                     mesh["saturated_batch"]["throughput"]))  # fmt: skip
-    rows.append(("  raw, one commit per message", raw["saturated_commit_each"]["throughput"], None))
+                     None, mesh["saturated_batch"]["throughput"]))  # fmt: skip
+    rows.append(("  raw, one commit per message", raw["saturated_commit_each"]["throughput"], None, None))
+    for office in (SENDER, RECIPIENT):
+        rows.append((f"  CPU ms per message, {office}", None, pget("saturated", "cpu_ms_per_message", office),
+                     (mesh["saturated"].get("cpu_ms_per_message") or {}).get(office)))  # fmt: skip
+    rows.append(("  saturated send-to-commit p99 ms", None, pget("saturated", "latency_ms", "p99"),
+                 mesh["saturated"]["send_to_commit_ms"].get("p99")))  # fmt: skip
     for rate in rates:
         k = f"rate_{rate:g}"
         for p in ("p50", "p95", "p99", "max"):
-            rows.append(
-                (f"{rate:g} msg/s offered: {p} ms", raw[k]["latency_ms"].get(p), mesh[k]["send_to_commit_ms"].get(p))
-            )
-        rows.append(("  mesh sign-to-commit p99 ms", None, mesh[k]["sign_to_commit_ms"].get("p99")))
-        rows.append((f"  committed per s at {rate:g}/s", raw[k]["throughput"], mesh[k]["throughput"]))
+            rows.append((f"{rate:g} msg/s offered: {p} ms", raw[k]["latency_ms"].get(p), pget(k, "latency_ms", p),
+                         mesh[k]["send_to_commit_ms"].get(p)))  # fmt: skip
+        if mesh[k]["sign_to_commit_ms"].get("p99") is not None:  # traced runs only (--stages)
+            rows.append(("  mesh sign-to-commit p99 ms", None, None, mesh[k]["sign_to_commit_ms"].get("p99")))
+        rows.append(
+            (f"  committed per s at {rate:g}/s", raw[k]["throughput"], pget(k, "throughput"), mesh[k]["throughput"])
+        )
     print()
-    print(f"{'':<36}{'raw':>12}{'mesh':>12}{'mesh/raw':>10}")
-    for name, a, b in rows:
-        ratio = f"{b / a:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a else ""
-        print(f"{name:<36}{_fmt(a):>12}{_fmt(b):>12}{ratio:>10}")
-    st = mesh["saturated"].get("stages_ms") or {}
+    print("columns: raw = minimal pipeline (sign, publish, verify, insert); raw protocol = the mesh's work per message")
+    print("         by hand (HTTP accept, sent/outbox/audit commit, relay, inbox/audit/receipt commit, receipt back);")
+    print(
+        "         the ratio columns divide the mesh's figure by the baseline's (for CPU and latency: how many times more)"
+    )
+    print(f"{'':<36}{'raw':>10}{'raw-proto':>11}{'mesh':>10}{'mesh/raw':>10}{'mesh/proto':>11}")
+    for name, a, pr, b in rows:
+        print(f"{name:<36}{_fmt(a):>10}{_fmt(pr):>11}{_fmt(b):>10}{_div(b, a):>10}{_div(b, pr):>11}")
+    st = {k: v for k, v in (mesh["saturated"].get("stages_ms") or {}).items() if v.get("p50") is not None}
     if st:
         print(
             "\nmesh stages when saturated (ms):  "
@@ -280,6 +419,10 @@ def print_report(r: dict[str, Any], rates: list[float], target_rate: float) -> N
         print(f"\nbroadcast to {b['notices'][0]['recipients']} NCBs, {len(b['notices'])} notices: time to last commit "
               f"p50 {b['last_commit_ms'].get('p50')} / max {b['last_commit_ms'].get('max')} ms; per recipient "
               f"p99 {b['per_recipient_ms'].get('p99')} ms")  # fmt: skip
+    if b and "rss_mib" in b:
+        m = b["rss_mib"]
+        print(f"full membership memory: {m['total']:,.0f} MiB RSS in {m['processes']} processes for {m['offices']} offices, "
+              f"{m['per_office']:.1f} MiB per office (largest process {m['per_process_max']:.0f} MiB)")  # fmt: skip
     for run, profiles in (mesh.get("profile") or {}).items():
         for name, prof in profiles.items():
             print(f"\nprofile {run} {name} ({prof['samples']} samples, py-spy): top self time")
@@ -290,15 +433,30 @@ def print_report(r: dict[str, Any], rates: list[float], target_rate: float) -> N
     for scenario in ("saturated", "saturated_batch", k):
         if mesh.get(scenario, {}).get("errors"):
             print(f"mesh errors ({scenario}): {mesh[scenario]['errors']}")
-    t_ratio = _ratio(mesh["saturated"]["throughput"], raw["saturated_batched"]["throughput"])
-    p_ratio = _ratio(mesh[k]["send_to_commit_ms"].get("p99"), raw[k]["latency_ms"].get("p99"))
-    print(f"throughput ratio mesh/raw: {t_ratio}  (one API request per message)")
+        if pget(scenario, "errors"):
+            print(f"raw protocol errors ({scenario}): {pget(scenario, 'errors')}")
+    mesh_t, mesh_p99 = mesh["saturated"]["throughput"], mesh[k]["send_to_commit_ms"].get("p99")
+    print(
+        f"throughput ratio mesh/raw: {_ratio(mesh_t, raw['saturated_batched']['throughput'])}  (one API request per message)"
+    )
+    print(
+        f"throughput ratio mesh/raw-protocol: {_ratio(mesh_t, pget('saturated', 'throughput'))}  (one API request per message)"
+    )
     if "saturated_batch" in mesh:
         b_ratio = _ratio(mesh["saturated_batch"]["throughput"], raw["saturated_batched"]["throughput"])
         print(
             f"throughput ratio mesh-batch/raw: {b_ratio}  (batch API, {mesh['saturated_batch']['batch_size']} per request)"
         )
-    print(f"p99 latency ratio mesh/raw: {p_ratio}  (at {target_rate:g} msg/s offered)")
+    print(
+        f"p99 latency ratio mesh/raw: {_ratio(mesh_p99, raw[k]['latency_ms'].get('p99'))}  (at {target_rate:g} msg/s offered)"
+    )
+    print(
+        f"p99 latency ratio mesh/raw-protocol: {_ratio(mesh_p99, pget(k, 'latency_ms', 'p99'))}  (at {target_rate:g} msg/s offered)"
+    )
+
+
+def _div(a: Any, b: Any) -> str:
+    return f"{a / b:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -328,9 +486,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--broadcast-processes", type=int, default=8, help="processes of the full-membership mesh (default 8)"
     )
+    p.add_argument(
+        "--stages", action="store_true",
+        help="run the mesh with its spans exported (per-stage timings); their CPU is then in the mesh's figures",
+    )  # fmt: skip
     p.add_argument("--profile", metavar="DIR", help="py-spy the mesh sender and recipient during the saturated run")
     p.add_argument("--json", default="bench-report.json", help="where to write all figures")
-    p.add_argument("--only", default="raw,mesh,broadcast", help="parts to run (default raw,mesh,broadcast)")
+    p.add_argument(
+        "--only", default="raw,protocol,mesh,broadcast", help="parts to run (default raw,protocol,mesh,broadcast)"
+    )
     args = p.parse_args(argv)
     args.rates = [float(x) for x in args.rates.split(",") if x]
     report: dict[str, Any] = {
@@ -340,7 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="interpol-bench-") as tmp:
         work = Path(tmp)
         parts = set(args.only.split(","))
-        runs: dict[str, Callable[[], dict[str, Any]]] = {"raw": lambda: run_raw(work, args.database_url, args), "mesh": lambda: run_mesh(work, args.database_url, args),
+        runs: dict[str, Callable[[], dict[str, Any]]] = {"raw": lambda: run_raw(work, args.database_url, args),
+                "protocol": lambda: run_protocol(work, args.database_url, args), "mesh": lambda: run_mesh(work, args.database_url, args),
                 "broadcast": lambda: run_broadcast(work, args)}  # fmt: skip
         for part, run in runs.items():
             if part in parts and (part != "broadcast" or args.notices):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from interpol_mesh.directory import Directory, load_directory
+from interpol_mesh.event_loop import run_fast
 from interpol_mesh.settings import OfficeSettings
 from interpol_offices.cli.up import select_offices
 from interpol_offices.loadtest import accounting, notices, plot, progress, report, searches, traffic
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace, settings: OfficeSettings, directory: Directory
         view = started.start()
         print(f"mesh ready: {n} offices in {view.started_in_s:.1f} s", flush=True)
     try:
-        result = asyncio.run(_run(view, args, started.pids() if started else []))
+        result = run_fast(_run(view, args, started.pids() if started else []))  # the generator shares the cores
     finally:
         if started is not None:
             print("stopping the mesh ...", flush=True)
