@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import argparse
 import os
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from interpol_offices.loadtest import bench
-from interpol_offices.loadtest.bench_protocol import TOKEN, SenderApp
+from interpol_offices.loadtest.bench_protocol import (
+    RECIPIENT,
+    SENDER,
+    TOKEN,
+    Outgoing,
+    SenderApp,
+    _setup,
+    apply_receipts,
+    store_outgoing,
+)
 
 
 def _database_url() -> str:
@@ -36,7 +47,33 @@ def test_raw_protocol_commits_every_message_and_every_receipt(tmp_path: Path) ->
         assert figures["errors"] == {} and figures["bad"] == 0, figures
         assert figures["sent"] == figures["committed"] == figures["receipts"] == count, figures
         assert figures["throughput"] > 0 and figures["latency_ms"]["p99"] > 0
-        assert set(figures["cpu_ms_per_message"]) == {"ncb.fr", "ncb.de"}
+        assert set(figures["cpu_ms_per_message"]) == {SENDER, RECIPIENT}
+        # Both chains recomputed: per message (warm-up's 300 too) "sent" + the receipt "received" at the
+        # sender, "received" + the receipt's "sent" at the recipient.
+        assert figures["audit_records"] == {SENDER: 2 * (count + 300), RECIPIENT: 2 * (count + 300)}
+
+
+async def test_a_receipt_applies_only_to_what_was_sent_to_its_signer_with_that_digest() -> None:
+    import asyncpg
+
+    dsn = _database_url().replace("+asyncpg", "")
+    schema = f"bench_proto_t{uuid.uuid4().hex[:8]}"
+    pool = await _setup(dsn, schema)
+    try:
+        now = datetime.now(UTC)
+        async with pool.acquire() as conn, conn.transaction():
+            await store_outgoing(conn, "S", [Outgoing("m1", [RECIPIENT], b"env", "d1", "messages")], now)
+        async with pool.acquire() as conn, conn.transaction():
+            assert await apply_receipts(conn, [("m1", RECIPIENT, "other-digest")], now) == set()
+            assert await apply_receipts(conn, [("m1", "ncb.it", "d1")], now) == set()  # not a recipient
+            assert await apply_receipts(conn, [("m2", RECIPIENT, "d1")], now) == set()  # never sent
+            assert await apply_receipts(conn, [("m1", RECIPIENT, "d1")], now) == {"m1"}
+            assert await apply_receipts(conn, [("m1", RECIPIENT, "d1")], now) == set()  # once
+    finally:
+        await pool.close()
+        conn = await asyncpg.connect(dsn)
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await conn.close()
 
 
 async def _answer(body: bytes, token: str = TOKEN, path: str = "/messages") -> tuple[int, dict[str, Any]]:

@@ -44,7 +44,7 @@ from interpol_mesh.settings import OfficeSettings
 from interpol_mesh.storage import drop_schemas
 from interpol_offices.loadtest import notices
 from interpol_offices.loadtest.bench_mesh import RECIPIENT, SENDER, MeshDriver
-from interpol_offices.loadtest.bench_protocol import ProtocolDriver
+from interpol_offices.loadtest.bench_protocol import ProtocolDriver, verify_chain
 from interpol_offices.loadtest.meshrun import StartedMesh
 from interpol_offices.loadtest.profiling import Profiler
 from interpol_offices.loadtest.stats import summary_ms
@@ -112,75 +112,101 @@ def run_raw(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]
             )
     finally:
         server.stop()
-        asyncio.run(_drop_schemas(db_url, "bench_raw_"))
+        asyncio.run(_drop_schemas(db_url, schema))  # this run's (schema, schema + "e", schema + "r")
     return out
 
 
 # -- raw protocol ----------------------------------------------------------------------------------
 
 
-def _protocol_scenario(nats_url: str, dsn: str, schema: str, args: argparse.Namespace, *, count: int,
+def _protocol_scenario(nats_url: str, dsn: str, prefix: str, args: argparse.Namespace, *, count: int,
                        rate: float = 0.0) -> dict[str, Any]:  # fmt: skip
-    """One run of `bench_protocol`: a fresh recipient and sender (own schemas, own stream), driven
-    through the sender's HTTP API like the mesh (closed loop when `rate` is 0, else open loop)."""
+    """One run of `bench_protocol`: a fresh recipient and sender (own schemas, own stream), warmed up
+    with 300 messages like the mesh, then driven through the sender's HTTP API (closed loop when
+    `rate` is 0, else open loop); CPU over the same window as the mesh's (to the last commit)."""
     stream = f"PROTO_{uuid.uuid4().hex[:8].upper()}"
+    schemas = {office: f"{prefix}{office.replace('.', '_')}" for office in (SENDER, RECIPIENT)}
     base = [sys.executable, "-m", "interpol_offices.loadtest.bench_protocol"]
-    common = ["--nats", nats_url, "--dsn", dsn, "--stream", stream, "--count", str(count)]
     port = _free_base(1)
-    procs: list[subprocess.Popen[str]] = []
+    procs: dict[str, subprocess.Popen[str]] = {}
     try:
-        for role, extra in (("recipient", []), ("sender", ["--port", str(port)])):
-            proc = subprocess.Popen([*base, role, *common, "--schema", f"{schema}_{role}", *extra],
-                                    stdout=subprocess.PIPE, text=True)  # fmt: skip
-            procs.append(proc)
+        for office, role, extra in ((RECIPIENT, "recipient", []), (SENDER, "sender", ["--port", str(port)])):
+            proc = subprocess.Popen([*base, role, "--nats", nats_url, "--dsn", dsn, "--stream", stream,
+                                     "--schema", schemas[office], *extra], stdout=subprocess.PIPE, text=True)  # fmt: skip
+            procs[office] = proc
             assert proc.stdout is not None
             ready = proc.stdout.readline()
             if '"ready"' not in ready:
                 raise RuntimeError(f"raw protocol {role} did not start: {ready!r}")
-        driver = ProtocolDriver(port, args.concurrency)
+        driver = ProtocolDriver(port, args.concurrency, dsn, schemas)
+        pids = {office: proc.pid for office, proc in procs.items()}
+        settle = 60 + count / 100
 
-        async def drive() -> None:
+        async def drive() -> dict[str, Any]:
             try:
-                if rate:
-                    await driver.at_rate(rate, count)
-                else:
-                    await driver.saturated(count, args.concurrency)
+                await driver.saturated(300, 16)  # warm-up: connections, statement caches
+                await driver.wait_inbox(60)
+                driver.reset()
+                before = _cpu_seconds(pids)
+                await (driver.at_rate(rate, count) if rate else driver.saturated(count, args.concurrency))
+                commits = await driver.wait_inbox(settle)
+                result = driver.result(commits, 0)
+                result["cpu_ms_per_message"] = _per_message(before, _cpu_seconds(pids), result)
+                result["receipts"] = await driver.wait_receipts(settle)
+                result["audit_records"] = await _audit_records(dsn, schemas)
+                return result
             finally:
                 await driver.http.close()
 
-        run_fast(drive())
-        outs = [json.loads(proc.communicate(timeout=300)[0].strip().splitlines()[-1]) for proc in procs]
+        result = run_fast(drive())
+        for proc in procs.values():
+            proc.terminate()
+        refused = 0
+        for office, proc in procs.items():
+            lines = proc.communicate(timeout=60)[0].strip().splitlines()
+            if proc.returncode != 0 or not lines:
+                raise RuntimeError(f"raw protocol {office} ended with status {proc.returncode}")
+            refused += json.loads(lines[-1])["refused"]
     finally:
-        for proc in procs:
+        for proc in procs.values():
             if proc.poll() is None:
                 proc.kill()
-    recipient, sender = outs
-    result = driver.result(recipient["commits"])
-    result.update(bad=recipient["bad"] + sender["bad"], receipts=sender["receipts"], offered_per_s=rate or None)
-    if result["committed"]:
-        result["cpu_ms_per_message"] = {office: round(cpu_s * 1000 / result["committed"], 3)
-                                        for office, cpu_s in ((SENDER, sender["cpu_s"]), (RECIPIENT, recipient["cpu_s"]))}  # fmt: skip
+                proc.wait()
+    result.update(bad=refused, offered_per_s=rate or None)
     return result
+
+
+async def _audit_records(dsn: str, schemas: dict[str, str]) -> dict[str, int]:
+    """Each office's audit chain recomputed from its stored records (ValueError if broken): its length."""
+    import asyncpg
+
+    out = {}
+    for office, schema in schemas.items():
+        conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+        try:
+            out[office] = await verify_chain(conn)
+        finally:
+            await conn.close()
+    return out
 
 
 def run_protocol(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
     dsn = db_url.replace("+asyncpg", "")
-    schema = f"bench_proto_{uuid.uuid4().hex[:8]}"
+    prefix = f"bench_proto_{uuid.uuid4().hex[:8]}_"
     server = NatsServer(store_dir=work / "proto-nats", log_path=work / "proto-nats.log")
     server.start()
     out: dict[str, Any] = {}
     try:
         _say(f"raw protocol: saturated, {args.concurrency} requests in flight ({args.mesh_count} messages) ...")
-        _protocol_scenario(server.url, dsn, schema + "w", args, count=300)  # warm-up, as the mesh gets
-        out["saturated"] = _protocol_scenario(server.url, dsn, schema + "s", args, count=args.mesh_count)
+        out["saturated"] = _protocol_scenario(server.url, dsn, prefix + "s_", args, count=args.mesh_count)
         for rate in args.rates:
             _say(f"raw protocol: {rate:g} msg/s offered for {args.duration:g} s ...")
             out[f"rate_{rate:g}"] = _protocol_scenario(
-                server.url, dsn, schema + f"r{int(rate)}", args, count=int(rate * args.duration), rate=rate
+                server.url, dsn, prefix + f"r{int(rate)}_", args, count=int(rate * args.duration), rate=rate
             )
     finally:
         server.stop()
-        asyncio.run(_drop_schemas(db_url, "bench_proto_"))
+        asyncio.run(_drop_schemas(db_url, prefix))
     return out
 
 

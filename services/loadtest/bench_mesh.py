@@ -12,9 +12,9 @@ HTTP request and the sender's commit are shared.
 
 Two ways of measuring, chosen by the mesh:
 - untraced (`OTEL_TRACES_EXPORTER=none`, the offices' default, what the ratios use): send-to-commit
-  is the API request to the time stamped in the recipient's inbox row (`received_at`, taken when the
-  batch was fetched, in the transaction that commits it), read from the recipient's database; the
-  raw protocol reports the same instant. No span costs a cycle.
+  is the API request to the time stamped in the recipient's inbox row (`received_at`, taken inside
+  the transaction that commits the batch, after verification), read from the recipient's database;
+  the raw protocol stamps and is read the same way. No span costs a cycle.
 - traced (`--stages`): from the exported spans, with the per-stage timings and sign-to-commit (the
   part the raw pipeline also does: signing to commit, without the HTTP API); the spans' own CPU is
   then in the figures.
@@ -99,10 +99,12 @@ class MeshDriver:
         i = tables.inbox
         waiting = set(self.tracker.messages)
         while waiting and time.monotonic() < end:
+            ids, rows = sorted(waiting), list[Any]()
             async with self.inbox.connect() as conn:
-                rows = (await conn.execute(
-                    sa.select(i.c.message_id, i.c.received_at).where(i.c.message_id.in_(sorted(waiting)))
-                )).all()  # fmt: skip
+                for k in range(0, len(ids), 5000):  # bound parameters per statement (asyncpg: 32,767)
+                    rows += (await conn.execute(
+                        sa.select(i.c.message_id, i.c.received_at).where(i.c.message_id.in_(ids[k : k + 5000]))
+                    )).all()  # fmt: skip
             for mid, at in rows:
                 at = at if at.tzinfo else at.replace(tzinfo=UTC)
                 self.tracker.messages[mid].done[RECIPIENT] = (at.timestamp(), at.timestamp(), at.timestamp())

@@ -21,6 +21,8 @@ import struct
 import time
 from typing import Any
 
+from interpol_mesh.event_loop import run_fast
+
 PAYLOAD_BYTES = 1024
 SEED = bytes(range(32))  # a fixed development key: the consumer knows the producer's public key
 
@@ -148,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--commit-each", action="store_true", help="consumer: one transaction per message")
     p.add_argument("--timeout", type=float, default=120.0)
     args = p.parse_args(argv)
-    asyncio.run(producer(args) if args.role == "producer" else consumer(args))
+    run_fast(producer(args) if args.role == "producer" else consumer(args))  # the loop the mesh runs on
 
 
 if __name__ == "__main__":

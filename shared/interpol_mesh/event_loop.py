@@ -2,9 +2,10 @@
 
 `asyncio.run` gives the standard library's loop, whatever uvicorn's `loop="auto"` says: uvicorn only
 picks uvloop when it creates the loop itself, and `interpol-mesh serve` creates it (several offices
-share one process and one loop). uvloop comes with `uvicorn[standard]`; it cut the per-message cost
-of an office's hot path (docs/performance.md). Without it (a platform it does not build on), the
-standard loop runs the same code. `EVENT_LOOP=asyncio` forces the standard loop (to compare, or
+share one process and one loop). uvloop is what uvicorn picks when it makes the loop, and the
+benchmarks' baselines run on it too, so their ratios compare like with like; on the 2-core machine
+its gain was within the noise (docs/performance.md). Without it (a platform it does not build on),
+the standard loop runs the same code. `EVENT_LOOP=asyncio` forces the standard loop (to compare, or
 to rule uvloop out while chasing a fault).
 """
 
