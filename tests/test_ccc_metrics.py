@@ -119,6 +119,10 @@ async def test_scrape_counts_intake_escalation_and_acknowledgement_and_samples_o
     # (the second urgent case's first deadline is at 30 minutes).
     clock.advance(timedelta(minutes=10) - timedelta(seconds=90))
     await fire_due(mesh.ctx("ccc"))
+    # The escalation marked the critical case's operator as not responding, which leaves English
+    # uncovered on the desk: the next tick's gap check opens the `presence-gap` case. The background
+    # timer may run that tick before the scrape or not; run it here so the figures are certain.
+    await fire_due(mesh.ctx("ccc"))
 
     # The routine request is resolved: its group drops out of the sampled gauge.
     done = await ccc.post(
@@ -132,6 +136,7 @@ async def test_scrape_counts_intake_escalation_and_acknowledgement_and_samples_o
     assert only(after, f"{P}open_cases") == {  # an acknowledged case is still open
         desk_lang_prio(SINGAPORE, "ar", "critical"): 1.0,
         desk_lang_prio(SINGAPORE, "fr", "urgent"): 2.0,
+        desk_lang_prio(SINGAPORE, "en", "urgent"): 1.0,  # the presence gap for English
     }
     assert only(after, f"{P}cases_opened_total") == only(first, f"{P}cases_opened_total")
     ack_series = {labels: v for (n, labels), v in after.items() if n == f"{P}time_to_acknowledge_seconds_bucket"}
