@@ -92,13 +92,24 @@ async def _drop_schemas(url: str, prefix: str) -> None:
         await engine.dispose()
 
 
+@contextlib.contextmanager
+def _bench_server(work: Path, name: str, db_url: str, schema_prefix: str) -> Iterator[NatsServer]:
+    """A plain local nats-server for one baseline; on the way out it is stopped and the baseline's
+    own schemas (named `schema_prefix…`) are dropped, whatever happened."""
+    server = NatsServer(store_dir=work / f"{name}-nats", log_path=work / f"{name}-nats.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        asyncio.run(_drop_schemas(db_url, schema_prefix))
+
+
 def run_raw(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
     dsn = db_url.replace("+asyncpg", "")
-    schema = f"bench_raw_{uuid.uuid4().hex[:8]}"
-    server = NatsServer(store_dir=work / "raw-nats", log_path=work / "raw-nats.log")
-    server.start()
+    schema = f"bench_raw_{uuid.uuid4().hex[:8]}"  # also the prefix of its "e" and "r" schemas
     out: dict[str, Any] = {}
-    try:
+    with _bench_server(work, "raw", db_url, schema) as server:
         _say(f"raw: saturated, one commit per batch ({args.raw_count} messages) ...")
         out["saturated_batched"] = _raw_scenario(server.url, dsn, schema, count=args.raw_count)
         _say(f"raw: saturated, one commit per message ({args.raw_count // 5} messages) ...")
@@ -110,9 +121,6 @@ def run_raw(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]
             out[f"rate_{rate:g}"] = _raw_scenario(
                 server.url, dsn, schema + "r", count=int(rate * args.duration), rate=rate
             )
-    finally:
-        server.stop()
-        asyncio.run(_drop_schemas(db_url, schema))  # this run's (schema, schema + "e", schema + "r")
     return out
 
 
@@ -193,10 +201,8 @@ async def _audit_records(dsn: str, schemas: dict[str, str]) -> dict[str, int]:
 def run_protocol(work: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
     dsn = db_url.replace("+asyncpg", "")
     prefix = f"bench_proto_{uuid.uuid4().hex[:8]}_"
-    server = NatsServer(store_dir=work / "proto-nats", log_path=work / "proto-nats.log")
-    server.start()
     out: dict[str, Any] = {}
-    try:
+    with _bench_server(work, "proto", db_url, prefix) as server:
         _say(f"raw protocol: saturated, {args.concurrency} requests in flight ({args.mesh_count} messages) ...")
         out["saturated"] = _protocol_scenario(server.url, dsn, prefix + "s_", args, count=args.mesh_count)
         for rate in args.rates:
@@ -204,9 +210,6 @@ def run_protocol(work: Path, db_url: str, args: argparse.Namespace) -> dict[str,
             out[f"rate_{rate:g}"] = _protocol_scenario(
                 server.url, dsn, prefix + f"r{int(rate)}_", args, count=int(rate * args.duration), rate=rate
             )
-    finally:
-        server.stop()
-        asyncio.run(_drop_schemas(db_url, prefix))
     return out
 
 

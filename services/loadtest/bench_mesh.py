@@ -35,6 +35,7 @@ from interpol_mesh.directory import Directory
 from interpol_mesh.storage import make_engine, tables
 from interpol_offices.loadtest import bodies
 from interpol_offices.loadtest.httpclient import HttpError
+from interpol_offices.loadtest.loops import closed_loop, open_loop
 from interpol_offices.loadtest.meshrun import MeshView
 from interpol_offices.loadtest.stats import summary_ms
 from interpol_offices.loadtest.traces import TraceTail
@@ -140,31 +141,15 @@ class MeshDriver:
         """Closed loop: `concurrency` requests (of `batch` messages each, with the batch API) always
         in flight until `count` messages were accepted."""
         self._fresh()
-        step = batch or 1
-        starts = iter(range(0, count, step))
-
-        async def worker() -> None:
-            for first in starts:
-                await self._send(first, min(batch, count - first))
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await closed_loop(range(0, count, batch or 1), concurrency,
+                          lambda first: self._send(first, min(batch, count - first)))  # fmt: skip
         await self._settle(120)
         return {**self._result(), "batch_size": batch} if batch else self._result()
 
     async def at_rate(self, rate: float, duration_s: float) -> dict[str, Any]:
         """Open loop: one request every 1/rate seconds, whatever the mesh does."""
         self._fresh()
-        tasks: set[asyncio.Task[None]] = set()
-        start = time.time()
-        for i in range(int(rate * duration_s)):
-            delay = start + i / rate - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            task = asyncio.create_task(self._send(i))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        if tasks:
-            await asyncio.wait(set(tasks))
+        await open_loop(rate, int(rate * duration_s), self._send)
         await self._settle(120)
         return {**self._result(), "offered_per_s": rate}
 

@@ -56,6 +56,7 @@ import uvicorn
 
 from interpol_mesh.event_loop import run_fast
 from interpol_offices.loadtest.httpclient import HttpError, HttpPool
+from interpol_offices.loadtest.loops import closed_loop, open_loop
 from interpol_offices.loadtest.stats import summary_ms
 
 SENDER, RECIPIENT = "ncb.fr", "ncb.de"
@@ -576,26 +577,10 @@ class ProtocolDriver:
         self.sent[answer["message_id"]] = t_req
 
     async def saturated(self, count: int, concurrency: int) -> None:
-        numbers = iter(range(count))
-
-        async def worker() -> None:
-            for i in numbers:
-                await self._send(i)
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await closed_loop(range(count), concurrency, self._send)
 
     async def at_rate(self, rate: float, count: int) -> None:
-        tasks: set[asyncio.Task[None]] = set()
-        start = time.time()
-        for i in range(count):
-            delay = start + i / rate - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            task = asyncio.create_task(self._send(i))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        if tasks:
-            await asyncio.wait(set(tasks))
+        await open_loop(rate, count, self._send)
 
     async def wait_inbox(self, timeout: float) -> dict[str, float]:
         """{message id: received_at} of the accepted messages in the recipient's inbox, polled until all
