@@ -52,8 +52,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import nats
 import uvicorn
+from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 
+from interpol_mesh.bus.puller import BatchPuller
 from interpol_mesh.event_loop import run_fast
 from interpol_offices.loadtest.httpclient import HttpError, HttpPool
 from interpol_offices.loadtest.loops import closed_loop, open_loop
@@ -313,15 +316,9 @@ class Office:
         self.refused = 0
 
     async def start(self) -> None:
-        import nats
-
-        from interpol_mesh.bus.puller import BatchPuller
-
         self.nc = await nats.connect(self.args.nats, name=self.name, max_reconnect_attempts=2)
         self.js = self.nc.jetstream()
         if self.name == RECIPIENT:  # started first: the stream both directions use
-            from nats.js.api import StorageType, StreamConfig
-
             await self.js.add_stream(StreamConfig(name=self.args.stream, subjects=[f"proto.{self.args.stream.lower()}.>"],
                                                   storage=StorageType.FILE, duplicate_window=300))  # fmt: skip
         self.pool = await _setup(self.args.dsn, self.args.schema)
@@ -329,8 +326,6 @@ class Office:
         self._tasks = [asyncio.create_task(self.relay.run())]
         what = "messages" if self.name == RECIPIENT else "receipts"
         durable = f"{what}-{self.name.replace('.', '_')}"
-        from nats.js.api import AckPolicy, ConsumerConfig
-
         await self.js.add_consumer(self.args.stream, ConsumerConfig(
             durable_name=durable, ack_policy=AckPolicy.EXPLICIT, max_ack_pending=20000,
             filter_subject=_subject(self.args.stream, self.name, what)))  # fmt: skip
